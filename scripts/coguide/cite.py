@@ -1,0 +1,1083 @@
+"""Cite stage: Pandoc citations in, APA 7 in-text citations and references out, on pybtex.
+
+Three steps, in pipeline order:
+
+* `find_citations` reads Pandoc citation syntax from Markdown, skipping code, e-mail
+  addresses and URLs;
+* `Bibliography.parse` reads a ``.bib`` file with pybtex's BibTeX parser and collects every
+  problem with the line a contributor sees in an editor;
+* a `Bibliography` formats in-text citations and references with the `coguide.apa` style and
+  pybtex's rich-text backends, as plain text, HTML or Markdown.
+
+Formatted references, year labels and sort keys are computed once per entry and cached, so a
+site can render thousands of citations against one bibliography.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import functools
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+from urllib.parse import quote
+
+from pybtex import errors as pybtex_errors
+from pybtex.backends import BaseBackend
+from pybtex.backends import html as html_backend
+from pybtex.backends import markdown as markdown_backend
+from pybtex.backends import plaintext as plaintext_backend
+from pybtex.bibtex.utils import split_name_list
+from pybtex.database import Entry, Person
+from pybtex.database.input.bibtex import LowLevelParser, UndefinedMacro, month_names
+from pybtex.exceptions import PybtexError
+from pybtex.richtext import Text
+from pybtex.scanner import PrematureEOF, PybtexSyntaxError, TokenRequired
+from pybtex.textutils import normalize_whitespace
+from pybtex.utils import CaseInsensitiveDict
+
+from coguide.apa import (
+    APAStyle,
+    EntryFacts,
+    intext_narrative,
+    intext_parenthetical,
+    needs_author,
+    year_labels,
+)
+
+__all__ = [
+    "BIBLIOGRAPHY_PROBLEM_CODES",
+    "Bibliography",
+    "BibliographyProblem",
+    "Citation",
+    "CiteItem",
+    "Format",
+    "find_citations",
+]
+
+Format = Literal["text", "html", "markdown"]
+"""Output formats: plain text, HTML fragments, or Markdown (italics as ``*...*``)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CiteItem:
+    """One cited work inside a citation.
+
+    Attributes:
+        key: The citation key, without ``@``.
+        prefix: Text before the key ("see").
+        locator: As written: "p. 5", "pp. 3-4", or a bare "33" (read as a page).
+        suffix: Text after the locator, without its leading comma.
+        suppress_author: Written ``[-@key]``: only the year is shown.
+    """
+
+    key: str
+    prefix: str = ""
+    locator: str = ""
+    suffix: str = ""
+    suppress_author: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Citation:
+    """One citation in a text: ``[see @a, p. 5; @b]`` or a narrative ``@a [p. 5]``.
+
+    Attributes:
+        items: The cited works, in the order written.
+        narrative: True for ``@key`` and ``@key [p. 5]`` (author in the sentence).
+        start: Offset of the first character of the citation in the scanned text.
+        end: Offset just past its last character.
+        line: 1-based line of ``start``.
+        column: 1-based column of ``start``.
+    """
+
+    items: tuple[CiteItem, ...]
+    narrative: bool
+    start: int
+    end: int
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BibliographyProblem:
+    """A problem found in a ``.bib`` file, at the line a contributor sees in an editor.
+
+    Attributes:
+        line: 1-based line in the ``.bib`` file.
+        code: A kebab-case code from `BIBLIOGRAPHY_PROBLEM_CODES`.
+        message: What is wrong.
+        hint: How to fix it.
+        key: The entry concerned, when known.
+    """
+
+    line: int
+    code: str
+    message: str
+    hint: str = ""
+    key: str | None = None
+
+
+BIBLIOGRAPHY_PROBLEM_CODES: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "bibtex-syntax": (
+            "BibTeX syntax error",
+            "pybtex could not read part of the .bib file (a missing comma or brace, a bare word "
+            "used as a value, a name it cannot split). The entry is missing or incomplete until "
+            "the line is fixed.",
+        ),
+        "duplicate-key": (
+            "Duplicate citation key",
+            "Two entries share a key; BibTeX compares keys without regard to case. "
+            "Only the first entry is used, so citations could point at the wrong work.",
+        ),
+        "missing-author": (
+            "Entry has no author",
+            "APA needs someone in the author position: author, editor, or a group "
+            "(organization or institution). A work that really has no author says so with "
+            "options = {useauthor=false}; its title then takes the author position.",
+        ),
+        "missing-year": (
+            "Entry has no date",
+            "APA needs a year (year = {2008}) or a BibLaTeX date (date = {2019-03-05}). "
+            "An undated work says so with year = {n.d.}.",
+        ),
+        "missing-title": (
+            "Entry has no title",
+            "Every reference needs the title of the work, in the capitalisation it should "
+            "have in the reference list.",
+        ),
+    }
+)
+"""Every problem code `Bibliography.parse` can report: code -> (title, explanation)."""
+
+
+# =========================================================================== finding citations
+
+_KEY = r"[A-Za-z0-9_]+(?:[:.#$%&+?<>~/-]+[A-Za-z0-9_]+)*"
+_KEY_ONLY = re.compile(_KEY)
+# Inside brackets a key starts the part or follows white space; "-" suppresses the author.
+_BRACKET_KEY = re.compile(rf"(-?)@(?:\{{([^{{}}\n]+)\}}|({_KEY}))")
+_NARRATIVE_KEY = re.compile(rf"@(?:\{{([^{{}}\n]+)\}}|({_KEY}))")
+_NARRATIVE_LOCATOR = re.compile(r"[ \t]?\[([^\[\]\n]*)\]")
+# An "@" after these is part of a word, an address or a path, never a citation.
+_NOT_BEFORE_NARRATIVE = frozenset("_.%+-/:\\@#&=~$")
+_CANDIDATE = re.compile(r"[\[@]")
+_BRACKET_TOKENS = re.compile(r"[\[\]]|\n[ \t]*\n")
+_ITEM_TOKENS = re.compile(r"[\[\]{};]")
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
+# Lines that open a container whose indented content is prose, not code (lists, admonitions,
+# content tabs, footnotes, definition lists).
+_CONTAINER = re.compile(r"^ {0,3}(?:[-*+][ \t]|\d+[.)][ \t]|!!!|\?\?\?|===|\[\^[^\]]+\]:|:[ \t])")
+_BACKTICKS = re.compile(r"`+")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_MASKED = re.compile(
+    r"""
+    <!--.*?-->                                                     # HTML comment
+  | <(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>   # autolink
+  | </?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>                       # HTML tag
+  | (?:https?|ftp)://[^\s<>()\[\]"]+                                # bare URL
+  | \bwww\.[^\s<>()\[\]"]+
+    """,
+    re.VERBOSE | re.DOTALL | re.IGNORECASE,
+)
+_LINK_DESTINATION = re.compile(r"\]\(([^()\s]*)")
+_BLANKABLE = re.compile(r"[^\r\n]")
+
+# Pandoc's locator terms (and their abbreviations); anything else after a key is a suffix.
+_LOCATOR_LABELS = (
+    "pages",
+    "page",
+    "pp.",
+    "p.",
+    "chapters",
+    "chapter",
+    "chaps.",
+    "chap.",
+    "ch.",
+    "sections",
+    "section",
+    "secs.",
+    "sec.",
+    "§§",
+    "§",
+    "paragraphs",
+    "paragraph",
+    "paras.",
+    "para.",
+    "¶¶",
+    "¶",
+    "volumes",
+    "volume",
+    "vols.",
+    "vol.",
+    "figures",
+    "figure",
+    "figs.",
+    "fig.",
+    "lines",
+    "line",
+    "ll.",
+    "l.",
+    "notes",
+    "note",
+    "nn.",
+    "n.",
+    "columns",
+    "column",
+    "cols.",
+    "col.",
+    "parts",
+    "part",
+    "pts.",
+    "pt.",
+    "books",
+    "book",
+    "bks.",
+    "bk.",
+    "verses",
+    "verse",
+    "vv.",
+    "v.",
+    "numbers",
+    "number",
+    "nos.",
+    "no.",
+    "folios",
+    "folio",
+    "fols.",
+    "fol.",
+    "opus",
+    "opp.",
+    "op.",
+    "s.vv.",
+    "s.v.",
+    "tables",
+    "table",
+)
+_PAGE_LABELS = frozenset({"p.", "pp.", "page", "pages"})
+_NUMBER = r"\d+(?:[.:]\d+)*(?:ff?\.?|[a-z](?![A-Za-z]))?"
+_LOCATOR_TOKEN = rf"(?:{_NUMBER}|(?:[ivxlcdm]+|[IVXLCDM]+)(?![A-Za-z]))"
+_LOCATOR_VALUE = rf"{_LOCATOR_TOKEN}(?:\s*[-–—]+\s*{_LOCATOR_TOKEN}|\s*(?:,|&|\band\b)\s*(?=\d){_NUMBER})*"
+_LOCATOR = re.compile(
+    rf"(?:(?P<label>{'|'.join(re.escape(label) for label in sorted(_LOCATOR_LABELS, key=len, reverse=True))})"
+    rf"(?:(?<=[.§¶])\s*|\s+)(?P<value>{_LOCATOR_VALUE})"
+    rf"|(?P<bare>{_NUMBER}(?:\s*[-–—]+\s*{_NUMBER}|\s*(?:,|&)\s*{_NUMBER})*))",
+    re.IGNORECASE,
+)
+
+
+_Found = tuple[tuple[CiteItem, ...], bool, int]
+"""What a reader found: the items, whether narrative, and the offset just past the citation."""
+
+
+def find_citations(text: str) -> list[Citation]:
+    """Find every Pandoc citation in Markdown text.
+
+    Recognises ``[@key]``, ``[@key, p. 5]``, ``[@key, pp. 3-4]``, ``[@a; @b, p. 98]``,
+    ``[see @key, p. 5]``, ``[-@key]``, ``[@{odd key}]``, and narrative ``@key`` and
+    ``@key [p. 5]``. Skips fenced and indented code blocks, inline code spans, HTML comments
+    and tags, e-mail addresses and ``@`` inside URLs. Keys follow Pandoc's rules: they start
+    with a letter, digit or ``_`` and may contain ``:.#$%&+?<>~/-`` only between those, so
+    trailing punctuation is not part of the key.
+
+    Returns:
+        The citations in text order, with offsets into ``text`` and 1-based line and column.
+    """
+    masked = _mask(text)
+    line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
+    citations: list[Citation] = []
+    position = 0
+    while (candidate := _CANDIDATE.search(masked, position)) is not None:
+        start = candidate.start()
+        found: _Found | int | None
+        if masked[start] == "[":
+            found = _read_bracketed(text, masked, start)
+        else:
+            found = _read_narrative(text, masked, start)
+        if found is None:
+            position = start + 1
+        elif isinstance(found, int):
+            position = found
+        else:
+            items, narrative, end = found
+            line = bisect.bisect_right(line_starts, start)
+            citations.append(
+                Citation(
+                    items=items,
+                    narrative=narrative,
+                    start=start,
+                    end=end,
+                    line=line,
+                    column=start - line_starts[line - 1] + 1,
+                )
+            )
+            position = end
+    return citations
+
+
+def _read_bracketed(text: str, masked: str, start: int) -> _Found | int | None:
+    """Read ``[...]`` at ``start``: the citation, a position to skip to (a link), or None."""
+    if (start and masked[start - 1] in "\\!") or masked.startswith("[^", start):
+        return None
+    end = _bracket_end(masked, start)
+    if end is None:
+        return None
+    if text[end + 1 : end + 2] in ("(", "[", ":"):
+        # A link, an image or a reference definition: its text is not a citation.
+        return end + 1
+    items = _read_items(text, masked, start + 1, end)
+    if items is None:
+        return None
+    return items, False, end + 1
+
+
+def _bracket_end(masked: str, start: int) -> int | None:
+    depth = 0
+    for token in _BRACKET_TOKENS.finditer(masked, start):
+        if token.group() == "[":
+            depth += 1
+        elif token.group() == "]":
+            depth -= 1
+            if depth == 0:
+                return token.start()
+        else:
+            return None  # a blank line ends the paragraph first
+    return None
+
+
+def _read_items(text: str, masked: str, start: int, end: int) -> tuple[CiteItem, ...] | None:
+    bounds: list[tuple[int, int]] = []
+    depth = 0
+    part_start = start
+    tokens = _ITEM_TOKENS.finditer(masked, start, end) if masked.find(";", start, end) >= 0 else ()
+    for token in tokens:
+        character = token.group()
+        if character in "[{":
+            depth += 1
+        elif character in "]}":
+            depth -= 1
+        elif depth == 0:
+            bounds.append((part_start, token.start()))
+            part_start = token.end()
+    bounds.append((part_start, end))
+    items: list[CiteItem] = []
+    for part_start, part_end in bounds:
+        for match in _BRACKET_KEY.finditer(masked, part_start, part_end):
+            if match.start() == part_start or masked[match.start() - 1].isspace():
+                break
+        else:
+            return None
+        locator, suffix = _split_locator(text[match.end() : part_end])
+        prefix = text[part_start : match.start()]
+        items.append(
+            CiteItem(
+                key=match.group(2) or match.group(3),
+                prefix=" ".join(prefix.split()) if prefix else "",
+                locator=locator,
+                suffix=suffix,
+                suppress_author=bool(match.group(1)),
+            )
+        )
+    return tuple(items)
+
+
+def _read_narrative(text: str, masked: str, start: int) -> _Found | None:
+    before = masked[start - 1] if start else " "
+    if before.isalnum() or before in _NOT_BEFORE_NARRATIVE:
+        return None
+    match = _NARRATIVE_KEY.match(masked, start)
+    if match is None:
+        return None
+    end = match.end()
+    locator = suffix = ""
+    bracket = _NARRATIVE_LOCATOR.match(masked, end)
+    if (
+        bracket is not None
+        and text[bracket.end() : bracket.end() + 1] not in ("(", "[")
+        and "@" not in bracket.group(1)
+    ):
+        locator, suffix = _split_locator(text[bracket.start(1) : bracket.end(1)])
+        end = bracket.end()
+    item = CiteItem(key=match.group(1) or match.group(2), locator=locator, suffix=suffix)
+    return (item,), True, end
+
+
+@functools.lru_cache(maxsize=4096)
+def _split_locator(rest: str) -> tuple[str, str]:
+    """Split what follows a key into (locator, suffix), as Pandoc does."""
+    rest = " ".join(rest.split()).lstrip(",").strip()
+    if not rest:
+        return "", ""
+    if rest.startswith("{") and "}" in rest:
+        close = rest.index("}")
+        return rest[1:close].strip(), rest[close + 1 :].lstrip(" ,")
+    match = _LOCATOR.match(rest)
+    if match is None or (match.end() < len(rest) and rest[match.end()] not in " ,;"):
+        return "", rest
+    return match.group().strip(), rest[match.end() :].lstrip(" ,")
+
+
+@functools.lru_cache(maxsize=4096)
+def _display_locator(locator: str) -> str:
+    """Return a locator as APA prints it: "p. 5", "pp. 3–4" (a bare "33" is a page)."""
+    locator = " ".join(locator.split())
+    match = _LOCATOR.fullmatch(locator)
+    if match is None:
+        return _en_dashes(locator)
+    value = _en_dashes(match.group("value") or match.group("bare"))
+    label = match.group("label")
+    if label is None or label.lower() in _PAGE_LABELS:
+        label = "pp." if re.search(r"[–,&]|\band\b", value) else "p."
+    return f"{label} {value}"
+
+
+def _en_dashes(value: str) -> str:
+    return re.sub(r"(?<=\w)\s*[-–—]+\s*(?=\w)", "–", value)
+
+
+def _mask(text: str) -> str:
+    """Blank out (keeping offsets and newlines) everything that cannot hold a citation."""
+    masked = _blank(text, _code_block_spans(text))
+    masked = _blank(masked, _code_span_spans(masked))
+    spans = [match.span() for match in _MASKED.finditer(masked)]
+    spans += [match.span(1) for match in _LINK_DESTINATION.finditer(masked)]
+    return _blank(masked, spans)
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    if not spans:
+        return text
+    pieces: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        if end <= position:
+            continue
+        start = max(start, position)
+        pieces += [text[position:start], _BLANKABLE.sub(" ", text[start:end])]
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def _code_block_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    offset = 0
+    fence: str | None = None
+    indented = False
+    previous_blank = True
+    in_container = False
+    for line in text.splitlines(keepends=True):
+        start, offset = offset, offset + len(line)
+        body = line.rstrip("\r\n")
+        if fence is not None:
+            spans.append((start, offset))
+            if re.fullmatch(rf"[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*", body):
+                fence = None
+            continue
+        opening = _FENCE.match(body)
+        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
+            fence = opening.group(1)
+            spans.append((start, offset))
+            indented = previous_blank = False
+            continue
+        expanded = body.expandtabs(4)
+        blank = not expanded.strip()
+        indent = len(expanded) - len(expanded.lstrip())
+        if indented:
+            if blank or indent >= 4:
+                spans.append((start, offset))
+                continue
+            indented = False
+        if not blank and indent >= 4 and previous_blank and not in_container:
+            indented = True
+            previous_blank = False
+            spans.append((start, offset))
+            continue
+        if not blank:
+            if _CONTAINER.match(expanded):
+                in_container = True
+            elif indent == 0 and previous_blank:
+                in_container = False
+        previous_blank = blank
+    return spans
+
+
+def _code_span_spans(masked: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    closers: dict[int, re.Pattern[str]] = {}
+    position = 0
+    while (opening := _BACKTICKS.search(masked, position)) is not None:
+        width = len(opening.group())
+        closer = closers.setdefault(width, re.compile(rf"(?<!`)`{{{width}}}(?!`)"))
+        closing = closer.search(masked, opening.end())
+        if closing and not _PARAGRAPH_BREAK.search(masked, opening.end(), closing.start()):
+            spans.append((opening.start(), closing.end()))
+            position = closing.end()
+        else:
+            position = opening.end()
+    return spans
+
+
+# =========================================================================== rich-text backends
+
+_SYMBOLS = MappingProxyType({"ndash": "–", "newblock": " ", "nbsp": "\u00a0"})
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+class _TextBackend(plaintext_backend.Backend):
+    symbols = _SYMBOLS
+
+
+class _HTMLBackend(html_backend.Backend):
+    """pybtex's HTML backend, with URLs escaped in attributes and braces leaving no trace."""
+
+    symbols = MappingProxyType({"ndash": "–", "newblock": " ", "nbsp": "&nbsp;"})
+
+    def format_protected(self, text: str) -> str:
+        return text
+
+    def format_href(self, url: str, text: str, external: bool = False) -> str:
+        if not text:
+            return ""
+        return f'<a href="{html.escape(quote(url, safe=_URL_SAFE), quote=True)}">{text}</a>'
+
+
+class _PreviewBackend(_HTMLBackend):
+    """HTML for the hover preview, which sits inside a link's neighbour and must hold no links."""
+
+    def format_href(self, url: str, text: str, external: bool = False) -> str:
+        return text
+
+
+class _MarkdownBackend(markdown_backend.Backend):
+    r"""pybtex's Markdown backend, escaping only what Markdown would misread.
+
+    pybtex escapes every punctuation mark ("Needham, C\. \(2008\)"); here only emphasis,
+    code, link brackets, raw HTML and entity-like ampersands are escaped.
+    """
+
+    symbols = _SYMBOLS
+
+    def format_str(self, text: str) -> str:
+        text = re.sub(r"&(?=#?\w+;)", "&amp;", text).replace("<", "&lt;")
+        return re.sub(r"([\\`*_\[\]])", r"\\\1", text)
+
+    def format_href(self, url: str, text: str, external: bool = False) -> str:
+        if not text:
+            return ""
+        address = quote(url, safe=_URL_SAFE)
+        if text == self.format_str(url):
+            return f"<{address}>"
+        return f"[{text}]({address.replace('(', '%28').replace(')', '%29')})"
+
+
+_BACKENDS: Mapping[str, BaseBackend] = MappingProxyType(
+    {"text": _TextBackend(), "html": _HTMLBackend(), "markdown": _MarkdownBackend()}
+)
+_PREVIEW = _PreviewBackend()
+
+
+# =========================================================================== the bibliography
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Record:
+    key: str
+    entry: Entry
+    line: int
+    source: str
+    complete: bool
+
+
+class Bibliography:
+    """A parsed ``.bib`` file that formats APA 7 citations and references.
+
+    Build one with `parse` (which reports problems) or `from_file` (which refuses them).
+    """
+
+    def __init__(self, records: Iterable[_Record] = ()) -> None:
+        self._records: dict[str, _Record] = {}
+        for record in records:
+            self._records.setdefault(record.key, record)
+        self._style = APAStyle()
+        self._facts: dict[str, EntryFacts] = {
+            key: self._style.facts(record.entry) for key, record in self._records.items()
+        }
+        ordered = sorted(self._records, key=lambda key: self._facts[key].sort_key)
+        self._rank = {key: rank for rank, key in enumerate(ordered)}
+        labels = year_labels([self._facts[key] for key in ordered])
+        self._labels = dict(zip(ordered, labels, strict=True))
+        self._by_lower = {key.lower(): key for key in reversed(self._records)}
+        self._references: dict[str, Text] = {}
+        self._rendered: dict[tuple[str, str], str] = {}
+        self._author_dates: dict[tuple[str, bool, str], str] = {}
+        self._narratives: dict[tuple[str, str], tuple[str, str]] = {}
+
+    # ------------------------------------------------------------------ building
+
+    @classmethod
+    def parse(cls, text: str) -> tuple[Bibliography, list[BibliographyProblem]]:
+        """Parse BibTeX/BibLaTeX source, collecting every problem instead of raising.
+
+        Reports syntax errors, duplicate keys (the first entry wins) and entries without an
+        author, editor or group, without a year or date (``year = {n.d.}`` marks an undated
+        work), or without a title. Entries that parse are usable even when others are not.
+
+        Returns:
+            The bibliography and the problems, ordered by line.
+        """
+        records, problems = _read_bibtex(text)
+        bibliography = cls(records)
+        for record in records:
+            if record.complete and bibliography._records.get(record.key) is record:
+                problems += bibliography._check_record(record)
+        problems.sort(key=lambda problem: problem.line)
+        return bibliography, problems
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Bibliography:
+        """Read a ``.bib`` file (UTF-8).
+
+        Raises:
+            ValueError: The file has problems; the message lists each as ``path:line: [code] message``.
+        """
+        bibliography, problems = cls.parse(Path(path).read_text(encoding="utf-8-sig"))
+        if problems:
+            lines = [f"{path}:{problem.line}: [{problem.code}] {problem.message}" for problem in problems]
+            hinted = [
+                f"{line} ({problem.hint})" if problem.hint else line
+                for line, problem in zip(lines, problems, strict=True)
+            ]
+            count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+            raise ValueError(f"{count} in {path}:\n" + "\n".join(hinted))
+        return bibliography
+
+    def _check_record(self, record: _Record) -> list[BibliographyProblem]:
+        entry, key, facts = record.entry, record.key, self._facts[record.key]
+        problems: list[BibliographyProblem] = []
+        has_creator = bool(entry.persons.get("author") or entry.persons.get("editor")) or any(
+            (entry.fields.get(name) or "").strip() for name in ("organization", "institution")
+        )
+        if not has_creator and needs_author(entry):
+            problems.append(
+                BibliographyProblem(
+                    line=record.line,
+                    code="missing-author",
+                    message=f'entry "{key}" has no author, editor, organization or institution',
+                    hint="add author = {Surname, Given and Surname, Given}, or organization = {Name} "
+                    "for a group author; if the work has no author, add options = {useauthor=false}",
+                    key=key,
+                )
+            )
+        if facts.status == "missing":
+            date = (entry.fields.get("date") or "").strip()
+            problems.append(
+                BibliographyProblem(
+                    line=record.line,
+                    code="missing-year",
+                    message=f'entry "{key}" has a date "{date}" that is not YYYY, YYYY-MM or YYYY-MM-DD'
+                    if date
+                    else f'entry "{key}" has no year or date',
+                    hint="write year = {2008} or date = {2019-03-05}; "
+                    "for an undated work write year = {n.d.}",
+                    key=key,
+                )
+            )
+        if not (entry.fields.get("title") or "").strip():
+            problems.append(
+                BibliographyProblem(
+                    line=record.line,
+                    code="missing-title",
+                    message=f'entry "{key}" has no title',
+                    hint="add title = {...} with the capitalisation the reference list should show",
+                    key=key,
+                )
+            )
+        return problems
+
+    # ------------------------------------------------------------------ looking up
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every key, in file order."""
+        return tuple(self._records)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in self._records
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def line_of(self, key: str) -> int:
+        """Return the line of the ``.bib`` file where the entry starts."""
+        return self._record(key).line
+
+    def suggest(self, key: str) -> str | None:
+        """Return the existing key closest to ``key`` (for "did you mean"), or None."""
+        if key in self._records:
+            return key
+        same_but_case = self._by_lower.get(key.lower())
+        if same_but_case is not None:
+            return same_but_case
+        matches = difflib.get_close_matches(key, self._records, n=1, cutoff=0.6)
+        return matches[0] if matches else None
+
+    def sort_keys(self, keys: Iterable[str]) -> list[str]:
+        """Return the keys, without repeats, in APA reference-list order.
+
+        Raises:
+            KeyError: A key is not in the bibliography.
+        """
+        unique = dict.fromkeys(keys)
+        for key in unique:
+            self._record(key)
+        return sorted(unique, key=self._rank.__getitem__)
+
+    def year_label(self, key: str) -> str:
+        """Return the year as citations and the reference list show it: "2008", "2017a", "n.d."."""
+        self._record(key)
+        return self._labels[key]
+
+    def bibtex(self, key: str) -> str:
+        """Return the entry's BibTeX source exactly as written in the file."""
+        return self._record(key).source
+
+    def _record(self, key: str) -> _Record:
+        try:
+            return self._records[key]
+        except KeyError:
+            suggestion = self.suggest(key)
+            hint = f' (did you mean "{suggestion}"?)' if suggestion else ""
+            raise KeyError(f'"{key}" is not in the bibliography{hint}') from None
+
+    # ------------------------------------------------------------------ references
+
+    def format_reference(self, key: str, fmt: Format = "text") -> str:
+        """Return the APA 7 reference for one entry, as plain text, HTML or Markdown."""
+        cached = self._rendered.get((key, fmt))
+        if cached is None:
+            cached = self._rendered[key, fmt] = self._reference(key).render(_BACKENDS[fmt])
+        return cached
+
+    def reference_list(self, keys: Iterable[str] | None = None, fmt: Format = "text") -> list[str]:
+        """Return formatted references in APA order: for ``keys`` (repeats dropped), or all."""
+        chosen = self.sort_keys(self._records if keys is None else keys)
+        return [self.format_reference(key, fmt) for key in chosen]
+
+    def _reference(self, key: str) -> Text:
+        reference = self._references.get(key)
+        if reference is None:
+            entry = self._record(key).entry
+            reference = self._references[key] = self._style.format_entry(self._labels[key], entry).text
+        return reference
+
+    def _preview(self, key: str) -> str:
+        cached = self._rendered.get((key, "preview"))
+        if cached is None:
+            cached = self._rendered[key, "preview"] = self._reference(key).render(_PREVIEW)
+        return cached
+
+    # ------------------------------------------------------------------ citations
+
+    def format_citation(
+        self, citation: Citation, fmt: Format = "text", href: Callable[[str], str] | None = None
+    ) -> str:
+        """Return one citation in APA 7 form: "(see Needham, 2008, p. 5)", "Needham (2008)".
+
+        In HTML each item links to ``href(key)`` (default ``#ref-{key}``) and carries the full
+        reference as a tooltip; tooltip ids are numbered from 1, so use `render_text` for a
+        whole page. A citation with an unknown key comes back in Pandoc syntax.
+        """
+        rendered = self._format_citation(citation, _Writer(self, fmt, href))
+        return _pandoc_source(citation) if rendered is None else rendered
+
+    def render_text(
+        self, text: str, fmt: Format = "markdown", href: Callable[[str], str] | None = None
+    ) -> tuple[str, list[str]]:
+        """Replace every citation in ``text`` with its APA 7 form.
+
+        Citations with a key that is not in the bibliography are left as written (validation
+        reports them). In HTML, tooltip ids count each key's occurrences in this call, so they
+        are unique in the page.
+
+        Returns:
+            The new text, and the cited keys that are in the bibliography, in first-cited order.
+        """
+        writer = _Writer(self, fmt, href)
+        cited: dict[str, None] = {}
+        pieces: list[str] = []
+        position = 0
+        for citation in find_citations(text):
+            for item in citation.items:
+                if item.key in self._records:
+                    cited.setdefault(item.key)
+            rendered = self._format_citation(citation, writer)
+            if rendered is not None:
+                pieces += [text[position : citation.start], rendered]
+                position = citation.end
+        pieces.append(text[position:])
+        return "".join(pieces), list(cited)
+
+    def _format_citation(self, citation: Citation, writer: _Writer) -> str | None:
+        records = self._records
+        if not citation.items or any(item.key not in records for item in citation.items):
+            return None
+        if citation.narrative:
+            return ", ".join(self._format_narrative_item(item, writer) for item in citation.items)
+        items = citation.items if len(citation.items) == 1 else sorted(citation.items, key=self._item_rank)
+        groups: list[list[str]] = []
+        previous: CiteItem | None = None
+        for item in items:
+            identity = self._facts[item.key].identity
+            collapse = (
+                previous is not None
+                and identity is not None
+                and identity == self._facts[previous.key].identity
+                and not (item.prefix or item.suppress_author or previous.suppress_author or previous.suffix)
+            )
+            core = self._author_date(item.key, not (collapse or item.suppress_author), writer.fmt)
+            if item.locator:
+                core = f"{core}, {writer.escape(_display_locator(item.locator))}"
+            piece = writer.link(item.key, core)
+            if item.prefix:
+                piece = f"{writer.page_text(item.prefix)} {piece}"
+            if item.suffix:
+                piece = f"{piece}, {writer.page_text(item.suffix)}"
+            if collapse:
+                groups[-1].append(piece)
+            else:
+                groups.append([piece])
+            previous = item
+        return "(" + "; ".join(", ".join(group) for group in groups) + ")"
+
+    def _item_rank(self, item: CiteItem) -> int:
+        return self._rank[item.key]
+
+    def _format_narrative_item(self, item: CiteItem, writer: _Writer) -> str:
+        date = self._narrative_parts(item.key, writer.fmt)[1]
+        inside = [date] if date else []
+        if item.locator:
+            inside.append(writer.escape(_display_locator(item.locator)))
+        if item.suffix:
+            inside.append(writer.page_text(item.suffix))
+        if item.suppress_author:
+            return "(" + ", ".join(inside) + ")" if inside else ""
+        piece = writer.link(item.key, self._narrative_parts(item.key, writer.fmt)[0])
+        if item.prefix:
+            piece = f"{writer.page_text(item.prefix)} {piece}"
+        return f"{piece} ({', '.join(inside)})" if inside else piece
+
+    def _author_date(self, key: str, show_author: bool, fmt: Format) -> str:
+        cache_key = (key, show_author, fmt)
+        cached = self._author_dates.get(cache_key)
+        if cached is None:
+            text = intext_parenthetical(self._facts[key], self._labels[key], show_author=show_author)
+            cached = self._author_dates[cache_key] = text.render(_BACKENDS[fmt])
+        return cached
+
+    def _narrative_parts(self, key: str, fmt: Format) -> tuple[str, str]:
+        cached = self._narratives.get((key, fmt))
+        if cached is None:
+            author, date = intext_narrative(self._facts[key], self._labels[key])
+            backend = _BACKENDS[fmt]
+            cached = self._narratives[key, fmt] = (author.render(backend), backend.format_str(date))
+        return cached
+
+
+class _Writer:
+    """Output details of one rendering: format, link targets, and tooltip ids so far."""
+
+    def __init__(self, bibliography: Bibliography, fmt: Format, href: Callable[[str], str] | None) -> None:
+        self.fmt = fmt
+        self.escape = _BACKENDS[fmt].format_str
+        self._bibliography = bibliography
+        self._href = href
+        self._occurrences: dict[str, int] = {}
+        self._openings: dict[str, tuple[str, str]] = {}
+
+    def page_text(self, value: str) -> str:
+        """Return prefix or suffix text from the page: already Markdown, but escaped for HTML."""
+        return html.escape(value, quote=False) if self.fmt == "html" else value
+
+    def link(self, key: str, inner: str) -> str:
+        """Wrap an item's author-date in its link and hover/focus preview (HTML only)."""
+        if self.fmt != "html":
+            return inner
+        self._occurrences[key] = number = self._occurrences.get(key, 0) + 1
+        opening = self._openings.get(key)
+        if opening is None:
+            target = self._href(key) if self._href else f"#ref-{key}"
+            escaped_key = html.escape(key, quote=True)
+            opening = self._openings[key] = (
+                f'<span class="cite-item"><a class="cite" href="{html.escape(target, quote=True)}"'
+                f' data-key="{escaped_key}" aria-describedby="cite-{escaped_key}-',
+                escaped_key,
+            )
+        start, escaped_key = opening
+        preview = self._bibliography._preview(key)
+        return (
+            f'{start}{number}">{inner}</a><span class="cite-preview" role="tooltip"'
+            f' id="cite-{escaped_key}-{number}">{preview}</span></span>'
+        )
+
+
+def _pandoc_source(citation: Citation) -> str:
+    def written(item: CiteItem) -> str:
+        key = item.key if _KEY_ONLY.fullmatch(item.key) else f"{{{item.key}}}"
+        parts = [f"{item.prefix} " if item.prefix else "", "-" if item.suppress_author else "", "@", key]
+        tail = ", ".join(part for part in (item.locator, item.suffix) if part)
+        return "".join(parts), tail
+
+    if citation.narrative:
+        head, tail = written(citation.items[0])
+        return f"{head} [{tail}]" if tail else head
+    return "[" + "; ".join(", ".join(filter(None, written(item))) for item in citation.items) + "]"
+
+
+# =========================================================================== reading BibTeX
+
+
+def _read_bibtex(text: str) -> tuple[list[_Record], list[BibliographyProblem]]:
+    """Read entries with pybtex's BibTeX scanner, keeping line numbers and every error."""
+    line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
+
+    def line_at(offset: int) -> int:
+        return bisect.bisect_right(line_starts, offset)
+
+    errors: list[tuple[PybtexSyntaxError, int]] = []
+
+    def collect(error: PybtexSyntaxError) -> None:
+        errors.append((error, scanner.command_start or 0))
+
+    scanner = LowLevelParser(text, macros=CaseInsensitiveDict(month_names), handle_error=collect)
+    records: list[_Record] = []
+    problems: list[BibliographyProblem] = []
+    first_line: dict[str, int] = {}
+    reported = 0
+    for command, payload in scanner:
+        command_start = scanner.command_start or 0
+        broken = any(start == command_start for _, start in errors[reported:])
+        problems += [
+            _syntax_problem(error, line_at(start), text, line_at) for error, start in errors[reported:]
+        ]
+        reported = len(errors)
+        if command.lower() in ("string", "preamble"):
+            continue
+        key, fields = payload
+        if not key:
+            continue
+        line = line_at(command_start)
+        entry, entry_problems = _build_entry(command, key, fields, line)
+        problems += entry_problems
+        if key.lower() in first_line:
+            problems.append(
+                BibliographyProblem(
+                    line=line,
+                    code="duplicate-key",
+                    message=f'duplicate key "{key}" (first defined on line {first_line[key.lower()]})',
+                    hint="rename or delete one of the entries; keys are compared without regard to case",
+                    key=key,
+                )
+            )
+            continue
+        first_line[key.lower()] = line
+        source = text[command_start : scanner.pos].rstrip()
+        records.append(_Record(key=key, entry=entry, line=line, source=source, complete=not broken))
+    problems += [_syntax_problem(error, line_at(start), text, line_at) for error, start in errors[reported:]]
+    return records, problems
+
+
+def _build_entry(
+    entry_type: str, key: str, fields: list[tuple[str, list[str]]], line: int
+) -> tuple[Entry, list[BibliographyProblem]]:
+    entry = Entry(entry_type)
+    entry.key = key
+    problems: list[BibliographyProblem] = []
+    seen: set[str] = set()
+    for name, value_parts in fields:
+        lowered = name.lower()
+        if lowered in seen:
+            problems.append(
+                BibliographyProblem(
+                    line=line,
+                    code="bibtex-syntax",
+                    message=f'entry "{key}" has the field "{name}" twice',
+                    hint="delete one of the two; only the first is used",
+                    key=key,
+                )
+            )
+            continue
+        seen.add(lowered)
+        value = normalize_whitespace("".join(value_parts))
+        if lowered in Person.valid_roles:
+            # pybtex reports names it cannot split through its global error hook; capture them here.
+            with pybtex_errors.capture() as captured:
+                for name_string in split_name_list(value):
+                    entry.add_person(Person(name_string), lowered)
+            problems += [
+                BibliographyProblem(
+                    line=line,
+                    code="bibtex-syntax",
+                    message=f'entry "{key}": {error}',
+                    hint='write each name as "Surname, Given" and separate names with " and "',
+                    key=key,
+                )
+                for error in captured
+            ]
+        else:
+            entry.fields[name] = value
+    return entry, problems
+
+
+_FIELD_START = re.compile(r"\s*([A-Za-z][\w-]*)\s*=")
+
+
+def _syntax_problem(
+    error: PybtexSyntaxError, entry_line: int, text: str, line_at: Callable[[int], int]
+) -> BibliographyProblem:
+    detail = PybtexError.__str__(error)
+    line = error.lineno or entry_line
+    if isinstance(error, PrematureEOF):
+        return BibliographyProblem(
+            line=entry_line,
+            code="bibtex-syntax",
+            message="the entry starting here is not closed before the end of the file",
+            hint="look for an unbalanced { or a missing closing } in this entry",
+        )
+    if isinstance(error, UndefinedMacro):
+        return BibliographyProblem(
+            line=line,
+            code="bibtex-syntax",
+            message=f'"{detail}" is a bare word, read as an undefined @string',
+            hint=f"put the value in braces: {{{detail}}}",
+        )
+    if isinstance(error, TokenRequired):
+        position = error.error_context_info[-1]
+        field = _FIELD_START.match(text, position)
+        if field and ("'}'" in detail or "')'" in detail):
+            before = text[:position].rstrip()
+            return BibliographyProblem(
+                line=line_at(len(before) - 1) if before else line,
+                code="bibtex-syntax",
+                message=f'missing comma before the field "{field.group(1)}"',
+                hint="end every field with a comma",
+            )
+        return BibliographyProblem(
+            line=line,
+            code="bibtex-syntax",
+            message=f"syntax error: {detail}",
+            hint="entries look like @type{key, field = {value}, field = {value}}",
+        )
+    return BibliographyProblem(
+        line=line,
+        code="bibtex-syntax",
+        message=f"syntax error: {detail}",
+        hint="check the braces and quotes on this line",
+    )

@@ -1,0 +1,249 @@
+"""Errors: the catalogue of every problem `coguide check` can report, and the Problem record itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorType:
+    """One entry in the error catalogue.
+
+    Attributes:
+        code: Kebab-case code printed in brackets, e.g. ``unknown-citation``.
+        title: A short title for the error reference page.
+        description: What the error means and how to fix it, for contributors.
+        severity: ``error`` fails the check; ``warning`` is printed but does not.
+    """
+
+    code: str
+    title: str
+    description: str
+    severity: Severity = "error"
+
+
+def _catalogue(*types: ErrorType) -> dict[str, ErrorType]:
+    return {t.code: t for t in types}
+
+
+CATALOGUE: dict[str, ErrorType] = _catalogue(
+    # Reading files.
+    ErrorType(
+        code="missing-file",
+        title="Missing file",
+        description="A file that `datapackage.json` lists, or that the guide needs, does not exist. "
+        "Create it (with its header row for a CSV) or fix the path in `datapackage.json`.",
+    ),
+    ErrorType(
+        code="encoding-error",
+        title="Not UTF-8",
+        description="The file is not saved as UTF-8. Re-save it as UTF-8 (in a spreadsheet: "
+        "*CSV UTF-8*; in an editor: *Save with encoding: UTF-8*).",
+    ),
+    ErrorType(
+        code="csv-syntax",
+        title="Broken CSV",
+        description="The CSV cannot be read, usually because a quote is not closed. "
+        "A cell that contains a comma, a quote or a line break must be wrapped in double quotes, "
+        'and a quote inside it is written twice ("").',
+    ),
+    ErrorType(
+        code="empty-file",
+        title="Empty file",
+        description="The file has no header row. Every CSV starts with the header row listed in the data dictionary.",
+    ),
+    ErrorType(
+        code="invalid-descriptor",
+        title="Invalid datapackage.json",
+        description="`datapackage.json` is not valid JSON or not a valid Frictionless descriptor.",
+    ),
+    # Frictionless (table) checks; codes are Frictionless's own.
+    ErrorType(
+        code="header-error",
+        title="Wrong header",
+        description="The CSV's header row does not match the fields in `datapackage.json` "
+        "(a column is missing, extra, misspelt or out of order).",
+    ),
+    ErrorType(
+        code="missing-cell",
+        title="Missing cell",
+        description="A row has fewer cells than the header. Add the missing commas.",
+    ),
+    ErrorType(
+        code="extra-cell",
+        title="Extra cell",
+        description="A row has more cells than the header, often an unquoted comma inside a text. "
+        "Wrap the text in double quotes.",
+    ),
+    ErrorType(
+        code="blank-row",
+        title="Blank row",
+        description="The CSV has an empty row. Delete it.",
+    ),
+    ErrorType(
+        code="type-error",
+        title="Wrong type",
+        description="A cell's value does not have the field's type (for example a year that is not a whole number).",
+    ),
+    ErrorType(
+        code="constraint-error",
+        title="Constraint broken",
+        description="A cell breaks a rule of its field: it is required but empty, is not one of the allowed "
+        "values, is too long, or does not match the field's pattern (ids are lower-case words joined by "
+        "single hyphens, such as `service-user`).",
+    ),
+    ErrorType(
+        code="primary-key",
+        title="Duplicate id",
+        description="Two rows have the same id (or the same link twice). Ids must be unique; rename or delete one.",
+    ),
+    ErrorType(
+        code="unique-error",
+        title="Duplicate value",
+        description="A field that must be unique (such as a label or a title) has the same value in two rows.",
+    ),
+    ErrorType(
+        code="foreign-key",
+        title="Dangling link",
+        description="A link names an id that does not exist in the table it points to. "
+        "Fix the id (see the hint) or add the missing record.",
+    ),
+    ErrorType(
+        code="table-error",
+        title="Table problem",
+        description="Frictionless reported a problem with the table as a whole; the message says which.",
+    ),
+    # Our own rules.
+    ErrorType(
+        code="unknown-citation",
+        title="Unknown citation key",
+        description="A citation names a key that is not in `datapackage/references.bib`. "
+        "Fix the key (see the hint) or add the work to `references.bib`.",
+    ),
+    ErrorType(
+        code="unknown-record",
+        title="Unknown record",
+        description="A row of `citations.csv` names a record that does not exist in the given resource.",
+    ),
+    ErrorType(
+        code="self-link",
+        title="Record links to itself",
+        description="A link table row (or a `broader` field) points a record at itself. Delete the row.",
+    ),
+    ErrorType(
+        code="raw-html",
+        title="Raw HTML",
+        description="Text fields and essays use Markdown only: raw HTML tags are not allowed. "
+        "Use Markdown for emphasis (`*word*`), links (`[text](https://...)`) and lists.",
+    ),
+    ErrorType(
+        code="unsafe-link",
+        title="Unsafe link",
+        description="Links may point only to `http:`, `https:` or `mailto:` addresses, or to pages of the guide.",
+    ),
+    ErrorType(
+        code="alias-collision",
+        title="Alias collides",
+        description="A former id listed in `aliases` is also the id (or another record's alias) in the same "
+        "table, so its old address could not redirect to one page. Remove or change the alias.",
+    ),
+    ErrorType(
+        code="front-matter",
+        title="Bad essay front matter",
+        description="An essay's front matter (the block between the `---` lines at its top) is not valid YAML, "
+        "or lacks a required key (`date`, `authors`, `categories`, `description`), or an essay has no `# Title`.",
+    ),
+    ErrorType(
+        code="bibtex-syntax",
+        title="BibTeX does not parse",
+        description="`references.bib` has a syntax error near this line: check braces, commas and the "
+        "`@type{key,` opening.",
+    ),
+    ErrorType(
+        code="duplicate-key",
+        title="Duplicate BibTeX key",
+        description="Two entries in `references.bib` share a key. Give one a new key (add a, b... to the year).",
+    ),
+    ErrorType(
+        code="missing-author",
+        title="Reference has no author",
+        description="A BibTeX entry has no `author`, `editor` or organisation. Add the author "
+        "(a group author in double braces: `{{New Economics Foundation}}`).",
+    ),
+    ErrorType(
+        code="missing-year",
+        title="Reference has no year",
+        description="A BibTeX entry has no `year` or `date`. Add it, or write `year = {n.d.}` when the work "
+        "really has no date.",
+    ),
+    ErrorType(
+        code="missing-title",
+        title="Reference has no title",
+        description="A BibTeX entry has no `title`. Add it.",
+    ),
+    ErrorType(
+        code="unused-reference",
+        title="Unused reference",
+        description="Nothing cites this work. It is listed under *Further reading* on the bibliography page; "
+        "cite it or leave it there on purpose.",
+        severity="warning",
+    ),
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Problem:
+    """One problem found in the project's sources.
+
+    Attributes:
+        path: File path relative to the project root, with forward slashes.
+        line: The line a contributor sees in an editor (1-based), or None for a whole file.
+        code: A code from `CATALOGUE`.
+        message: What is wrong.
+        hint: How to fix it (optional).
+        field: The CSV field or front-matter key concerned (optional).
+    """
+
+    path: str
+    line: int | None
+    code: str
+    message: str
+    hint: str = ""
+    field: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code not in CATALOGUE:
+            raise ValueError(f"error code {self.code!r} is not in the catalogue")
+
+    @property
+    def severity(self) -> Severity:
+        """Return the severity the catalogue gives this problem's code."""
+        return CATALOGUE[self.code].severity
+
+    @property
+    def sort_key(self) -> tuple[str, int, str, str]:
+        """Order problems by file, then line, then code."""
+        return (self.path, self.line or 0, self.code, self.message)
+
+    def format(self) -> str:
+        """Format the problem as ``path:line: [code] message (hint)``."""
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        prefix = "warning: " if self.severity == "warning" else ""
+        text = f"{where}: {prefix}[{self.code}] {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def format_github(self) -> str:
+        """Format the problem as a GitHub Actions workflow annotation."""
+        level = "warning" if self.severity == "warning" else "error"
+        line = f",line={self.line}" if self.line else ""
+        body = f"[{self.code}] {self.message}" + (f" ({self.hint})" if self.hint else "")
+        body = body.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return f"::{level} file={self.path}{line},title={CATALOGUE[self.code].title}::{body}"
+
+
+def errors_only(problems: list[Problem]) -> list[Problem]:
+    """Return the problems that fail a check (not warnings)."""
+    return [p for p in problems if p.severity == "error"]

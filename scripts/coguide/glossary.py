@@ -1,0 +1,124 @@
+"""Render (glossary): link the first mention of each label and concept in an essay to its page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+from coguide.model import Site
+
+# Spans that must never be rewritten: code, links and images, citations, raw HTML, autolinks.
+_PROTECTED = re.compile(
+    r"`[^`\n]*`"
+    r"|!?\[[^\]\n]*\]\([^)\n]*\)"
+    r"|\[[^\]\n]*@[^\]\n]*\]"
+    r"|-?@[A-Za-z0-9_][\w:.#$%&+?<>~/-]*"
+    r"|<[^>\n]*>"
+    r"|https?://\S+"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    """One glossary entry: a record and the forms of its name that count as a mention."""
+
+    url: str
+    src_uri: str
+    title: str
+    definition: str
+    forms: tuple[str, ...]
+
+
+def _forms(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+    forms: list[str] = []
+    for base in (name, *extra):
+        base = base.strip()
+        if not base:
+            continue
+        forms.append(base)
+        if not base.endswith("s"):
+            forms.append(base + "s")
+        if base.endswith(("s", "x", "ch", "sh")):
+            forms.append(base + "es")
+    return tuple(dict.fromkeys(forms))
+
+
+class Glossary:
+    """The labels and concepts of a site, matched against prose."""
+
+    def __init__(self, site: Site, plain: Callable[[str], str]) -> None:
+        entries = [
+            Entry(url=t.url, src_uri=t.src_uri, title=t.title, definition=plain(t.definition), forms=_forms(t.label, t.also_known_as))
+            for t in site.terms.values()
+        ]
+        entries += [
+            Entry(url=c.url, src_uri=c.src_uri, title=c.title, definition=plain(c.summary), forms=_forms(c.name, c.also_known_as))
+            for c in site.concepts.values()
+        ]
+        self.entries = entries
+        self._by_form = {}
+        for entry in entries:
+            for form in entry.forms:
+                self._by_form.setdefault(form.lower(), entry)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        """Return one regex matching every form, longest first, on word boundaries."""
+        forms = sorted(self._by_form, key=len, reverse=True)
+        if not forms:
+            return None
+        alternatives = "|".join(re.escape(f) for f in forms)
+        return re.compile(rf"(?<![\w-])({alternatives})(?![\w-])", re.IGNORECASE)
+
+    def link_first_mentions(self, markdown: str, link: Callable[[Entry], str]) -> str:
+        """Link the first mention of each entry in a Markdown text.
+
+        Headings, code blocks, existing links, citations and HTML are left alone.
+
+        Args:
+            markdown: The essay body.
+            link: Returns the relative link to an entry's page from the essay.
+
+        Returns:
+            The text with at most one link per entry.
+        """
+        pattern = self.pattern
+        if pattern is None:
+            return markdown
+        done: set[str] = set()
+        out: list[str] = []
+        fenced = False
+        for line in markdown.split("\n"):
+            stripped = line.lstrip()
+            if stripped.startswith(("```", "~~~")):
+                fenced = not fenced
+            if fenced or stripped.startswith(("#", "```", "~~~", "<", "    ", "|")) or line.startswith("    "):
+                out.append(line)
+                continue
+            out.append(self._link_line(line, pattern, done, link))
+        return "\n".join(out)
+
+    def _link_line(self, line: str, pattern: re.Pattern[str], done: set[str],
+                   link: Callable[[Entry], str]) -> str:
+        pieces: list[str] = []
+        last = 0
+        for protected in _PROTECTED.finditer(line):
+            pieces.append(self._link_span(line[last:protected.start()], pattern, done, link))
+            pieces.append(protected.group(0))
+            last = protected.end()
+        pieces.append(self._link_span(line[last:], pattern, done, link))
+        return "".join(pieces)
+
+    def _link_span(self, text: str, pattern: re.Pattern[str], done: set[str],
+                   link: Callable[[Entry], str]) -> str:
+        def replace(match: re.Match[str]) -> str:
+            entry = self._by_form[match.group(1).lower()]
+            if entry.url in done:
+                return match.group(0)
+            done.add(entry.url)
+            title = entry.definition.replace('"', "'")
+            return f'[{match.group(0)}]({link(entry)} "{title}"){{ .glossary-link }}'
+
+        return pattern.sub(replace, text)

@@ -1,0 +1,115 @@
+"""MkDocs adapter: the only module that knows MkDocs. Loaded by ``mkdocs.yml`` as a hooks file.
+
+Everything else produces engine-neutral Markdown; this file feeds it to MkDocs: it runs the generator
+when the configuration loads, adds the generated pages as virtual files, renders citations and glossary
+links in hand-written pages, registers redirects for renamed ids, and watches the data for live reload.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+
+from coguide.build import GENERATED_DIR, Generation, generate
+from coguide.glossary import Glossary
+from coguide.render import make_glossary, render_document
+
+log = logging.getLogger("mkdocs.plugins.coguide")
+
+
+class _State:
+    generation: Generation | None = None
+    glossary: Glossary | None = None
+    generated: set[str] = set()
+
+
+STATE = _State()
+
+
+def _root(config: MkDocsConfig) -> Path:
+    return Path(config.config_file_path).resolve().parent
+
+
+# Runs first, on every (re)build: regenerating here is what makes `mkdocs serve` pick up data edits.
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """Run the generator and fail the build, listing every problem, if the sources have errors."""
+    root = _root(config)
+    generation = generate(root)
+    for problem in generation.problems:
+        if problem.severity == "warning":
+            log.debug(problem.format())
+    if not generation.ok:
+        lines = "\n".join(p.format() for p in generation.problems if p.severity == "error")
+        raise PluginError(f"coguide check found problems:\n{lines}")
+    site = generation.site
+    assert site is not None
+    STATE.generation = generation
+    # Edit links need a repository; without one (a local build of a fresh clone) there are none.
+    config.edit_uri = "edit/main/docs/" if config.repo_url else ""
+    STATE.glossary = make_glossary(site)
+    redirects = config.plugins.get("redirects")
+    if redirects is not None:
+        maps = redirects.config.setdefault("redirect_maps", {})
+        for resource in ("terms", "concepts", "cases"):
+            for record in getattr(site, resource).values():
+                for alias in record.aliases:
+                    maps[f"{resource}/{alias}.md"] = record.src_uri
+    return config
+
+
+# Generated pages are added as files of their own folder, so nothing is ever written into docs/.
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add every generated page to the build, refusing a hand-written page at the same path."""
+    generation = STATE.generation
+    assert generation is not None
+    out_dir = generation.out_dir
+    STATE.generated = set()
+    for path in sorted(out_dir.rglob("*.md")):
+        src_uri = path.relative_to(out_dir).as_posix()
+        if files.get_file_from_path(src_uri) is not None:
+            raise PluginError(f"docs/{src_uri} would hide a generated page: move or rename the hand-written page")
+        files.append(File(src_uri, src_dir=str(out_dir), dest_dir=config.site_dir,
+                          use_directory_urls=config.use_directory_urls))
+        STATE.generated.add(src_uri)
+    return files
+
+
+# Hand-written pages get the same citation treatment as generated ones; essays also get glossary links.
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Render citations (and, in essays, glossary links) in hand-written pages."""
+    generation = STATE.generation
+    if generation is None or generation.site is None or page.file.src_uri in STATE.generated:
+        return markdown
+    is_post = page.file.src_uri.startswith("blog/posts/")
+    return render_document(markdown, page.url, generation.site, src_uri=page.file.src_uri,
+                           glossary=STATE.glossary if is_post else None)
+
+
+# Record pages name the data file they come from; the theme shows it as "Suggest a change".
+def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
+    """Point a generated page's edit link at its data file."""
+    if page.file.src_uri not in STATE.generated:
+        return context
+    edit_path = page.meta.get("edit_path")
+    page.edit_url = None
+    if edit_path and config.repo_url:
+        page.edit_url = f"{config.repo_url.rstrip('/')}/edit/main/{edit_path}"
+    return context
+
+
+# `mkdocs serve` watches docs/ only; data and templates live elsewhere.
+def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
+    """Watch the data package and the templates as well as the docs."""
+    root = _root(config)
+    server.watch(str(root / "datapackage"))
+    server.watch(str(Path(__file__).parent / "templates"))
+    return server
+
+
+__all__ = ["GENERATED_DIR", "on_config", "on_files", "on_page_context", "on_page_markdown", "on_serve"]

@@ -1,0 +1,400 @@
+"""Model: frozen records built from validated sources, with every link resolved in both directions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from coguide.cite import Bibliography, find_citations
+from coguide.load import Document, Sources
+from coguide.validate import TEXT_FIELDS
+
+Resource = Literal["terms", "concepts", "cases", "questions", "arguments"]
+Stance = Literal["for", "against", "qualifies"]
+Level = Literal["individual", "group", "collective"]
+
+#: Where each resource's pages live, relative to the site root.
+SECTION: dict[str, str] = {"terms": "terms", "concepts": "concepts", "cases": "cases"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CitationRef:
+    """A record's citation of a work, from the citations table."""
+
+    key: str
+    locator: str = ""
+
+    @property
+    def pandoc(self) -> str:
+        """Return the citation in Pandoc syntax, e.g. ``[@needham2008, p. 224]``."""
+        return f"[@{self.key}, {self.locator}]" if self.locator else f"[@{self.key}]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Record:
+    """Fields every record shares."""
+
+    id: str
+    line: int
+    citations: tuple[CitationRef, ...] = ()
+    questions: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    resource: str = field(default="", init=False)
+
+    @property
+    def source_path(self) -> str:
+        """Return the data file the record lives in."""
+        return f"datapackage/{self.resource}.csv"
+
+    @property
+    def src_uri(self) -> str:
+        """Return the generated Markdown file's path relative to the site's pages."""
+        return f"{SECTION[self.resource]}/{self.id}.md"
+
+    @property
+    def url(self) -> str:
+        """Return the page's URL relative to the site root (with a trailing slash)."""
+        return f"{SECTION[self.resource]}/{self.id}/"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Term(Record):
+    """A label given to people who use public services."""
+
+    label: str
+    also_known_as: tuple[str, ...]
+    definition: str
+    relationship: str
+    power: str
+    sectors: tuple[str, ...]
+    era: str
+    era_start: int
+    history: str
+    critiques: str
+    main_critique: str
+    concepts: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
+    arguments: tuple[str, ...] = ()
+    resource: str = field(default="terms", init=False)
+
+    @property
+    def title(self) -> str:
+        """Return the label with its first letter capitalised, for headings."""
+        return self.label[:1].upper() + self.label[1:]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Concept(Record):
+    """An idea the debates rely on."""
+
+    name: str
+    also_known_as: tuple[str, ...]
+    summary: str
+    body: str
+    broader: str | None = None
+    narrower: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    cases: tuple[str, ...] = ()
+    arguments: tuple[str, ...] = ()
+    resource: str = field(default="concepts", init=False)
+
+    @property
+    def title(self) -> str:
+        """Return the name with its first letter capitalised, for headings."""
+        return self.name[:1].upper() + self.name[1:]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Case(Record):
+    """A real programme, policy, law, report or study."""
+
+    title: str
+    start_year: int
+    end_year: int | None
+    country: str
+    sector: str
+    level: Level
+    kind: str
+    summary: str
+    outcomes: str
+    critiques: str
+    source_url: str
+    concepts: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    resource: str = field(default="cases", init=False)
+
+    @property
+    def years(self) -> str:
+        """Return the years as text: ``2004`` or ``2007–2010``."""
+        if self.end_year and self.end_year != self.start_year:
+            return f"{self.start_year}–{self.end_year}"
+        return str(self.start_year)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Argument(Record):
+    """A claim made in a debate."""
+
+    question: str
+    stance: Stance
+    claim: str
+    reasoning: str
+    proponent: str
+    concepts: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+    resource: str = field(default="arguments", init=False)
+
+    @property
+    def url(self) -> str:
+        """Return the argument's anchor on the debates page."""
+        return f"debates/#{self.id}"
+
+    @property
+    def title(self) -> str:
+        """Return the claim as the argument's title."""
+        return self.claim
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question(Record):
+    """A debate question grouping arguments for, against and qualifying it."""
+
+    question: str
+    summary: str
+    arguments: tuple[str, ...] = ()
+    resource: str = field(default="questions", init=False)
+
+    @property
+    def url(self) -> str:
+        """Return the question's anchor on the debates page."""
+        return f"debates/#{self.id}"
+
+    @property
+    def title(self) -> str:
+        """Return the question as its title."""
+        return self.question
+
+
+@dataclass(frozen=True, kw_only=True)
+class Essay:
+    """A dated essay (blog post) written by hand under ``docs/blog/posts/``."""
+
+    path: str
+    src_uri: str
+    title: str
+    date: dt.date
+    authors: tuple[str, ...]
+    categories: tuple[str, ...]
+    description: str
+    excerpt: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Citer:
+    """A page that cites a work: what the bibliography's back-links point at."""
+
+    title: str
+    url: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Site:
+    """The whole guide as the renderer sees it."""
+
+    terms: dict[str, Term]
+    concepts: dict[str, Concept]
+    cases: dict[str, Case]
+    questions: dict[str, Question]
+    arguments: dict[str, Argument]
+    essays: tuple[Essay, ...]
+    bibliography: Bibliography
+    descriptor: dict[str, Any]
+    cited_by: dict[str, tuple[Citer, ...]]
+
+    def record(self, resource: str, record_id: str) -> Record:
+        """Return one record by resource name and id."""
+        return getattr(self, resource)[record_id]
+
+
+def _split(value: str, sep: str = ";") -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(sep) if part.strip())
+
+
+def _lines(value: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in value.splitlines() if line.strip())
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.strip() else None
+
+
+def _links(sources: Sources, name: str, left: str, right: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    forward: dict[str, list[str]] = defaultdict(list)
+    backward: dict[str, list[str]] = defaultdict(list)
+    table = sources.tables.get(name)
+    for row in table.rows if table else ():
+        a, b = row.values[left], row.values[right]
+        forward[a].append(b)
+        backward[b].append(a)
+    return forward, backward
+
+
+def _citations(sources: Sources) -> dict[tuple[str, str], tuple[CitationRef, ...]]:
+    found: dict[tuple[str, str], list[CitationRef]] = defaultdict(list)
+    table = sources.tables.get("citations")
+    for row in table.rows if table else ():
+        v = row.values
+        found[(v["resource"], v["record"])].append(CitationRef(key=v["key"], locator=v.get("locator", "")))
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def _rows(sources: Sources, name: str) -> list[tuple[int, dict[str, str]]]:
+    table = sources.tables.get(name)
+    return [(row.line, row.values) for row in table.rows] if table else []
+
+
+def _essay(doc: Document) -> Essay:
+    lines = doc.body.splitlines()
+    title = next((line[2:].strip() for line in lines if line.startswith("# ")), doc.src_uri)
+    body_after_title = doc.body.split("\n", 1)[1] if doc.body.startswith("# ") else doc.body
+    before_more = body_after_title.split("<!-- more -->", 1)[0]
+    paragraphs = [p.strip() for p in before_more.split("\n\n") if p.strip() and not p.lstrip().startswith("#")]
+    excerpt = " ".join(paragraphs[0].split()) if paragraphs else ""
+    date = doc.meta.get("date")
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    if not isinstance(date, dt.date):
+        date = dt.date.fromisoformat(str(date))
+    keys = tuple(dict.fromkeys(i.key for c in find_citations(doc.body) for i in c.items))
+    return Essay(
+        path=doc.path,
+        src_uri=doc.src_uri,
+        title=title,
+        date=date,
+        authors=tuple(doc.meta.get("authors") or ()),
+        categories=tuple(doc.meta.get("categories") or ()),
+        description=str(doc.meta.get("description", "")),
+        excerpt=excerpt,
+        keys=keys,
+    )
+
+
+def essay_url(essay: Essay) -> str:
+    """Return an essay's URL as the blog publishes it (``blog/YYYY/MM/DD/slug/``)."""
+    slug = essay.src_uri.rsplit("/", 1)[-1].removesuffix(".md")
+    return f"blog/{essay.date:%Y/%m/%d}/{slug}/"
+
+
+def build_model(sources: Sources, bibliography: Bibliography) -> Site:
+    """Build the site model from sources that passed validation.
+
+    Args:
+        sources: Validated sources (building from sources with errors is undefined).
+        bibliography: The parsed bibliography.
+
+    Returns:
+        Frozen records with links resolved both ways and the bibliography's back-links.
+    """
+    cites = _citations(sources)
+    term_concepts, concept_terms = _links(sources, "term_concepts", "term", "concept")
+    case_concepts, concept_cases = _links(sources, "case_concepts", "case", "concept")
+    case_terms, term_cases = _links(sources, "case_terms", "case", "term")
+    argument_concepts, concept_arguments = _links(sources, "argument_concepts", "argument", "concept")
+    argument_terms, term_arguments = _links(sources, "argument_terms", "argument", "term")
+    related_fwd, related_back = _links(sources, "concept_related", "concept", "related")
+
+    terms = {
+        v["id"]: Term(
+            id=v["id"], line=line, label=v["label"], also_known_as=_split(v.get("also_known_as", "")),
+            definition=v["definition"], relationship=v["relationship"], power=v["power"],
+            sectors=_split(v["sectors"]), era=v["era"], era_start=int(v["era_start"]), history=v.get("history", ""),
+            critiques=v["critiques"], main_critique=v["main_critique"],
+            questions=_lines(v.get("discussion_questions", "")), aliases=_split(v.get("aliases", "")),
+            citations=cites.get(("terms", v["id"]), ()), concepts=tuple(term_concepts[v["id"]]),
+            cases=tuple(term_cases[v["id"]]), arguments=tuple(term_arguments[v["id"]]),
+        )
+        for line, v in _rows(sources, "terms")
+    }
+    narrower: dict[str, list[str]] = defaultdict(list)
+    for _line, v in _rows(sources, "concepts"):
+        if v.get("broader"):
+            narrower[v["broader"]].append(v["id"])
+    concepts = {
+        v["id"]: Concept(
+            id=v["id"], line=line, name=v["name"], also_known_as=_split(v.get("also_known_as", "")),
+            summary=v["summary"], body=v["body"], broader=v.get("broader") or None,
+            narrower=tuple(narrower[v["id"]]),
+            related=tuple(dict.fromkeys(related_fwd[v["id"]] + related_back[v["id"]])),
+            questions=_lines(v.get("discussion_questions", "")), aliases=_split(v.get("aliases", "")),
+            citations=cites.get(("concepts", v["id"]), ()), terms=tuple(concept_terms[v["id"]]),
+            cases=tuple(concept_cases[v["id"]]), arguments=tuple(concept_arguments[v["id"]]),
+        )
+        for line, v in _rows(sources, "concepts")
+    }
+    cases = {
+        v["id"]: Case(
+            id=v["id"], line=line, title=v["title"], start_year=int(v["start_year"]), end_year=_int(v.get("end_year", "")),
+            country=v["country"], sector=v["sector"], level=v["level"], kind=v["kind"],  # type: ignore[arg-type]
+            summary=v["summary"], outcomes=v["outcomes"], critiques=v.get("critiques", ""),
+            source_url=v.get("source_url", ""), questions=_lines(v.get("discussion_questions", "")),
+            aliases=_split(v.get("aliases", "")), citations=cites.get(("cases", v["id"]), ()),
+            concepts=tuple(case_concepts[v["id"]]), terms=tuple(case_terms[v["id"]]),
+        )
+        for line, v in _rows(sources, "cases")
+    }
+    arguments = {
+        v["id"]: Argument(
+            id=v["id"], line=line, question=v["question"], stance=v["stance"],  # type: ignore[arg-type]
+            claim=v["claim"], reasoning=v["reasoning"], proponent=v["proponent"],
+            citations=cites.get(("arguments", v["id"]), ()), concepts=tuple(argument_concepts[v["id"]]),
+            terms=tuple(argument_terms[v["id"]]),
+        )
+        for line, v in _rows(sources, "arguments")
+    }
+    by_question: dict[str, list[str]] = defaultdict(list)
+    for argument in arguments.values():
+        by_question[argument.question].append(argument.id)
+    questions = {
+        v["id"]: Question(
+            id=v["id"], line=line, question=v["question"], summary=v["summary"],
+            citations=cites.get(("questions", v["id"]), ()), arguments=tuple(by_question[v["id"]]),
+        )
+        for line, v in _rows(sources, "questions")
+    }
+    essays = tuple(sorted((_essay(d) for d in sources.documents if d.is_post), key=lambda e: (e.date, e.title),
+                          reverse=True))
+    site = Site(terms=terms, concepts=concepts, cases=cases, questions=questions, arguments=arguments,
+                essays=essays, bibliography=bibliography, descriptor=sources.descriptor, cited_by={})
+    object.__setattr__(site, "cited_by", _cited_by(site))
+    return site
+
+
+def record_keys(record: Record) -> tuple[str, ...]:
+    """Return every key a record cites, inline in its text first, then from the citations table."""
+    keys: list[str] = []
+    for name in TEXT_FIELDS.get(record.resource, ()):
+        value = getattr(record, name, "")
+        if isinstance(value, tuple):
+            value = "\n".join(value)
+        keys.extend(i.key for c in find_citations(value or "") for i in c.items)
+    keys.extend(c.key for c in record.citations)
+    return tuple(dict.fromkeys(keys))
+
+
+def _cited_by(site: Site) -> dict[str, tuple[Citer, ...]]:
+    found: dict[str, list[Citer]] = defaultdict(list)
+    for essay in site.essays:
+        for key in essay.keys:
+            found[key].append(Citer(title=essay.title, url=essay_url(essay), kind="Essay"))
+    kinds = {"terms": "Label", "concepts": "Concept", "cases": "Case", "questions": "Debate", "arguments": "Argument"}
+    for resource in ("terms", "concepts", "cases", "questions", "arguments"):
+        for record in getattr(site, resource).values():
+            for key in record_keys(record):
+                found[key].append(Citer(title=record.title, url=record.url, kind=kinds[resource]))
+    return {k: tuple(dict.fromkeys(v)) for k, v in found.items()}

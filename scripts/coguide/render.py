@@ -1,0 +1,263 @@
+"""Render: the Jinja environment and templates that turn the site model into generated Markdown pages.
+
+Everything here is engine-neutral: pages are plain Markdown (with a little HTML) addressed by their path
+relative to the site's pages, so another static-site engine could consume the same output.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from coguide.cite import Bibliography, find_citations
+from coguide.errors import CATALOGUE
+from coguide.glossary import Glossary
+from coguide.markup import render_safe_html, render_safe_inline
+from coguide.model import Site, essay_url, record_keys
+from coguide.timeline import render_timeline_svg, timeline_events
+
+TEMPLATES = Path(__file__).parent / "templates"
+GENERATED_NOTICE = "generated; do not edit"
+
+# Python-Markdown's escapable characters (plus the table pipe).
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
+_PLACEHOLDER = "\x02CITE{}\x03"
+_PLACEHOLDER_RE = re.compile("\x02CITE(\\d+)\x03")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page:
+    """One generated page.
+
+    Attributes:
+        src_uri: Path relative to the site's pages, e.g. ``terms/client.md``.
+        content: The Markdown.
+        source: The data file (and record) it was generated from, named in its header comment.
+    """
+
+    src_uri: str
+    content: str
+    source: str
+
+
+def md_escape(value: object) -> Markup:
+    """Escape a plain value for a Markdown context: HTML-escape it, then backslash Markdown's specials."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(_MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=True)))
+
+
+def h(value: object) -> Markup:
+    """Escape a plain value for an HTML context (element text or a quoted attribute)."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(html.escape(str(value), quote=True))
+
+
+def code(value: object) -> Markup:
+    """Render a plain value as inline code that is safe in HTML, Markdown and table cells."""
+    return Markup("<code>" + html.escape(str(value), quote=True).replace("|", "&#124;") + "</code>")
+
+
+def url_for(from_url: str, to_url: str) -> str:
+    """Return a relative link from one page URL to another (both relative to the site root).
+
+    >>> url_for("terms/client/", "bibliography/#needham2008")
+    '../../bibliography/#needham2008'
+    """
+    target, _, anchor = to_url.partition("#")
+    base = from_url.rstrip("/") or "."
+    rel = posixpath.relpath(target or from_url, base) if target else ""
+    if target.endswith("/") and rel != "." and not rel.endswith("/"):
+        rel += "/"
+    if rel == ".":
+        rel = "./"
+    return rel + (f"#{anchor}" if anchor else "")
+
+
+def md_link(from_src: str, to_src: str) -> str:
+    """Return a relative Markdown link target from one source page to another (MkDocs checks these)."""
+    return posixpath.relpath(to_src, posixpath.dirname(from_src) or ".")
+
+
+def bibliography_href(page_url: str) -> Callable[[str], str]:
+    """Return a function giving the link from `page_url` to a work's bibliography entry."""
+    return lambda key: url_for(page_url, f"bibliography/#{key}")
+
+
+def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = False) -> Markup:
+    """Render a contributor's Markdown text to safe HTML with linked citations.
+
+    Citations are swapped for placeholders before the Markdown is rendered (so their HTML is never
+    escaped or mistaken for contributor HTML) and swapped back afterwards.
+    """
+    if not text:
+        return Markup("")
+    citations = [c for c in find_citations(text) if all(i.key in bib for i in c.items)]
+    parts: list[str] = []
+    last = 0
+    for n, citation in enumerate(citations):
+        parts.append(text[last:citation.start])
+        parts.append(_PLACEHOLDER.format(n))
+        last = citation.end
+    parts.append(text[last:])
+    rendered = (render_safe_inline if inline else render_safe_html)("".join(parts))
+    href = bibliography_href(page_url)
+
+    def swap(match: re.Match[str]) -> str:
+        return bib.format_citation(citations[int(match.group(1))], "html", href)
+
+    return Markup(_PLACEHOLDER_RE.sub(swap, rendered))
+
+
+def reference_items(keys: Iterable[str], bib: Bibliography, page_url: str) -> list[Markup]:
+    """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry."""
+    items = []
+    for key in bib.sort_keys(k for k in keys if k in bib):
+        link = url_for(page_url, f"bibliography/#{key}")
+        items.append(Markup(f'{bib.format_reference(key, "html")} <a class="ref-backlink" href="{h(link)}" '
+                            f'title="In the bibliography">↗</a>'))
+    return items
+
+
+def _yaml(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def make_environment(site: Site) -> Environment:
+    """Create the Jinja environment: strict undefined, HTML autoescaping, Markdown-escaping finalize."""
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(enabled_extensions=("jinja",), default=True),
+        finalize=md_escape,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["h"] = h
+    env.filters["code"] = code
+    env.filters["yaml"] = lambda v: Markup(_yaml(str(v)))
+    env.filters["md_link"] = lambda to, frm: Markup(md_link(frm, to))
+    env.filters["url_for"] = lambda to, frm: Markup(h(url_for(frm, to)))
+    env.filters["text"] = lambda v, page_url: render_text(v, site.bibliography, page_url)
+    env.filters["inline"] = lambda v, page_url: render_text(v, site.bibliography, page_url, inline=True)
+    env.filters["plain"] = plain_text
+    env.globals["site"] = site
+    env.globals["notice"] = GENERATED_NOTICE
+    env.globals["records"] = lambda resource, ids: [site.record(resource, i) for i in ids]
+    env.globals["references"] = lambda keys, page_url: reference_items(keys, site.bibliography, page_url)
+    return env
+
+
+def plain_text(value: str) -> str:
+    """Strip Markdown and citations from a text, for hover titles and descriptions."""
+    bare = re.sub(r"\[(?:[^\]]*?;\s*)?-?@[^\]]*\]", "", value)
+    bare = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", bare)
+    bare = re.sub(r"[*_`]", "", bare)
+    return " ".join(bare.split())
+
+
+def _render(env: Environment, template: str, src_uri: str, source: str, **context: Any) -> Page:
+    url = src_uri.removesuffix(".md").removesuffix("index") + ("" if src_uri.endswith("index.md") else "/")
+    content = env.get_template(template).render(page_url=url, src_uri=src_uri, source=source, **context)
+    return Page(src_uri=src_uri, content=content, source=source)
+
+
+def render_site(site: Site) -> list[Page]:
+    """Render every generated page of the site.
+
+    Returns:
+        The pages in a stable order.
+    """
+    env = make_environment(site)
+    pages: list[Page] = []
+    for term in site.terms.values():
+        pages.append(_render(env, "term.md.jinja", term.src_uri, f"{term.source_path} (id: {term.id})",
+                             record=term, keys=record_keys(term)))
+    for concept in site.concepts.values():
+        pages.append(_render(env, "concept.md.jinja", concept.src_uri, f"{concept.source_path} (id: {concept.id})",
+                             record=concept, keys=record_keys(concept)))
+    for case in site.cases.values():
+        pages.append(_render(env, "case.md.jinja", case.src_uri, f"{case.source_path} (id: {case.id})",
+                             record=case, keys=record_keys(case)))
+    pages.append(_render(env, "terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"))
+    pages.append(_render(env, "concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"))
+    pages.append(_render(env, "cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"))
+    debate_keys = [k for r in [*site.questions.values(), *site.arguments.values()] for k in record_keys(r)]
+    pages.append(_render(env, "debates.md.jinja", "debates/index.md",
+                         "datapackage/questions.csv and arguments.csv", keys=tuple(dict.fromkeys(debate_keys))))
+    pages.append(_render(env, "bibliography.md.jinja", "bibliography/index.md", "datapackage/references.bib"))
+    pages.append(_render(env, "home.md.jinja", "index.md", "docs/blog/posts and datapackage/",
+                         essays=site.essays[:5], essay_url=essay_url))
+    events = timeline_events(site)
+    svg = render_timeline_svg(events, {e.url: url_for("timeline/", e.url) for e in events})
+    pages.append(_render(env, "timeline.md.jinja", "timeline/index.md", "datapackage/terms.csv and cases.csv",
+                         events=events, svg=Markup(svg)))
+    pages.append(_render(env, "errors.md.jinja", "contributing/errors.md", "coguide/errors.py",
+                         catalogue=list(CATALOGUE.values())))
+    pages.append(_render(env, "data_dictionary.md.jinja", "developers/data-dictionary.md",
+                         "datapackage/datapackage.json", resources=site.descriptor.get("resources", [])))
+    return pages
+
+
+def write_pages(pages: list[Page], out_dir: Path) -> list[str]:
+    """Write generated pages, touching only files whose content changed, and delete stale ones.
+
+    Returns:
+        The src_uris of the pages written (new or changed).
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    wanted = {p.src_uri for p in pages}
+    for page in pages:
+        path = out_dir / page.src_uri
+        if path.is_file() and path.read_text(encoding="utf-8") == page.content:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(page.content, encoding="utf-8")
+        written.append(page.src_uri)
+    for path in sorted(out_dir.rglob("*.md")):
+        if path.relative_to(out_dir).as_posix() not in wanted:
+            path.unlink()
+    return written
+
+
+def render_document(
+    markdown: str, page_url: str, site: Site, *, src_uri: str = "", glossary: Glossary | None = None
+) -> str:
+    """Render a hand-written page's Markdown: glossary links, linked citations and its reference list.
+
+    Args:
+        markdown: The page's Markdown (front matter already removed).
+        page_url: The page's URL relative to the site root, for relative links in HTML.
+        site: The site model.
+        src_uri: The page's source path, for glossary links in Markdown (which the engine checks).
+        glossary: Link the first mention of each label and concept (essays only).
+
+    Returns:
+        Markdown with citations as inline HTML and a "References" section when anything is cited.
+    """
+    bib = site.bibliography
+    if glossary is not None:
+        markdown = glossary.link_first_mentions(markdown, lambda entry: md_link(src_uri, entry.src_uri))
+    rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url))
+    known = [k for k in keys if k in bib]
+    if not known:
+        return rendered
+    items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url))
+    return f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n'
+
+
+def make_glossary(site: Site) -> Glossary:
+    """Return the glossary of a site's labels and concepts."""
+    return Glossary(site, plain_text)

@@ -1,0 +1,375 @@
+"""Validate: Frictionless checks plus the guide's own rules; returns ALL problems, never stops at the first.
+
+The cite stage is a leaf library (it depends only on pybtex), so validation uses its citation parser and
+BibTeX diagnostics rather than writing its own.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coguide.cite import Bibliography, find_citations
+from coguide.errors import Problem
+from coguide.load import DESCRIPTOR, Sources, Table
+from coguide.markup import find_unsafe_markup
+
+#: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
+TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "terms": ("definition", "relationship", "power", "history", "critiques", "main_critique", "discussion_questions"),
+    "concepts": ("summary", "body", "discussion_questions"),
+    "cases": ("summary", "outcomes", "critiques", "discussion_questions"),
+    "questions": ("summary",),
+    "arguments": ("claim", "reasoning"),
+}
+
+_HEADER_ERRORS = {"incorrect-label", "missing-label", "extra-label", "duplicate-label", "blank-label", "blank-header"}
+_ROW_ERRORS = {"type-error", "constraint-error", "primary-key", "unique-error", "foreign-key", "missing-cell",
+               "extra-cell", "blank-row"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class CitationUse:
+    """One citation of a bibliography key somewhere in the sources."""
+
+    key: str
+    path: str
+    line: int
+
+
+def did_you_mean(value: str, candidates: Iterable[str]) -> str:
+    """Return a ``did you mean "x"?`` hint for a near-miss, or an empty string."""
+    match = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
+    return f'did you mean "{match[0]}"?' if match else ""
+
+
+def cell_line(table: Table, row_values: dict[str, str], row_line: int, field: str) -> int:
+    """Return the editor line where a cell starts, counting line breaks in the quoted cells before it."""
+    line = row_line
+    for name in table.header:
+        if name == field:
+            break
+        line += row_values.get(name, "").count("\n")
+    return line
+
+
+# --- Frictionless -------------------------------------------------------------------------------------------
+
+
+def _frictionless_message(error: Any) -> tuple[str, str]:
+    kind = error.type
+    cell = getattr(error, "cell", "")
+    field = getattr(error, "field_name", "")
+    note = getattr(error, "note", "")
+    if kind == "type-error":
+        return f'"{cell}" is not a valid {note.split("/")[0] if note else "value"} for field "{field}"', (
+            "write a whole number" if "integer" in note else "check the data dictionary for the field's type"
+        )
+    if kind == "constraint-error":
+        if "required" in note:
+            return f'field "{field}" is required but empty', f'fill in "{field}"'
+        return f'field "{field}" value "{cell[:60]}" breaks a rule: {note}', "see the field in the data dictionary"
+    if kind == "primary-key":
+        return "this row repeats the id (primary key) of an earlier row", "ids must be unique: rename one of them"
+    if kind == "unique-error":
+        return f'field "{field}" value "{cell[:60]}" is already used by another row', "make it unique"
+    if kind in ("missing-cell", "extra-cell"):
+        return error.message.split(":")[0], "quote cells that contain commas; each row needs one cell per column"
+    if kind == "blank-row":
+        return "the row is blank", "delete the empty row"
+    return error.message, ""
+
+
+def _foreign_key_problems(table: Table, tables: dict[str, Table], fks: list[dict[str, Any]]) -> list[Problem]:
+    problems: list[Problem] = []
+    for fk in fks:
+        field = fk.get("fields")
+        reference = fk.get("reference", {})
+        if not isinstance(field, str):
+            continue
+        target_name = reference.get("resource") or table.name
+        target = tables.get(target_name)
+        if target is None or not target.readable:
+            continue
+        ids = {row.values.get(reference.get("fields", "id"), "") for row in target.rows}
+        for row in table.rows:
+            value = row.values.get(field, "")
+            if value and value not in ids:
+                hint = did_you_mean(value, ids) or f"add a row with id {value!r} to {target.path}"
+                problems.append(
+                    Problem(
+                        path=table.path,
+                        line=cell_line(table, row.values, row.line, field),
+                        code="foreign-key",
+                        message=f'{field} "{value}" is not an id in {target.path}',
+                        hint=hint,
+                        field=field,
+                    )
+                )
+    return problems
+
+
+def validate_frictionless(sources: Sources) -> list[Problem]:
+    """Run Frictionless over the whole package and translate its report into problems with editor lines."""
+    from frictionless import FrictionlessException, Package
+
+    descriptor_path = sources.root / DESCRIPTOR
+    if not sources.descriptor:
+        return []
+    try:
+        package = Package(str(descriptor_path))
+        report = package.validate()
+    except FrictionlessException as exc:
+        return [
+            Problem(path=DESCRIPTOR, line=None, code="invalid-descriptor", message=str(exc.error.message),
+                    hint="compare with the data dictionary")
+        ]
+    problems: list[Problem] = []
+    schemas = {r.get("name"): r.get("schema", {}) for r in sources.descriptor.get("resources", [])}
+    for task in report.tasks:
+        table = sources.tables.get(task.name)
+        if table is None or not table.readable:
+            continue
+        pk = schemas.get(task.name, {}).get("primaryKey", [])
+        for error in task.errors:
+            kind = error.type
+            if kind == "foreign-key":
+                # Reported by our own pass, which names the field and suggests the nearest id.
+                continue
+            if kind == "unique-error" and [getattr(error, "field_name", "")] == pk:
+                continue  # the primary-key error already says it
+            number = getattr(error, "row_number", None)
+            line = table.line_of(number)
+            field = getattr(error, "field_name", "") or ""
+            if kind in _HEADER_ERRORS:
+                problems.append(
+                    Problem(path=table.path, line=1, code="header-error", message=error.message,
+                            hint="the header must be: " + ",".join(table.fields))
+                )
+                continue
+            code = kind if kind in _ROW_ERRORS else "table-error"
+            message, hint = _frictionless_message(error)
+            if line is not None and field:
+                row = next((r for r in table.rows if r.number == number), None)
+                if row is not None:
+                    line = cell_line(table, row.values, row.line, field)
+            problems.append(Problem(path=table.path, line=line, code=code, message=message, hint=hint,
+                                    field=field))
+        fks = schemas.get(task.name, {}).get("foreignKeys", [])
+        problems.extend(_foreign_key_problems(table, sources.tables, fks))
+    return problems
+
+
+# --- Our own rules ------------------------------------------------------------------------------------------
+
+
+def _ids(table: Table | None) -> set[str]:
+    return {row.values.get("id", "") for row in table.rows} if table else set()
+
+
+def _text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
+    for name, fields in TEXT_FIELDS.items():
+        table = sources.tables.get(name)
+        if table is None:
+            continue
+        for row in table.rows:
+            for field in fields:
+                value = row.values.get(field, "")
+                if value:
+                    yield table, field, cell_line(table, row.values, row.line, field), value
+
+
+def collect_citation_uses(sources: Sources) -> list[CitationUse]:
+    """Find every citation of a key: in text cells, in the citations table and in Markdown pages."""
+    uses: list[CitationUse] = []
+    for table, _field, line, value in _text_cells(sources):
+        for citation in find_citations(value):
+            uses.extend(CitationUse(key=i.key, path=table.path, line=line + citation.line - 1)
+                        for i in citation.items)
+    table = sources.tables.get("citations")
+    if table is not None:
+        for row in table.rows:
+            key = row.values.get("key", "")
+            if key:
+                uses.append(CitationUse(key=key, path=table.path, line=cell_line(table, row.values, row.line, "key")))
+    for doc in sources.documents:
+        for citation in find_citations(doc.body):
+            uses.extend(CitationUse(key=i.key, path=doc.path, line=doc.body_line + citation.line - 1)
+                        for i in citation.items)
+    return uses
+
+
+def check_citations(uses: list[CitationUse], bib: Bibliography) -> list[Problem]:
+    """Report citations of keys that are not in the bibliography."""
+    problems = []
+    for use in uses:
+        if use.key not in bib:
+            suggestion = bib.suggest(use.key)
+            hint = f'did you mean "{suggestion}"?' if suggestion else "add the work to datapackage/references.bib"
+            problems.append(Problem(path=use.path, line=use.line, code="unknown-citation",
+                                    message=f'citation key "{use.key}" is not in references.bib', hint=hint))
+    return problems
+
+
+def check_unused(uses: list[CitationUse], bib: Bibliography, bib_path: str) -> list[Problem]:
+    """Warn about works in the bibliography that nothing cites."""
+    cited = {u.key for u in uses}
+    return [
+        Problem(path=bib_path, line=bib.line_of(key), code="unused-reference",
+                message=f'"{key}" is not cited anywhere', hint="it appears under Further reading")
+        for key in bib.keys
+        if key not in cited
+    ]
+
+
+def check_citation_records(sources: Sources) -> list[Problem]:
+    """Report citations-table rows naming records that do not exist."""
+    table = sources.tables.get("citations")
+    if table is None:
+        return []
+    problems = []
+    for row in table.rows:
+        resource, record = row.values.get("resource", ""), row.values.get("record", "")
+        target = sources.tables.get(resource)
+        if target is None or not target.readable or not record:
+            continue
+        ids = _ids(target)
+        if record not in ids:
+            problems.append(Problem(
+                path=table.path, line=cell_line(table, row.values, row.line, "record"), code="unknown-record",
+                message=f'record "{record}" is not an id in {target.path}',
+                hint=did_you_mean(record, ids) or f"add it to {target.path} or fix the id", field="record"))
+    return problems
+
+
+def check_self_links(sources: Sources) -> list[Problem]:
+    """Report link rows (and broader concepts) that point a record at itself."""
+    problems = []
+    pairs = [("concept_related", "concept", "related"), ("concepts", "id", "broader")]
+    for name, left, right in pairs:
+        table = sources.tables.get(name)
+        if table is None:
+            continue
+        for row in table.rows:
+            a, b = row.values.get(left, ""), row.values.get(right, "")
+            if a and a == b:
+                problems.append(Problem(
+                    path=table.path, line=cell_line(table, row.values, row.line, right), code="self-link",
+                    message=f'"{a}" links to itself in field "{right}"', hint="delete the link", field=right))
+    return problems
+
+
+def check_aliases(sources: Sources) -> list[Problem]:
+    """Report former ids that collide with a current id or with another record's alias."""
+    problems = []
+    for table in sources.tables.values():
+        if "aliases" not in table.header:
+            continue
+        ids = _ids(table)
+        seen: dict[str, str] = {}
+        for row in table.rows:
+            line = cell_line(table, row.values, row.line, "aliases")
+            for alias in filter(None, (a.strip() for a in row.values.get("aliases", "").split(";"))):
+                if alias in ids:
+                    problems.append(Problem(
+                        path=table.path, line=line, code="alias-collision", field="aliases",
+                        message=f'alias "{alias}" of "{row.values.get("id", "")}" is the id of another record',
+                        hint="an old address can redirect to one page only: remove the alias"))
+                elif alias in seen:
+                    problems.append(Problem(
+                        path=table.path, line=line, code="alias-collision", field="aliases",
+                        message=f'alias "{alias}" is also an alias of "{seen[alias]}"',
+                        hint="keep it on one record only"))
+                else:
+                    seen[alias] = row.values.get("id", "")
+    return problems
+
+
+def check_markup(sources: Sources) -> list[Problem]:
+    """Report raw HTML and unsafe links in data text cells and essays."""
+    problems = []
+    for table, field, line, value in _text_cells(sources):
+        for issue in find_unsafe_markup(value):
+            problems.append(Problem(path=table.path, line=line + issue.line - 1, code=issue.code,
+                                    message=f'{field}: {issue.message}', hint=issue.hint, field=field))
+    for doc in sources.documents:
+        if not doc.is_post:
+            continue
+        for issue in find_unsafe_markup(doc.body, allow_excerpt_mark=True):
+            problems.append(Problem(path=doc.path, line=doc.body_line + issue.line - 1, code=issue.code,
+                                    message=issue.message, hint=issue.hint))
+    return problems
+
+
+POST_KEYS = ("date", "authors", "categories", "description")
+
+
+def check_posts(sources: Sources) -> list[Problem]:
+    """Report essays whose front matter lacks a required key or whose body has no title."""
+    problems = []
+    for doc in sources.documents:
+        if not doc.is_post:
+            continue
+        for key in POST_KEYS:
+            if key not in doc.meta:
+                problems.append(Problem(path=doc.path, line=1, code="front-matter", field=key,
+                                        message=f'front matter has no "{key}"',
+                                        hint=f"add `{key}:` between the --- lines (see CONTRIBUTING.md)"))
+        if not any(line.startswith("# ") for line in doc.body.splitlines()):
+            problems.append(Problem(path=doc.path, line=doc.body_line, code="front-matter",
+                                    message="the essay has no `# Title` line", hint="add one after the front matter"))
+    return problems
+
+
+def parse_bibliography(sources: Sources) -> tuple[Bibliography, list[Problem]]:
+    """Parse the BibTeX file, turning its diagnostics into problems."""
+    bib, issues = Bibliography.parse(sources.bib_text)
+    problems = [
+        Problem(path=sources.bib_path, line=i.line, code=i.code, message=i.message, hint=i.hint)
+        for i in issues
+    ]
+    return bib, problems
+
+
+def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Problem]:
+    """Run every check over the loaded sources.
+
+    Args:
+        sources: What the load stage read.
+        frictionless: Run the Frictionless validation (tests of our own rules may skip it for speed).
+
+    Returns:
+        Every problem found, sorted by file and line; warnings included.
+    """
+    problems = list(sources.problems)
+    if frictionless:
+        problems.extend(validate_frictionless(sources))
+    else:
+        for table in sources.tables.values():
+            fks = next((r.get("schema", {}).get("foreignKeys", []) for r in sources.descriptor.get("resources", [])
+                        if r.get("name") == table.name), [])
+            if table.readable:
+                problems.extend(_foreign_key_problems(table, sources.tables, fks))
+    bib, bib_problems = parse_bibliography(sources)
+    problems.extend(bib_problems)
+    uses = collect_citation_uses(sources)
+    problems.extend(check_citations(uses, bib))
+    problems.extend(check_citation_records(sources))
+    problems.extend(check_self_links(sources))
+    problems.extend(check_aliases(sources))
+    problems.extend(check_markup(sources))
+    problems.extend(check_posts(sources))
+    if bib_problems == [] or all(p.code != "bibtex-syntax" for p in bib_problems):
+        problems.extend(check_unused(uses, bib, sources.bib_path))
+    unique = {(p.path, p.line, p.code, p.message): p for p in problems}
+    return sorted(unique.values(), key=lambda p: p.sort_key)
+
+
+def check_project(root: Path | str) -> list[Problem]:
+    """Load and validate the project in `root`; a convenience for the CLI and tests."""
+    from coguide.load import load_project
+
+    return validate_project(load_project(root))

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from coguide.cli import main, make_parser
+
+DEFECTS_FOR_BUILD = ["duplicate-id", "dangling-foreign-key", "unknown-citation-in-record", "malformed-bibtex",
+                     "broken-csv-quoting", "non-utf8-file", "id-path-traversal"]
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def old_site(root: Path) -> Path:
+    site = root / "site"
+    (site / "terms" / "client").mkdir(parents=True)
+    (site / "index.html").write_text("<p>the previous site</p>")
+    (site / "terms" / "client" / "index.html").write_text("<p>client</p>")
+    return site
+
+
+def test_check_exit_codes(project, capsys):
+    assert main(["--project", str(project()), "check"]) == 0
+    assert main(["--project", str(project("self-link")), "check"]) == 1
+    out = capsys.readouterr().out
+    assert "datapackage/concept_related.csv:3: [self-link]" in out
+
+
+def test_check_github_format(project, capsys):
+    assert main(["--project", str(project("dangling-foreign-key")), "check", "--format", "github"]) == 1
+    assert capsys.readouterr().out.startswith("::error file=datapackage/term_concepts.csv,line=2,")
+
+
+@pytest.mark.parametrize("defect", DEFECTS_FOR_BUILD)
+def test_failed_check_leaves_previous_site_untouched(project, defect, capsys):
+    root = project(defect, full=True)
+    site = old_site(root)
+    before = tree_digest(site)
+    assert main(["--project", str(root), "build"]) == 1
+    assert tree_digest(site) == before
+    assert not (root / "generated").exists()
+    assert "site was not built" in capsys.readouterr().err
+
+
+def test_failed_mkdocs_build_leaves_previous_site_untouched(project):
+    root = project(full=True)
+    (root / "docs" / "about.md").write_text("# About\n\nA [broken link](no-such-page.md).\n")
+    site = old_site(root)
+    before = tree_digest(site)
+    assert main(["--project", str(root), "build"]) == 1
+    assert tree_digest(site) == before
+    assert [p.name for p in root.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_every_command_is_in_the_readme():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    commands = make_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    for name in commands:
+        assert f"`coguide {name}" in readme, f"coguide {name} is not documented in README.md"
