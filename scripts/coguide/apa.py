@@ -117,7 +117,7 @@ _MONTHS = (
     "December",
 )
 _MAX_LISTED_AUTHORS = 20
-_SHORT_TITLE_WORDS = 5
+_SHORT_TITLE_WORDS = 4
 
 
 # --------------------------------------------------------------------------- LaTeX -> rich text
@@ -334,6 +334,7 @@ class EntryFacts:
         names: The people (or the group) in the author position; empty when the title moves there.
         et_al: The author list ended with "and others".
         title_plain: Title (and subtitle) as plain text.
+        short_title: BibLaTeX ``shorttitle``, for in-text citations of works without an author.
         status: How the date is known.
         year: "2008" when ``status == "year"``.
         month: 1-12 or None.
@@ -348,6 +349,7 @@ class EntryFacts:
     names: tuple[Name, ...]
     et_al: bool
     title_plain: str
+    short_title: str | None
     status: DateStatus
     year: str | None
     month: int | None
@@ -507,6 +509,7 @@ def describe_entry(entry: Entry) -> EntryFacts:
         names=names,
         et_al=et_al,
         title_plain=title_plain,
+        short_title=_plain(_field(entry, "shorttitle") or "") or None,
         status=status,
         year=year,
         month=month,
@@ -598,12 +601,23 @@ class APALabelStyle(BaseLabelStyle):
 # --------------------------------------------------------------------------- in-text author-date
 
 
+_FUNCTION_WORDS = frozenset(
+    ["a", "an", "and", "at", "by", "for", "from", "in", "of", "on", "or", "the", "to", "with"]
+)
+
+
 def _short_title(facts: EntryFacts) -> str:
+    """Return the first few words of the title for an in-text citation (or BibLaTeX ``shorttitle``)."""
+    if facts.short_title:
+        return facts.short_title
     main = re.split(r":\s|(?<=[?!])\s", facts.title_plain, maxsplit=1)[0].strip()
     words = main.split()
-    if len(words) > _SHORT_TITLE_WORDS:
-        main = " ".join(words[:_SHORT_TITLE_WORDS]).rstrip(",;")
-    return main
+    if len(words) <= _SHORT_TITLE_WORDS:
+        return main
+    words = words[:_SHORT_TITLE_WORDS]
+    while len(words) > 1 and words[-1].lower().strip(",;") in _FUNCTION_WORDS:
+        words.pop()
+    return " ".join(words).rstrip(",;")
 
 
 def intext_author(facts: EntryFacts, *, narrative: bool = False) -> Text:
@@ -1066,21 +1080,24 @@ class APAStyle(BaseStyle):
 
     def get_book_template(self, e: Entry) -> Any:
         """Book, edited book: Author. (2005). *Title* (2nd ed.). Publisher. DOI."""
-        details = [editors_in_title, edition, volume]
-        return reference(title=title(italic=True)[[_optional(d) for d in details]])[
+        # APA separates a role from edition and volume with a semicolon: (J. Strachey, Ed.; 2nd ed.).
+        details = join(sep="; ")[
+            optional[editors_in_title], join(sep=", ")[optional[edition], optional[volume]]
+        ]
+        return reference(title=title(italic=True)[details])[
             source("publisher", "organization", "institution")
         ]
 
     def get_chapter_template(self, e: Entry) -> Any:
         """Chapter: Author. (2011). Title. In E. Editor (Ed.), *Book* (pp. 79–88). Publisher. DOI."""
         return reference(title=title)[
-            in_book[_optional(edition), _optional(volume), _optional(pages(label=True))],
+            in_book[optional[edition], optional[volume], optional[pages(label=True)]],
             source("publisher", "organization"),
         ]
 
     def get_report_template(self, e: Entry) -> Any:
         """Report: Author. (2008). *Title* (Report No. 16). Institution. URL."""
-        return reference(title=title(italic=True, description=report_description)[_optional(report_number)])[
+        return reference(title=title(italic=True, description=report_description)[optional[report_number]])[
             source("institution", "organization", "publisher")
         ]
 
@@ -1117,7 +1134,3 @@ class APAStyle(BaseStyle):
         return reference(title=title(italic=True, description=description), full_date=True)[
             source("publisher", "organization", "institution")
         ]
-
-
-def _optional(template: Any) -> Any:
-    return optional[template]

@@ -260,6 +260,14 @@ _LOCATOR_LABELS = (
     "s.v.",
     "tables",
     "table",
+    # UK legislation: section, schedule, article, regulation.
+    "ss.",
+    "s.",
+    "sch.",
+    "arts.",
+    "art.",
+    "regs.",
+    "reg.",
 )
 _PAGE_LABELS = frozenset({"p.", "pp.", "page", "pages"})
 _NUMBER = r"\d+(?:[.:]\d+)*(?:ff?\.?|[a-z](?![A-Za-z]))?"
@@ -324,7 +332,7 @@ def find_citations(text: str) -> list[Citation]:
 
 def _read_bracketed(text: str, masked: str, start: int) -> _Found | int | None:
     """Read ``[...]`` at ``start``: the citation, a position to skip to (a link), or None."""
-    if (start and masked[start - 1] in "\\!") or masked.startswith("[^", start):
+    if (start and masked[start - 1] == "\\") or masked.startswith("[^", start):
         return None
     end = _bracket_end(masked, start)
     if end is None:
@@ -795,7 +803,7 @@ class Bibliography:
         reference as a tooltip; tooltip ids are numbered from 1, so use `render_text` for a
         whole page. A citation with an unknown key comes back in Pandoc syntax.
         """
-        rendered = self._format_citation(citation, _Writer(self, fmt, href))
+        rendered = self._format_citation(citation, _Writer(fmt, href, self._preview))
         return _pandoc_source(citation) if rendered is None else rendered
 
     def render_text(
@@ -810,7 +818,7 @@ class Bibliography:
         Returns:
             The new text, and the cited keys that are in the bibliography, in first-cited order.
         """
-        writer = _Writer(self, fmt, href)
+        writer = _Writer(fmt, href, self._preview)
         cited: dict[str, None] = {}
         pieces: list[str] = []
         position = 0
@@ -894,10 +902,10 @@ class Bibliography:
 class _Writer:
     """Output details of one rendering: format, link targets, and tooltip ids so far."""
 
-    def __init__(self, bibliography: Bibliography, fmt: Format, href: Callable[[str], str] | None) -> None:
+    def __init__(self, fmt: Format, href: Callable[[str], str] | None, preview: Callable[[str], str]) -> None:
         self.fmt = fmt
         self.escape = _BACKENDS[fmt].format_str
-        self._bibliography = bibliography
+        self._preview = preview
         self._href = href
         self._occurrences: dict[str, int] = {}
         self._openings: dict[str, tuple[str, str]] = {}
@@ -921,7 +929,7 @@ class _Writer:
                 escaped_key,
             )
         start, escaped_key = opening
-        preview = self._bibliography._preview(key)
+        preview = self._preview(key)
         return (
             f'{start}{number}">{inner}</a><span class="cite-preview" role="tooltip"'
             f' id="cite-{escaped_key}-{number}">{preview}</span></span>'
@@ -951,10 +959,10 @@ def _read_bibtex(text: str) -> tuple[list[_Record], list[BibliographyProblem]]:
     def line_at(offset: int) -> int:
         return bisect.bisect_right(line_starts, offset)
 
-    errors: list[tuple[PybtexSyntaxError, int]] = []
+    errors: list[tuple[PybtexSyntaxError, int, str | None]] = []
 
     def collect(error: PybtexSyntaxError) -> None:
-        errors.append((error, scanner.command_start or 0))
+        errors.append((error, scanner.command_start or 0, scanner.current_entry_key))
 
     scanner = LowLevelParser(text, macros=CaseInsensitiveDict(month_names), handle_error=collect)
     records: list[_Record] = []
@@ -963,9 +971,9 @@ def _read_bibtex(text: str) -> tuple[list[_Record], list[BibliographyProblem]]:
     reported = 0
     for command, payload in scanner:
         command_start = scanner.command_start or 0
-        broken = any(start == command_start for _, start in errors[reported:])
+        broken = any(start == command_start for _, start, _ in errors[reported:])
         problems += [
-            _syntax_problem(error, line_at(start), text, line_at) for error, start in errors[reported:]
+            _syntax_problem(error, start, key, text, line_at) for error, start, key in errors[reported:]
         ]
         reported = len(errors)
         if command.lower() in ("string", "preamble"):
@@ -990,7 +998,7 @@ def _read_bibtex(text: str) -> tuple[list[_Record], list[BibliographyProblem]]:
         first_line[key.lower()] = line
         source = text[command_start : scanner.pos].rstrip()
         records.append(_Record(key=key, entry=entry, line=line, source=source, complete=not broken))
-    problems += [_syntax_problem(error, line_at(start), text, line_at) for error, start in errors[reported:]]
+    problems += [_syntax_problem(error, start, key, text, line_at) for error, start, key in errors[reported:]]
     return records, problems
 
 
@@ -1040,44 +1048,49 @@ _FIELD_START = re.compile(r"\s*([A-Za-z][\w-]*)\s*=")
 
 
 def _syntax_problem(
-    error: PybtexSyntaxError, entry_line: int, text: str, line_at: Callable[[int], int]
+    error: PybtexSyntaxError, entry_start: int, key: str | None, text: str, line_at: Callable[[int], int]
 ) -> BibliographyProblem:
+    """Turn a pybtex syntax error into a problem at the line where the fix belongs."""
     detail = PybtexError.__str__(error)
+    entry_line = line_at(entry_start)
     line = error.lineno or entry_line
-    if isinstance(error, PrematureEOF):
+    where = f'entry "{key}"' if key else "this entry"
+    position = error.error_context_info[-1] if isinstance(error, TokenRequired) else None
+    if isinstance(error, PrematureEOF) or (position is not None and text.startswith("@", position)):
+        # The file (or the next entry) begins before this entry closes: the fix is in this entry.
         return BibliographyProblem(
             line=entry_line,
             code="bibtex-syntax",
-            message="the entry starting here is not closed before the end of the file",
+            message=f"{where} is not closed before "
+            + (
+                "the end of the file" if isinstance(error, PrematureEOF) else f"the next entry on line {line}"
+            ),
             hint="look for an unbalanced { or a missing closing } in this entry",
+            key=key,
         )
     if isinstance(error, UndefinedMacro):
         return BibliographyProblem(
             line=line,
             code="bibtex-syntax",
-            message=f'"{detail}" is a bare word, read as an undefined @string',
+            message=f'{where}: "{detail}" is a bare word, read as an undefined @string',
             hint=f"put the value in braces: {{{detail}}}",
+            key=key,
         )
-    if isinstance(error, TokenRequired):
-        position = error.error_context_info[-1]
+    if position is not None:
         field = _FIELD_START.match(text, position)
         if field and ("'}'" in detail or "')'" in detail):
             before = text[:position].rstrip()
             return BibliographyProblem(
                 line=line_at(len(before) - 1) if before else line,
                 code="bibtex-syntax",
-                message=f'missing comma before the field "{field.group(1)}"',
+                message=f'{where}: missing comma before the field "{field.group(1)}"',
                 hint="end every field with a comma",
+                key=key,
             )
-        return BibliographyProblem(
-            line=line,
-            code="bibtex-syntax",
-            message=f"syntax error: {detail}",
-            hint="entries look like @type{key, field = {value}, field = {value}}",
-        )
     return BibliographyProblem(
         line=line,
         code="bibtex-syntax",
-        message=f"syntax error: {detail}",
-        hint="check the braces and quotes on this line",
+        message=f"{where}: {detail}",
+        hint="entries look like @type{key, field = {value}, field = {value}}",
+        key=key,
     )

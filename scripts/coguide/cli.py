@@ -179,7 +179,29 @@ def make_parser() -> argparse.ArgumentParser:
     cite.add_argument("--bib", required=True)
     cite.add_argument("--format", choices=("text", "html", "markdown"), default="text")
     cite.set_defaults(func=cmd_cite)
+
+    # Commands whose code lives in a module of its own; each module offers add_arguments() and run().
+    for name, module, text in (
+        ("new", "scaffold", "start a new record or essay from a valid skeleton"),
+        ("bench", "bench", "time each stage on a synthetic package of N records"),
+    ):
+        sub_parser = sub.add_parser(name, help=text)
+        sub_parser.set_defaults(func=_delegate(module))
+        _module(module).add_arguments(sub_parser)
     return parser
+
+
+def _module(name: str):  # noqa: ANN202
+    import importlib
+
+    return importlib.import_module(f"coguide.{name}")
+
+
+def _delegate(name: str):  # noqa: ANN202
+    def run(args: argparse.Namespace) -> int:
+        return int(_module(name).run(args) or 0)
+
+    return run
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,7 +53,7 @@ def md_escape(value: object) -> Markup:
     """Escape a plain value for a Markdown context: HTML-escape it, then backslash Markdown's specials."""
     if isinstance(value, Markup):
         return value
-    return Markup(_MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=True)))
+    return Markup(_MD_SPECIAL.sub(r"\\\1", html.escape(str(value), quote=False)))
 
 
 def h(value: object) -> Markup:
@@ -164,12 +164,33 @@ def plain_text(value: str) -> str:
     bare = re.sub(r"\[(?:[^\]]*?;\s*)?-?@[^\]]*\]", "", value)
     bare = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", bare)
     bare = re.sub(r"[*_`]", "", bare)
-    return " ".join(bare.split())
+    bare = re.sub(r"\s+([.,;:!?)])", r"\1", " ".join(bare.split()))
+    return bare.strip()
+
+
+_TOOLTIP_ID = re.compile(r'(aria-describedby|id)="cite-([^"]+)-(\d+)"')
+
+
+def unique_tooltip_ids(content: str) -> str:
+    """Renumber citation tooltip ids so that they are unique in a page built from several texts.
+
+    Each citation link (``aria-describedby``) is followed by its tooltip (``id``); both get the same number.
+    """
+    counts: dict[str, int] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        attr, key = match.group(1), match.group(2)
+        if attr == "aria-describedby":
+            counts[key] = counts.get(key, 0) + 1
+        return f'{attr}="cite-{key}-{counts.get(key, 1)}"'
+
+    return _TOOLTIP_ID.sub(renumber, content)
 
 
 def _render(env: Environment, template: str, src_uri: str, source: str, **context: Any) -> Page:
     url = src_uri.removesuffix(".md").removesuffix("index") + ("" if src_uri.endswith("index.md") else "/")
     content = env.get_template(template).render(page_url=url, src_uri=src_uri, source=source, **context)
+    content = unique_tooltip_ids(content)
     return Page(src_uri=src_uri, content=content, source=source)
 
 
