@@ -127,6 +127,9 @@ _COMMAND_OPENING_GROUP = re.compile(r"^\\(em|it|itshape|sl|bf|bfseries|sc|scshap
 _ITALIC_COMMANDS = frozenset({"emph", "textit", "textsl", "mkbibemph", "em", "it", "itshape", "sl"})
 _ESCAPED_CHARACTER = re.compile(r"\\([$&%#_{}])")
 _URL_COMMAND = re.compile(r"^\\url\s*\{(.*)\}$", re.DOTALL)
+# Anything that needs more than plain text: commands, braces, ties, math, ligatures.
+_LATEX_MARKUP = re.compile(r"[\\{}~$]|--|``|''|[?!]`")
+_LIGATURES = (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"), ("?`", "¿"), ("!`", "¡"), ("~", "\u00a0"))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -141,17 +144,11 @@ def latex_to_text(value: str) -> Text:
     if not _LATEX_MARKUP.search(value):
         return Text(_quotes(value))
     try:
-        parsed = LaTeXParser(_decode(_quotes(value))).parse()
+        parsed = LaTeXParser(_quotes(_decode(value))).parse()
     except PybtexError:
         # Unbalanced braces: show the words rather than lose the entry.
         return Text(value.replace("{", "").replace("}", ""))
     return Text(*_simplify_parts(parsed.parts))
-
-
-_LATEX_MARKUP = re.compile(r"[\\{}~$]|--|``|''|[?!]`")
-
-
-_LIGATURES = (("---", "—"), ("--", "–"), ("``", "“"), ("''", "”"), ("?`", "¿"), ("!`", "¡"), ("~", "\u00a0"))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -500,7 +497,7 @@ def describe_entry(entry: Entry) -> EntryFacts:
         creator_key: tuple[Any, ...] = ((title_key,),)
         identity = None
     else:
-        creator_key = tuple(name.sort_key for name in names) + ((("zzz",),) if et_al else ())
+        creator_key = tuple(name.sort_key for name in names) + ((("\uffff",),) if et_al else ())
         identity = creator_key
     return EntryFacts(
         key=entry.key or "",
@@ -732,7 +729,7 @@ def edition(children: list[Any], context: dict[str, Any]) -> Text:
         raise FieldIsMissing("edition", context["entry"])
     plain = _plain(value).strip().rstrip(".")
     lowered = plain.lower()
-    number = re.fullmatch(r"(\d+)(?:st|nd|rd|th)?(?: ed(?:ition)?)?", lowered)
+    number = re.fullmatch(r"(\d+)(?:st|nd|rd|th)?(?:\s+(?:ed|edn|edition))?", lowered)
     if number:
         return Text(f"{_ordinal(int(number.group(1)))} ed.")
     if lowered in _ORDINAL_WORDS:

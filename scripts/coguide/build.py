@@ -10,6 +10,7 @@ from pathlib import Path
 from coguide.errors import Problem, errors_only
 from coguide.load import load_project
 from coguide.model import Site, build_model
+from coguide.export import render_exports
 from coguide.render import render_site, write_pages
 from coguide.validate import parse_bibliography, validate_project
 
@@ -79,6 +80,6 @@ def generate(
     site = build_model(sources, bib)
     timed("model", start)
     start = time.perf_counter()
-    written = write_pages(render_site(site), out_dir)
+    written = write_pages([*render_site(site), *render_exports(site, sources)], out_dir)
     timed("render", start)
     return Generation(problems=problems, site=site, written=written, out_dir=out_dir, timings=timings)

@@ -347,6 +347,14 @@ def _read_bracketed(text: str, masked: str, start: int) -> _Found | int | None:
 
 
 def _bracket_end(masked: str, start: int) -> int | None:
+    close = masked.find("]", start)
+    if close < 0:
+        return None
+    if masked.find("[", start + 1, close) < 0:
+        # The usual case, no nested brackets: only a paragraph break can stop it.
+        if "\n" in masked[start:close] and _PARAGRAPH_BREAK.search(masked, start, close):
+            return None
+        return close
     depth = 0
     for token in _BRACKET_TOKENS.finditer(masked, start):
         if token.group() == "[":
@@ -768,14 +776,25 @@ class Bibliography:
     # ------------------------------------------------------------------ references
 
     def format_reference(self, key: str, fmt: Format = "text") -> str:
-        """Return the APA 7 reference for one entry, as plain text, HTML or Markdown."""
+        """Return the APA 7 reference for one entry, as plain text, HTML or Markdown.
+
+        HTML and Markdown escape everything taken from the ``.bib`` file; DOIs and http(s) URLs
+        become links (other URL schemes stay text).
+
+        Raises:
+            KeyError: The key is not in the bibliography (the message suggests the closest key).
+        """
         cached = self._rendered.get((key, fmt))
         if cached is None:
             cached = self._rendered[key, fmt] = self._reference(key).render(_BACKENDS[fmt])
         return cached
 
     def reference_list(self, keys: Iterable[str] | None = None, fmt: Format = "text") -> list[str]:
-        """Return formatted references in APA order: for ``keys`` (repeats dropped), or all."""
+        """Return formatted references in APA order: for ``keys`` (repeats dropped), or all.
+
+        Raises:
+            KeyError: A key is not in the bibliography.
+        """
         chosen = self.sort_keys(self._records if keys is None else keys)
         return [self.format_reference(key, fmt) for key in chosen]
 

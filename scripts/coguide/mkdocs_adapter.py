@@ -63,14 +63,14 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-# Generated pages are added as files of their own folder, so nothing is ever written into docs/.
+# Generated pages (and data files) are added from their own folder, so nothing is ever written into docs/.
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add every generated page to the build, refusing a hand-written page at the same path."""
+    """Add every generated file to the build, refusing a hand-written file at the same path."""
     generation = STATE.generation
     assert generation is not None
     out_dir = generation.out_dir
     STATE.generated = set()
-    for path in sorted(out_dir.rglob("*.md")):
+    for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
         src_uri = path.relative_to(out_dir).as_posix()
         if files.get_file_from_path(src_uri) is not None:
             raise PluginError(f"docs/{src_uri} would hide a generated page: move or rename the hand-written page")

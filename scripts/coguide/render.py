@@ -45,7 +45,7 @@ class Page:
     """
 
     src_uri: str
-    content: str
+    content: str | bytes
     source: str
 
 
@@ -242,13 +242,14 @@ def write_pages(pages: list[Page], out_dir: Path) -> list[str]:
     wanted = {p.src_uri for p in pages}
     for page in pages:
         path = out_dir / page.src_uri
-        if path.is_file() and path.read_text(encoding="utf-8") == page.content:
+        data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
+        if path.is_file() and path.read_bytes() == data:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(page.content, encoding="utf-8")
+        path.write_bytes(data)
         written.append(page.src_uri)
-    for path in sorted(out_dir.rglob("*.md")):
-        if path.relative_to(out_dir).as_posix() not in wanted:
+    for path in sorted(out_dir.rglob("*")):
+        if path.is_file() and path.relative_to(out_dir).as_posix() not in wanted:
             path.unlink()
     return written
 
