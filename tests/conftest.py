@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 #: Files of the real project that a fixture project needs to build with MkDocs.
-PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs")
+PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs", "scripts/coguide/mkdocs_adapter.py")
 
 
 def make_project(dest: Path, *overlays: str, full: bool = False) -> Path:
@@ -28,6 +28,7 @@ def make_project(dest: Path, *overlays: str, full: bool = False) -> Path:
             if src.is_dir():
                 shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("posts"))
             else:
+                (dest / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, dest / name)
     (dest / "datapackage").mkdir(exist_ok=True)
     shutil.copy2(ROOT / "datapackage" / "datapackage.json", dest / "datapackage" / "datapackage.json")

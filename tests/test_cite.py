@@ -390,6 +390,24 @@ def test_unclosed_entry_is_reported_where_it_starts() -> None:
     assert "two" in bib
 
 
+def test_value_without_closing_brace_is_reported_where_it_starts() -> None:
+    bib, problems = parse(
+        "@article{one,\n"
+        "  author  = {A, B},\n"
+        "  journal = {Social Policy and Society,\n"
+        "  year    = {2008},\n"
+        "}\n"
+        "\n"
+        "@article{two, author = {X, Y}, title = {T}, year = 2001}\n"
+        "@article{three,\n"
+        "  title = {Unfinished\n"
+    )
+    assert problems == [(3, "bibtex-syntax", "one"), (9, "bibtex-syntax", "three")]
+    assert "two" in bib
+    messages = [problem.message for problem in Bibliography.parse("@a{k,\n t = {x,\n y = {1},\n}\n@b{")[1]]
+    assert 'runs into the field "y"' in messages[0]
+
+
 def test_duplicate_key_is_reported_at_the_second_entry() -> None:
     bib, problems = parse(
         "@book{dup, author = {X, Y}, title = {First}, year = 2001}\n"

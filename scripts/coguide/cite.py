@@ -1064,6 +1064,27 @@ def _build_entry(
 
 
 _FIELD_START = re.compile(r"\s*([A-Za-z][\w-]*)\s*=")
+_SWALLOWED_FIELD = re.compile(r"[ \t]*([A-Za-z][\w-]*)[ \t]*=")
+_BRACES_AND_NEWLINES = re.compile(r"\\[{}]|[{}]|\n")
+
+
+def _unclosed_value(text: str, start: int, stop: int) -> tuple[int, str | None] | None:
+    """Find a braced value left open: (its offset, the first ``field =`` line it swallowed, if any)."""
+    depth = 0
+    value_start = start
+    for match in _BRACES_AND_NEWLINES.finditer(text, start, stop):
+        token = match.group()
+        if token == "{":
+            depth += 1
+            if depth == 2:
+                value_start = match.start()
+        elif token == "}":
+            depth -= 1
+        elif token == "\n" and depth >= 2:
+            field = _SWALLOWED_FIELD.match(text, match.end())
+            if field:
+                return value_start, field.group(1)
+    return (value_start, None) if depth >= 2 else None
 
 
 def _syntax_problem(
@@ -1076,14 +1097,25 @@ def _syntax_problem(
     where = f'entry "{key}"' if key else "this entry"
     position = error.error_context_info[-1] if isinstance(error, TokenRequired) else None
     if isinstance(error, PrematureEOF) or (position is not None and text.startswith("@", position)):
-        # The file (or the next entry) begins before this entry closes: the fix is in this entry.
+        # The file (or the next entry) begins before this entry closes: the fix is in this entry,
+        # usually a value whose closing brace is missing and which swallowed the fields after it.
+        end = "the end of the file" if isinstance(error, PrematureEOF) else f"the next entry on line {line}"
+        swallowed = _unclosed_value(text, entry_start, len(text) if position is None else position)
+        if swallowed is not None:
+            value_start, field = swallowed
+            runs_into = f'into the field "{field}" and on to' if field else "on to"
+            return BibliographyProblem(
+                line=line_at(value_start),
+                code="bibtex-syntax",
+                message=f"{where}: the value starting on this line has no closing brace, so it runs "
+                f"{runs_into} {end}",
+                hint="add the missing } at the end of the value",
+                key=key,
+            )
         return BibliographyProblem(
             line=entry_line,
             code="bibtex-syntax",
-            message=f"{where} is not closed before "
-            + (
-                "the end of the file" if isinstance(error, PrematureEOF) else f"the next entry on line {line}"
-            ),
+            message=f"{where} is not closed before {end}",
             hint="look for an unbalanced { or a missing closing } in this entry",
             key=key,
         )

@@ -64,27 +64,35 @@ def build_site(root: Path, site_dir: Path, *, verbose: bool = True) -> int:
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
-    from coguide.build import generate
+    from coguide.build import generate_cached
+
+    cwd = Path.cwd()
+    site_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.build-", dir=site_dir.parent))
+    try:
+        os.chdir(root)
+        config = load_config(str(root / "mkdocs.yml"), site_dir=str(staging), strict=True)
+    finally:
+        os.chdir(cwd)
 
     def report(stage: str, seconds: float) -> None:
         if verbose:
             print(f"coguide: {stage:<8} {seconds:6.2f}s", file=sys.stderr)
 
-    generation = generate(root, report=report)
+    generation = generate_cached(root, site_name=config.site_name, site_url=config.site_url or "")
+    for stage, seconds in generation.timings.items():
+        report(stage, seconds)
     errors = errors_only(generation.problems)
     if errors:
+        shutil.rmtree(staging, ignore_errors=True)
         for problem in errors:
             print(problem.format())
         print(f"coguide: {len(errors)} error(s); the site was not built and {site_dir} is unchanged",
               file=sys.stderr)
         return 1
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.build-", dir=site_dir.parent))
     start = time.perf_counter()
-    cwd = Path.cwd()
     try:
         os.chdir(root)
-        config = load_config(str(root / "mkdocs.yml"), site_dir=str(staging), strict=True)
         build(config)
     except (MkDocsException, SystemExit, Exception) as exc:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,12 +1,606 @@
-"""Export: the open-data files the site publishes beside its pages (the data package, SKOS, RIS)."""
+"""Export: the open-data files the site publishes beside its pages (the data package, SKOS, RIS, JSON-LD).
+
+Everything is published under ``/data/`` and is deterministic: two builds of the same sources give
+byte-identical files, so a diff of the published data is a diff of the data.
+
+Identifiers. A record's URI is its page address when the site's address is known (``base_url``,
+by default the ``COGUIDE_SITE_URL`` environment variable that ``mkdocs.yml`` reads too), e.g.
+``https://example.org/guide/terms/client/``. Without one (a local build) the URI is a URN made of the
+data package's name, the section and the id, e.g. ``urn:coguide:coproduction-labels-guide:terms:client``.
+Both are stable because ids never change (renamed records keep their old ids as aliases).
+"""
 
 from __future__ import annotations
 
-from coguide.load import Sources
-from coguide.model import Site
-from coguide.render import Page
+import io
+import json
+import os
+import re
+import zipfile
+from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from pybtex import errors as pybtex_errors
+from pybtex.database import Entry, Person, parse_string
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, SKOS
+
+from coguide.apa import describe_entry, latex_to_text
+from coguide.cite import Bibliography, find_citations
+from coguide.load import DATA_DIR, Sources
+from coguide.model import Case, Concept, Essay, Record, Site, Term, essay_url, record_keys
+from coguide.render import Page, plain_text, url_for
+
+#: Where the exports are published, relative to the site root.
+EXPORT_DIR = "data"
+ZIP_NAME = "coproduction-guide-data.zip"
+DESCRIPTOR_NAME = "datapackage.json"
+CC_BY = "https://creativecommons.org/licenses/by/4.0/"
+SCHEMA_ORG = "https://schema.org"
+
+# The earliest date a zip file can hold: a fixed stamp keeps the archive byte-identical between builds.
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_SCHEME_TITLES = {
+    "terms": "Labels for people who use public services",
+    "concepts": "Concepts in the debates about co-production",
+}
+_SET_NAMES = {"terms": "Labels", "concepts": "Concepts"}
 
 
-def render_exports(site: Site, sources: Sources) -> list[Page]:
-    """Return the data files to publish under ``/data/``."""
-    return []
+# --------------------------------------------------------------------------------------------- addresses
+
+
+def resolve_base_url(base_url: str | None = None) -> str | None:
+    """Return the site's address with one trailing slash, or None when it is not known.
+
+    Args:
+        base_url: The address; None reads ``COGUIDE_SITE_URL`` (an empty value means "not known").
+    """
+    value = (os.environ.get("COGUIDE_SITE_URL", "") if base_url is None else base_url).strip()
+    return value.rstrip("/") + "/" if value else None
+
+
+def _package_name(site: Site) -> str:
+    name = re.sub(r"[^a-z0-9.-]+", "-", str(site.descriptor.get("name", "")).lower()).strip("-")
+    return name or "coguide"
+
+
+def section_uri(site: Site, resource: str, base_url: str | None) -> str:
+    """Return the URI of a section (a concept scheme): its index page, or a URN."""
+    if base_url:
+        return f"{base_url}{resource}/"
+    return f"urn:coguide:{_package_name(site)}:{resource}"
+
+
+def record_uri(site: Site, record: Record, base_url: str | None) -> str:
+    """Return a record's URI: its page address under `base_url`, or a URN when there is none."""
+    if base_url:
+        return base_url + record.url
+    return f"urn:coguide:{_package_name(site)}:{record.resource}:{record.id}"
+
+
+def _licence(site: Site) -> str:
+    for licence in site.descriptor.get("licenses") or ():
+        if isinstance(licence, dict) and str(licence.get("path", "")).startswith("https://"):
+            return str(licence["path"])
+    return CC_BY
+
+
+# --------------------------------------------------------------------------------------------- plain text
+
+
+def describe_text(text: str, bib: Bibliography) -> str:
+    """Return a record's Markdown as one line of plain text, for definitions and descriptions.
+
+    Parenthetical citations are dropped; narrative ones keep their words ("McLaughlin (2009) argues").
+    """
+    pieces: list[str] = []
+    last = 0
+    for citation in find_citations(text):
+        pieces.append(text[last:citation.start])
+        if citation.narrative and all(item.key in bib for item in citation.items):
+            pieces.append(bib.format_citation(citation, "text"))
+        last = citation.end
+    pieces.append(text[last:])
+    return plain_text("".join(pieces))
+
+
+def _latex(value: str) -> str:
+    return " ".join(str(latex_to_text(value)).split())
+
+
+# --------------------------------------------------------------------------------------------- bibliography
+
+
+@lru_cache(maxsize=4096)
+def _parse_entry(source: str) -> Entry:
+    # pybtex reports names it cannot split through a global hook; validation has already reported them.
+    with pybtex_errors.capture():
+        entries = parse_string(source, "bibtex").entries
+    return next(iter(entries.values()))
+
+
+def bibliography_entries(bib: Bibliography) -> dict[str, Entry]:
+    """Return each entry of the bibliography as pybtex parsed it, by key, in file order."""
+    return {key: _parse_entry(bib.bibtex(key)) for key in bib.keys}
+
+
+def _name_parts(person: Person) -> tuple[str, str, str]:
+    family = " ".join(_latex(p) for p in [*person.prelast_names, *person.last_names])
+    given = " ".join(_latex(p) for p in [*person.first_names, *person.middle_names])
+    suffix = " ".join(_latex(p) for p in person.lineage_names)
+    return family, given, suffix
+
+
+def _persons(entry: Entry, role: str) -> list[Person]:
+    # BibTeX's "and others" is a person named "others"; the exports list only real names.
+    return [p for p in entry.persons.get(role, ()) if [n.lower() for n in p.last_names] != ["others"] or p.first_names]
+
+
+def _field(entry: Entry, *names: str) -> str:
+    for name in names:
+        value = (entry.fields.get(name) or "").strip()
+        if value:
+            return _latex(value)
+    return ""
+
+
+def _doi(entry: Entry) -> str:
+    doi = (entry.fields.get("doi") or "").strip()
+    return re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", doi, flags=re.IGNORECASE)
+
+
+_RIS_TYPES: Mapping[str, str] = {
+    "article": "JOUR",
+    "book": "BOOK",
+    "mvbook": "BOOK",
+    "booklet": "PAMP",
+    "inbook": "CHAP",
+    "incollection": "CHAP",
+    "inproceedings": "CPAPER",
+    "conference": "CPAPER",
+    "proceedings": "CONF",
+    "thesis": "THES",
+    "phdthesis": "THES",
+    "mastersthesis": "THES",
+    "report": "RPRT",
+    "techreport": "RPRT",
+    "online": "ELEC",
+    "unpublished": "UNPB",
+    "manual": "GEN",
+    "misc": "GEN",
+}
+
+
+_PAGE_RANGE = re.compile(r"\s*([-–—]+)\s*")
+
+
+def ris_type(entry: Entry) -> str:
+    """Return the RIS reference type (``TY``) of a BibTeX entry."""
+    kind = describe_entry(entry).kind
+    if kind == "legislation":
+        return "STAT"
+    if kind == "blog":
+        return "BLOG"
+    if kind == "webpage":
+        return "ELEC"
+    if kind == "chapter":
+        return "CHAP"
+    return _RIS_TYPES.get(entry.type.lower(), "GEN")
+
+
+def _ris_date(entry: Entry) -> str:
+    facts = describe_entry(entry)
+    if facts.year is None or facts.month is None:
+        return ""
+    day = f"{facts.day:02d}" if facts.day else ""
+    return f"{facts.year}/{facts.month:02d}/{day}/"
+
+
+def format_ris_record(key: str, entry: Entry) -> list[tuple[str, str]]:
+    """Return one RIS record as (tag, value) pairs, from ``TY`` to ``ER``, with LaTeX decoded."""
+    facts = describe_entry(entry)
+    kind = ris_type(entry)
+    tags: list[tuple[str, str]] = [("TY", kind), ("ID", key)]
+    for person in _persons(entry, "author"):
+        tags.append(("AU", ", ".join(part for part in _name_parts(person) if part)))
+    for field_name in ("organization", "institution"):
+        if not entry.persons.get("author") and not entry.persons.get("editor") and _field(entry, field_name):
+            tags.append(("AU", _field(entry, field_name)))
+            break
+    for person in _persons(entry, "editor"):
+        tags.append(("ED", ", ".join(part for part in _name_parts(person) if part)))
+    if facts.year:
+        tags.append(("PY", facts.year))
+    date = _ris_date(entry)
+    if date:
+        tags.append(("DA", date))
+    tags.append(("TI", facts.title_plain))
+    container = _field(entry, "journaltitle", "journal", "booktitle")
+    if container:
+        tags.append(("T2", container))
+        if kind == "JOUR":
+            tags.append(("JO", container))
+    for tag, names in (("T3", ("series",)), ("ET", ("edition",)), ("VL", ("volume",)), ("IS", ("number", "issue"))):
+        value = _field(entry, *names)
+        if value:
+            tags.append((tag, value))
+    pages = _field(entry, "pages")
+    if pages:
+        parts = _PAGE_RANGE.split(pages, maxsplit=1)
+        start, end = parts[0], parts[2] if len(parts) == 3 else ""
+        tags.append(("SP", start))
+        if end:
+            tags.append(("EP", end))
+    publisher = _field(entry, "publisher", "institution", "school", "organization")
+    if publisher:
+        tags.append(("PB", publisher))
+    place = _field(entry, "location", "address")
+    if place:
+        tags.append(("CY", place))
+    doi = _doi(entry)
+    if doi:
+        tags.append(("DO", doi))
+    url = (entry.fields.get("url") or "").strip()
+    if url:
+        tags.append(("UR", url))
+    tags.append(("ER", ""))
+    return [(tag, " ".join(value.split())) for tag, value in tags]
+
+
+def render_ris(bib: Bibliography) -> str:
+    """Return the whole bibliography as RIS, one record per entry in file order (CRLF line ends)."""
+    lines: list[str] = []
+    for key, entry in bibliography_entries(bib).items():
+        lines.extend(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry))
+        lines.append("")
+    return "\r\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- data package
+
+
+def package_files(sources: Sources) -> list[tuple[str, bytes]]:
+    """Return the data package's files (descriptor, tables, bibliography) as (name, bytes), sorted by name.
+
+    Raises:
+        ValueError: A resource path in the descriptor points outside the package folder.
+    """
+    names = {DESCRIPTOR_NAME}
+    for resource in sources.descriptor.get("resources", []):
+        paths = resource.get("path") if isinstance(resource, dict) else None
+        for path in [paths] if isinstance(paths, str) else (paths or []):
+            pure = PurePosixPath(str(path))
+            if pure.is_absolute() or ".." in pure.parts or "://" in str(path):
+                raise ValueError(f"datapackage.json: resource path {path!r} is not a file inside datapackage/")
+            names.add(pure.as_posix())
+    folder = sources.root / DATA_DIR
+    return [(name, (folder / name).read_bytes()) for name in sorted(names)]
+
+
+def render_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
+    """Return a zip of `files` that is byte-identical whenever the files are (fixed dates, sorted names)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, data, compresslevel=9)
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------------------------------- SKOS
+
+
+def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
+    """Return the labels and concepts as two SKOS concept schemes.
+
+    Args:
+        site: The site model.
+        base_url: The site's address (see the module docstring); None reads ``COGUIDE_SITE_URL``.
+    """
+    base = resolve_base_url(base_url)
+    graph = Graph()
+    graph.bind("skos", SKOS)
+    graph.bind("dcterms", DCTERMS)
+    licence = URIRef(_licence(site))
+    bib = site.bibliography
+    uri = {(r.resource, r.id): URIRef(record_uri(site, r, base))
+           for r in [*site.terms.values(), *site.concepts.values()]}
+    for resource in ("terms", "concepts"):
+        scheme = URIRef(section_uri(site, resource, base))
+        graph.add((scheme, RDF.type, SKOS.ConceptScheme))
+        graph.add((scheme, SKOS.prefLabel, Literal(_SCHEME_TITLES[resource], lang="en")))
+        graph.add((scheme, DCTERMS.title, Literal(_SCHEME_TITLES[resource], lang="en")))
+        graph.add((scheme, DCTERMS.license, licence))
+        if base:
+            graph.add((scheme, DCTERMS.source, URIRef(f"{base}{EXPORT_DIR}/{DESCRIPTOR_NAME}")))
+    for term in site.terms.values():
+        node = uri["terms", term.id]
+        _add_concept(graph, node, URIRef(section_uri(site, "terms", base)), term.label, term.also_known_as,
+                     describe_text(term.definition, bib), top=True)
+        for concept in term.concepts:
+            graph.add((node, SKOS.related, uri["concepts", concept]))
+            graph.add((uri["concepts", concept], SKOS.related, node))
+    for concept in site.concepts.values():
+        node = uri["concepts", concept.id]
+        _add_concept(graph, node, URIRef(section_uri(site, "concepts", base)), concept.name, concept.also_known_as,
+                     describe_text(concept.summary, bib), top=concept.broader is None)
+        if concept.broader:
+            graph.add((node, SKOS.broader, uri["concepts", concept.broader]))
+        for narrower in concept.narrower:
+            graph.add((node, SKOS.narrower, uri["concepts", narrower]))
+        for related in concept.related:
+            graph.add((node, SKOS.related, uri["concepts", related]))
+        for term in concept.terms:
+            graph.add((node, SKOS.related, uri["terms", term]))
+    return graph
+
+
+def _add_concept(graph: Graph, node: URIRef, scheme: URIRef, label: str, also: Iterable[str], definition: str,
+                 *, top: bool) -> None:
+    graph.add((node, RDF.type, SKOS.Concept))
+    graph.add((node, SKOS.inScheme, scheme))
+    graph.add((node, SKOS.prefLabel, Literal(label, lang="en")))
+    for alt in also:
+        if alt != label:
+            graph.add((node, SKOS.altLabel, Literal(alt, lang="en")))
+    graph.add((node, SKOS.definition, Literal(definition, lang="en")))
+    if top:
+        graph.add((node, SKOS.topConceptOf, scheme))
+        graph.add((scheme, SKOS.hasTopConcept, node))
+
+
+def _sorted_jsonld(value: Any) -> Any:
+    """Put a JSON-LD document in a canonical order (rdflib lists a node's values in set order)."""
+    if isinstance(value, dict):
+        return {k: _sorted_jsonld(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        items = [_sorted_jsonld(v) for v in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def render_skos(graph: Graph) -> tuple[str, str]:
+    """Return the SKOS graph as Turtle and as JSON-LD, both in a canonical order."""
+    turtle = graph.serialize(format="turtle")
+    context = {"skos": str(SKOS), "dcterms": str(DCTERMS)}
+    document = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
+    canonical = _sorted_jsonld(document)
+    return turtle, json.dumps(canonical, indent=2, ensure_ascii=False) + "\n"
+
+
+# --------------------------------------------------------------------------------------------- pages
+
+
+def render_exports(site: Site, sources: Sources, base_url: str | None = None) -> list[Page]:
+    """Return the data files to publish under ``/data/``.
+
+    They are the data package as it is in ``datapackage/`` (descriptor, tables, bibliography), a zip
+    of those files, the bibliography as RIS, and the labels and concepts as SKOS (Turtle and JSON-LD).
+
+    Args:
+        site: The site model.
+        sources: The sources the model was built from (the package files are copied byte for byte).
+        base_url: The site's address, for SKOS URIs; None reads ``COGUIDE_SITE_URL``.
+    """
+    files = package_files(sources)
+    pages = [Page(src_uri=f"{EXPORT_DIR}/{name}", content=data, source=f"{DATA_DIR}/{name}") for name, data in files]
+    pages.append(Page(src_uri=f"{EXPORT_DIR}/{ZIP_NAME}", content=render_zip(files), source=f"{DATA_DIR}/"))
+    pages.append(Page(src_uri=f"{EXPORT_DIR}/references.ris", content=render_ris(site.bibliography),
+                      source=sources.bib_path))
+    turtle, jsonld = render_skos(build_skos_graph(site, base_url))
+    source = "datapackage/terms.csv and concepts.csv"
+    pages.append(Page(src_uri=f"{EXPORT_DIR}/skos.ttl", content=turtle, source=source))
+    pages.append(Page(src_uri=f"{EXPORT_DIR}/skos.jsonld", content=jsonld, source=source))
+    return sorted(pages, key=lambda page: page.src_uri)
+
+
+# --------------------------------------------------------------------------------------------- schema.org
+
+
+def _link(page_url: str, target: str, base: str | None) -> str:
+    # Relative references resolve against the page that embeds the JSON-LD, so they stay right
+    # wherever the site is served; with a known address they are absolute, as search engines prefer.
+    return base + target if base else url_for(page_url, target)
+
+
+_WORK_TYPES: Mapping[str, str] = {
+    "article": "ScholarlyArticle",
+    "book": "Book",
+    "chapter": "Chapter",
+    "report": "Report",
+    "thesis": "Thesis",
+    "webpage": "WebPage",
+    "blog": "BlogPosting",
+    "legislation": "Legislation",
+}
+
+
+def reference_jsonld(bib: Bibliography, key: str) -> dict[str, Any]:
+    """Return a bibliography entry as a schema.org CreativeWork (name, authors, date, link).
+
+    Raises:
+        KeyError: The key is not in the bibliography.
+    """
+    entry = _parse_entry(bib.bibtex(key))
+    facts = describe_entry(entry)
+    work: dict[str, Any] = {"@type": _WORK_TYPES.get(facts.kind, "CreativeWork"), "name": facts.title_plain}
+    authors = []
+    for person in _persons(entry, "author") or _persons(entry, "editor"):
+        family, given, suffix = _name_parts(person)
+        if given:
+            authors.append({"@type": "Person", "name": " ".join(filter(None, (given, family, suffix))),
+                            "familyName": family, "givenName": given})
+        else:
+            authors.append({"@type": "Organization", "name": family})
+    if authors:
+        work["author"] = authors
+    if facts.year:
+        work["datePublished"] = facts.year
+    doi = _doi(entry)
+    url = (entry.fields.get("url") or "").strip()
+    if doi:
+        work["url"] = f"https://doi.org/{doi}"
+    elif url.startswith(("http://", "https://")):
+        work["url"] = url
+    return work
+
+
+def _defined_term_set(resource: str, page_url: str, base: str | None) -> dict[str, Any]:
+    return {"@type": "DefinedTermSet", "name": _SET_NAMES[resource], "url": _link(page_url, f"{resource}/", base)}
+
+
+def _case_type(case: Case) -> str:
+    return {"legislation": "Legislation", "report": "Report", "study": "CreativeWork", "policy": "CreativeWork",
+            "service": "Service"}.get(case.kind, "Thing")
+
+
+def record_jsonld(site: Site, record: Record, page_url: str, *, base_url: str | None = None) -> dict[str, Any]:
+    """Return the schema.org JSON-LD describing a label, concept or case page.
+
+    Labels and concepts are a ``DefinedTerm`` in a ``DefinedTermSet``; a case is ``Legislation``,
+    ``Report``, ``CreativeWork``, ``Service`` or ``Thing`` according to its kind.
+
+    Args:
+        site: The site model.
+        record: A term, concept or case.
+        page_url: The URL of the page that will embed the JSON-LD, relative to the site root.
+        base_url: The site's address; None reads ``COGUIDE_SITE_URL``. Without one, links are relative.
+
+    Raises:
+        TypeError: The record has no page of its own (questions and arguments live on the debates page).
+    """
+    base = resolve_base_url(base_url)
+    bib = site.bibliography
+    data: dict[str, Any] = {"@context": SCHEMA_ORG}
+    if isinstance(record, (Term, Concept)):
+        name = record.label if isinstance(record, Term) else record.name
+        text = record.definition if isinstance(record, Term) else record.summary
+        data |= {"@type": "DefinedTerm", "name": name, "termCode": record.id,
+                 "description": describe_text(text, bib),
+                 "inDefinedTermSet": _defined_term_set(record.resource, page_url, base)}
+        if record.also_known_as:
+            data["alternateName"] = list(record.also_known_as)
+    elif isinstance(record, Case):
+        kind = _case_type(record)
+        data |= {"@type": kind, "name": record.title, "identifier": record.id,
+                 "description": describe_text(record.summary, bib)}
+        if record.source_url:
+            data["sameAs"] = record.source_url
+        if kind not in ("Thing", "Service"):
+            end = record.end_year if record.end_year and record.end_year != record.start_year else None
+            data["temporalCoverage"] = f"{record.start_year}/{end}" if end else str(record.start_year)
+            data["spatialCoverage"] = {"@type": "Place", "name": record.country}
+            citations = [reference_jsonld(bib, key) for key in record_keys(record) if key in bib]
+            if citations:
+                data["citation"] = citations
+        elif kind == "Service":
+            data["areaServed"] = record.country
+    else:
+        raise TypeError(f"{type(record).__name__} {record.id!r} has no page of its own")
+    data["url"] = _link(page_url, record.url, base)
+    if base:
+        data["@id"] = base + record.url
+    data["license"] = _licence(site)
+    return data
+
+
+def _about(site: Site, category: str, page_url: str, base: str | None) -> dict[str, Any]:
+    wanted = category.casefold()
+    for resource in ("concepts", "terms"):
+        for record in getattr(site, resource).values():
+            name = record.name if isinstance(record, Concept) else record.label
+            if wanted in {n.casefold() for n in (name, *record.also_known_as)}:
+                return {"@type": "DefinedTerm", "name": name, "url": _link(page_url, record.url, base),
+                        "inDefinedTermSet": _defined_term_set(resource, page_url, base)}
+    return {"@type": "Thing", "name": category}
+
+
+def essay_jsonld(
+    site: Site,
+    essay: Essay,
+    *,
+    base_url: str | None = None,
+    authors: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Return the schema.org ``ScholarlyArticle`` describing an essay.
+
+    Its categories become ``about`` (a label or concept of the same name links to its page) and every
+    work it cites becomes a ``citation``.
+
+    Args:
+        site: The site model.
+        essay: The essay.
+        base_url: The site's address; None reads ``COGUIDE_SITE_URL``. Without one, links are relative.
+        authors: Author names by the ids used in front matter (see `load_author_names`); an unknown id
+            is used as the name.
+    """
+    base = resolve_base_url(base_url)
+    page_url = essay_url(essay)
+    names = authors or {}
+    data: dict[str, Any] = {
+        "@context": SCHEMA_ORG,
+        "@type": "ScholarlyArticle",
+        "headline": essay.title,
+        "name": essay.title,
+        "datePublished": essay.date.isoformat(),
+        "author": [{"@type": "Person", "name": names.get(author, author)} for author in essay.authors],
+        "inLanguage": "en",
+        "url": _link(page_url, page_url, base),
+        "license": _licence(site),
+    }
+    if base:
+        data["@id"] = base + page_url
+    if essay.description or essay.excerpt:
+        data["description"] = describe_text(essay.description or essay.excerpt, site.bibliography)
+    if essay.categories:
+        data["about"] = [_about(site, category, page_url, base) for category in essay.categories]
+        data["keywords"] = list(essay.categories)
+    citations = [reference_jsonld(site.bibliography, key) for key in essay.keys if key in site.bibliography]
+    if citations:
+        data["citation"] = citations
+    return data
+
+
+def page_jsonld(
+    site: Site,
+    src_uri: str,
+    *,
+    base_url: str | None = None,
+    authors: Mapping[str, str] | None = None,
+) -> dict[str, Any] | None:
+    """Return the schema.org JSON-LD for the page built from `src_uri`, or None for other pages.
+
+    Args:
+        site: The site model.
+        src_uri: The page's source path relative to the pages (``terms/client.md``, ``blog/posts/x.md``).
+        base_url: The site's address; None reads ``COGUIDE_SITE_URL``.
+        authors: Essay author names by id (see `load_author_names`).
+    """
+    for resource in ("terms", "concepts", "cases"):
+        for record in getattr(site, resource).values():
+            if record.src_uri == src_uri:
+                return record_jsonld(site, record, record.url, base_url=base_url)
+    for essay in site.essays:
+        if essay.src_uri == src_uri:
+            return essay_jsonld(site, essay, base_url=base_url, authors=authors)
+    return None
+
+
+def load_author_names(root: Path | str, authors_file: str = "docs/blog/.authors.yml") -> dict[str, str]:
+    """Return essay author names by id from the blog's authors file (empty when it is missing or unreadable)."""
+    path = Path(root) / authors_file
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    entries = data.get("authors", {}) if isinstance(data, dict) else {}
+    if not isinstance(entries, dict):
+        return {}
+    return {str(key): str(value.get("name", key)) for key, value in entries.items() if isinstance(value, dict)}

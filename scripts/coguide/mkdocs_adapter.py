@@ -16,7 +16,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
-from coguide.build import GENERATED_DIR, Generation, generate
+from coguide.build import GENERATED_DIR, Generation, generate_cached
 from coguide.glossary import Glossary
 from coguide.render import make_glossary, render_document
 
@@ -40,7 +40,7 @@ def _root(config: MkDocsConfig) -> Path:
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Run the generator and fail the build, listing every problem, if the sources have errors."""
     root = _root(config)
-    generation = generate(root)
+    generation = generate_cached(root, site_name=config.site_name, site_url=config.site_url or "")
     for problem in generation.problems:
         if problem.severity == "warning":
             log.debug(problem.format())

@@ -204,6 +204,22 @@ class Citer:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SiteInfo:
+    """What the published site is called, where it lives, and when each source last changed.
+
+    Attributes:
+        name: The site's name (the group author in "Cite this page").
+        url: The site's absolute base URL with a trailing slash, or "" when unknown (local builds).
+        updated: ISO date of the last commit touching each source file (project-relative path); a
+            file outside version control has no date.
+    """
+
+    name: str = "Client, patient, customer, citizen?"
+    url: str = ""
+    updated: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Site:
     """The whole guide as the renderer sees it."""
 
@@ -216,6 +232,7 @@ class Site:
     bibliography: Bibliography
     descriptor: dict[str, Any]
     cited_by: dict[str, tuple[Citer, ...]]
+    info: SiteInfo = field(default_factory=SiteInfo)
 
     def record(self, resource: str, record_id: str) -> Record:
         """Return one record by resource name and id."""
@@ -291,12 +308,13 @@ def essay_url(essay: Essay) -> str:
     return f"blog/{essay.date:%Y/%m/%d}/{slug}/"
 
 
-def build_model(sources: Sources, bibliography: Bibliography) -> Site:
+def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | None = None) -> Site:
     """Build the site model from sources that passed validation.
 
     Args:
         sources: Validated sources (building from sources with errors is undefined).
         bibliography: The parsed bibliography.
+        info: The site's name, URL and source dates (defaults: no URL, no dates).
 
     Returns:
         Frozen records with links resolved both ways and the bibliography's back-links.
@@ -370,7 +388,8 @@ def build_model(sources: Sources, bibliography: Bibliography) -> Site:
     essays = tuple(sorted((_essay(d) for d in sources.documents if d.is_post), key=lambda e: (e.date, e.title),
                           reverse=True))
     site = Site(terms=terms, concepts=concepts, cases=cases, questions=questions, arguments=arguments,
-                essays=essays, bibliography=bibliography, descriptor=sources.descriptor, cited_by={})
+                essays=essays, bibliography=bibliography, descriptor=sources.descriptor, cited_by={},
+                info=info or SiteInfo())
     object.__setattr__(site, "cited_by", _cited_by(site))
     return site
 

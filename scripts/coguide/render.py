@@ -6,6 +6,7 @@ relative to the site's pages, so another static-site engine could consume the sa
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import posixpath
@@ -154,6 +155,7 @@ def make_environment(site: Site) -> Environment:
     env.filters["plain"] = plain_text
     env.globals["site"] = site
     env.globals["notice"] = GENERATED_NOTICE
+    env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
     env.globals["records"] = lambda resource, ids: [site.record(resource, i) for i in ids]
     env.globals["references"] = lambda keys, page_url: reference_items(keys, site.bibliography, page_url)
     return env
@@ -274,12 +276,73 @@ def render_document(
         markdown = glossary.link_first_mentions(markdown, lambda entry: md_link(src_uri, entry.src_uri))
     rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url))
     known = [k for k in keys if k in bib]
-    if not known:
-        return rendered
-    items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url))
-    return f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n'
+    if known:
+        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url))
+        rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n'
+    essay = next((e for e in site.essays if e.src_uri == src_uri), None)
+    if essay is not None:
+        box = cite_this_page(site, title=essay.title, url=page_url, source=essay.path)
+        rendered = f"{rendered.rstrip()}\n\n{box}\n"
+    return rendered
 
 
 def make_glossary(site: Site) -> Glossary:
     """Return the glossary of a site's labels and concepts."""
     return Glossary(site, plain_text)
+
+
+def _apa_date(iso: str) -> str:
+    if not iso:
+        return "n.d."
+    date = dt.date.fromisoformat(iso)
+    return f"{date.year}, {date:%B} {date.day}"
+
+
+def cite_this_page(site: Site, *, title: str, url: str, source: str, anchor: str = "cite") -> Markup:
+    """Return the "Cite this page" box: APA 7, BibTeX and RIS for one page, dated by its source's last commit.
+
+    Args:
+        site: The site model (name, base URL and source dates).
+        title: The page title.
+        url: The page URL relative to the site root.
+        source: The source file whose last commit dates the page.
+        anchor: A prefix for the box's element ids.
+    """
+    info = site.info
+    full_url = (info.url + url) if info.url else "/" + url
+    updated = info.updated.get(source, "")
+    apa = f"{info.name} ({_apa_date(updated)}). {title}. {full_url}"
+    key = "coguide-" + re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")
+    bibtex = "\n".join([
+        f"@online{{{key},",
+        f"  author = {{{{{info.name}}}}},",
+        f"  title = {{{title}}},",
+        *([f"  date = {{{updated}}},"] if updated else ["  year = {n.d.},"]),
+        f"  url = {{{full_url}}}",
+        "}",
+    ])
+    ris = "\n".join([
+        "TY  - ELEC",
+        f"AU  - {info.name}",
+        f"TI  - {title}",
+        *([f"PY  - {updated[:4]}", f"DA  - {updated.replace('-', '/')}"] if updated else []),
+        f"UR  - {full_url}",
+        "ER  - ",
+    ])
+    italic_apa = f"{h(info.name)} ({h(_apa_date(updated))}). <em>{h(title)}</em>. {h(full_url)}"
+    parts = [
+        '<details class="cite-this-page" markdown="0">',
+        "<summary>Cite this page</summary>",
+        f'<p class="cite-apa">{italic_apa}</p>',
+    ]
+    for label, ident, text in (("APA 7", "apa", apa), ("BibTeX", "bibtex", bibtex), ("RIS", "ris", ris)):
+        box = f"{anchor}-{ident}"
+        rows = text.count("\n") + 1
+        parts.append(
+            f'<p><label for="{box}">{label}</label> '
+            f'<button type="button" class="md-button" data-copy-target="{box}" hidden>Copy</button></p>'
+            f'<textarea id="{box}" readonly rows="{rows}">{h(text)}</textarea>'
+        )
+    parts.append(f'<p class="cite-updated">Last updated: {h(updated or "not yet recorded")}.</p>')
+    parts.append("</details>")
+    return Markup("\n".join(parts))
