@@ -13,7 +13,6 @@ import difflib
 import os
 import random
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -591,10 +590,10 @@ def test_reference_list_subset_is_sorted_and_deduplicated(bibliography: Bibliogr
     ]
 
 
-# --------------------------------------------------------------------------- performance
+# --------------------------------------------------------------------------- scale
 
 
-def test_a_thousand_entries_and_twenty_thousand_citations_stay_fast() -> None:
+def test_a_thousand_entries_and_twenty_thousand_citations_all_render() -> None:
     entries = [
         f"@article{{key{i},\n  author = {{Surname{i % 300}, Given and Other{i}, Person}},\n"
         f"  title = {{Title {i}: A study of {{NHS}} services}},\n  journal = {{Journal {i % 50}}},\n"
@@ -606,12 +605,9 @@ def test_a_thousand_entries_and_twenty_thousand_citations_stay_fast() -> None:
         f"[see @key{rng.randrange(1000)}, p. 5; @key{rng.randrange(1000)}] and @key{rng.randrange(1000)}."
         for _ in range(10000)
     )
-    started = time.perf_counter()
+    # Speed is measured by `coguide bench`, not here: this checks that a large corpus renders completely.
     bib, problems = Bibliography.parse("\n".join(entries))
     rendered, keys = bib.render_text(text, "markdown")
-    elapsed = time.perf_counter() - started
     assert problems == []
     assert len(keys) > 900
     assert "@key" not in rendered
-    # Generous bound: it guards against quadratic behaviour, not against a slow machine.
-    assert elapsed < 15

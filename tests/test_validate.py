@@ -27,7 +27,7 @@ DEFECTS = {
     "self-link": ("datapackage/concept_related.csv", 3, "self-link"),
     "unknown-citation-in-record": (C, 2, "unknown-citation"),
     "unknown-citation-in-essay": (ESSAY, 16, "unknown-citation"),
-    "malformed-bibtex": (B, 23, "bibtex-syntax"),
+    "malformed-bibtex": (B, 15, "bibtex-syntax"),
     "duplicate-bibtex-key": (B, 34, "duplicate-key"),
     "bibtex-no-year": (B, 23, "missing-year"),
     "bibtex-no-author": (B, 12, "missing-author"),

@@ -426,6 +426,11 @@ def _dates(entry: Entry) -> tuple[DateStatus, str | None, int | None, int | None
             return "nd", None, None, None
         if year.lower() in _IN_PRESS:
             return "press", None, None, None
+        # BibLaTeX entries often carry both: the year for BibTeX tools, the full date for web pages.
+        match = _ISO_DATE.match(_field(entry, "date") or "")
+        if match and match.group(1) == year and month is None:
+            month = int(match.group(2)) if match.group(2) else None
+            day = int(match.group(3)) if match.group(3) else day
         return "year", year, month, day
     match = _ISO_DATE.match(_field(entry, "date") or "")
     if match:

@@ -1,15 +1,1153 @@
-"""Bench: time each stage of the generator on a synthetic package of N records."""
+"""Bench: time each stage of the generator (and the MkDocs build) on a synthetic package of N records.
+
+`coguide bench --records N` writes a realistic project of N records into a temporary folder (the real
+descriptor, mkdocs.yml and hand-written docs, synthetic tables, bibliography and essays), checks that it
+passes `coguide check`, then measures load, validate, model and render as `coguide build` runs them, the
+MkDocs build in a process of its own, a citation micro-benchmark and the cost of regenerating after a
+one-record edit. See docs/developers/performance.md for the results and the targets.
+"""
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime as dt
+import io
+import json
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Files of the real project that the synthetic project needs so that the real pipeline runs.
+PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs")
+#: Stages of `coguide.build.generate`, in order.
+STAGES = ("load", "validate", "model", "render")
+#: Share of the N records given to each resource; arguments take the rest.
+SHARES = {"terms": 0.10, "concepts": 0.30, "cases": 0.30}
+#: One debate question per this many records, on top of the N.
+RECORDS_PER_QUESTION = 40
+
+
+def _vocabulary(text: str) -> list[str]:
+    return text.split()
+
+
+# --- Vocabulary ---------------------------------------------------------------------------------------------
+# Real words from the field, so that the Markdown renderer, the glossary matcher and the search index see
+# text shaped like the guide's own (varied word lengths, repeated domain terms, a long tail of rarer words).
+
+_NOUNS = _vocabulary("""
+service user practitioner worker family carer citizen community council agency policy programme budget
+relationship power knowledge expertise experience decision meeting partnership network evidence outcome
+assessment referral support care provision market choice voice participation involvement engagement
+governance accountability responsibility legitimacy trust dialogue deliberation consultation design
+delivery evaluation review report study inquiry reform legislation framework strategy standard regulation
+tribunal hospital clinic school prison probation housing tenancy benefit welfare allowance payment contract
+commissioner manager professional volunteer advocate peer mentor group forum panel board committee charity
+organisation neighbourhood region authority state government ministry department office sector tradition
+history language label category identity status stigma dependency autonomy dignity recognition justice
+equality inclusion exclusion poverty disadvantage risk need right duty entitlement obligation resource
+capacity resilience wellbeing recovery independence control discretion judgement practice method model
+theory concept argument critique claim debate question answer account narrative story interview survey
+""")
+
+_ADJECTIVES = _vocabulary("""
+collective individual shared personal public private local national professional lay formal informal
+critical radical liberal managerial democratic participatory consumerist civic social political economic
+cultural historical institutional statutory voluntary mutual reciprocal equal unequal active passive
+responsible accountable legitimate transparent meaningful tokenistic genuine partial limited extended
+direct indirect early late modern traditional contemporary emerging established contested ambiguous
+relational structural procedural substantive symbolic practical theoretical empirical comparative
+""")
+
+_VERBS = _vocabulary("""
+shapes reframes challenges supports weakens strengthens redistributes conceals reveals questions extends
+limits transforms reproduces legitimates undermines enables constrains defines describes measures assumes
+""")
+
+_FILLER = _vocabulary("""
+the the the of of of and and and to to in in a a that is is for as with on by it this
+not but which their from are be was has have its more than how what who when where why also
+""")
+
+_PERSONS = _vocabulary("""
+client patient customer consumer user member partner citizen tenant resident learner survivor
+claimant applicant participant volunteer advocate carer neighbour taxpayer stakeholder
+""")
+
+_SURNAMES = _vocabulary("""
+Needham Carr Glasby Beresford Croft Barnes Cotterell Ostrom Parks Boyle Harris Alford Bovaird Loeffler
+Pestoff Brandsen Verschuere Osborne Strokosch Radnor Fledderus Voorberg Tummers Bekkers Arnstein Lukes
+Dahl Bachrach Baratz Foucault Gaventa Rowlands Cornwall Gaventa Fisher Lister Clarke Newman Vidler
+Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Roberts Johnson Lewis Walker Robinson Wood
+Thompson White Watson Jackson Wright Green Harris Cooper King Lee Martin Clark Hall Allen Young Morris
+Hill Moore Scott Ward Turner Baker Hughes Edwards Collins Stewart Morgan Murphy Bell Kelly Cook Bailey
+""")
+
+_SURNAMES_LATEX = [
+    ('M{\\"u}ller', "muller"),
+    ("Ren{\\'e}e", "renee"),
+    ("Ab{\\'a}solo", "abasolo"),
+    ("Nu{\\~n}ez", "nunez"),
+    ("{\\O}stergaard", "ostergaard"),
+]
+
+_GIVEN = _vocabulary("""
+Catherine Sarah Peter Jon Marian Elinor Gordon John Tony Elke Victor Stephen Kirsten Zoe Ewan Robin
+Sherry Steven Lisa Ruth Mary Anna David James Michael Helen Claire Susan Paul Mark Richard Andrew
+""")
+
+_ORGANISATIONS = [
+    "Department of Health",
+    "Social Care Institute for Excellence",
+    "Think Local Act Personal",
+    "National Audit Office",
+    "Care Quality Commission",
+    "Office for National Statistics",
+    "Joseph Rowntree Foundation",
+    "Local Government Association",
+    "Nesta",
+    "The King's Fund",
+]
+
+_JOURNALS = [
+    "British Journal of Social Work",
+    "Public Administration Review",
+    "Public Management Review",
+    "Policy & Politics",
+    "Social Policy and Administration",
+    "Critical Social Policy",
+    "Journal of Social Policy",
+    "Health Expectations",
+    "Disability & Society",
+    "Voluntas",
+]
+
+_PUBLISHERS = [
+    ("Policy Press", "Bristol"),
+    ("Routledge", "London"),
+    ("Palgrave Macmillan", "Basingstoke"),
+    ("Sage", "London"),
+    ("Oxford University Press", "Oxford"),
+    ("Jessica Kingsley", "London"),
+]
+
+_COUNTRIES = [
+    "United Kingdom",
+    "England",
+    "Scotland",
+    "Wales",
+    "Ireland",
+    "Netherlands",
+    "Belgium",
+    "Sweden",
+    "Denmark",
+    "Australia",
+    "New Zealand",
+    "Canada",
+    "United States",
+    "Brazil",
+    "India",
+]
+_PLACES = [
+    "Northfield",
+    "Eastbrook",
+    "Westmoor",
+    "Southdale",
+    "Kingsford",
+    "Riverton",
+    "Ashby",
+    "Brackley",
+    "Carnforth",
+    "Dunmore",
+    "Elmswell",
+    "Fairhaven",
+    "Glenridge",
+    "Hartley",
+    "Ivybridge",
+    "Jarrow",
+]
+_SECTORS = [
+    "social-care",
+    "health",
+    "mental-health",
+    "criminal-justice",
+    "housing",
+    "education",
+    "welfare",
+    "local-government",
+    "community",
+    "disability",
+    "public-services",
+]
+_KINDS = ["programme", "service", "policy", "legislation", "report", "study", "initiative"]
+_CATEGORIES = ["Power", "Co-production", "Labels", "Citizenship", "Care", "Policy"]
+_ENTRY_TYPES = ["article", "book", "incollection", "report", "online"]
+
+
+# --- The synthetic project ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shape:
+    """How many of each thing a synthetic project of N records holds."""
+
+    records: int
+    terms: int
+    concepts: int
+    cases: int
+    arguments: int
+    questions: int
+    references: int
+    essays: int
+
+    @classmethod
+    def for_records(cls, records: int) -> Shape:
+        """Split N records across the resources (10% terms, 30% concepts, 30% cases, the rest arguments)."""
+        if records < 10:
+            raise ValueError("the benchmark needs at least 10 records")
+        terms, concepts, cases = (
+            max(1, round(records * SHARES[name])) for name in ("terms", "concepts", "cases")
+        )
+        return cls(
+            records=records,
+            terms=terms,
+            concepts=concepts,
+            cases=cases,
+            arguments=records - terms - concepts - cases,
+            questions=max(1, records // RECORDS_PER_QUESTION),
+            references=max(4, records // 2),
+            essays=max(1, records // 100),
+        )
+
+
+class _Writer:
+    """Deterministic random text and names for one synthetic project."""
+
+    def __init__(self, seed: int, keys: list[str]) -> None:
+        self.rng = random.Random(seed)
+        self.keys = keys
+
+    def words(self, count: int) -> list[str]:
+        rng = self.rng
+        out = []
+        for _ in range(count):
+            roll = rng.random()
+            pool = (
+                _FILLER if roll < 0.45 else _NOUNS if roll < 0.75 else _ADJECTIVES if roll < 0.92 else _VERBS
+            )
+            out.append(rng.choice(pool))
+        return out
+
+    def citation(self) -> str:
+        """Return an inline Pandoc citation: bracketed with or without a locator, several keys, or narrative."""
+        rng = self.rng
+        roll = rng.random()
+        key = rng.choice(self.keys)
+        if roll < 0.45:
+            return f"[@{key}, p. {rng.randint(1, 400)}]"
+        if roll < 0.65:
+            start = rng.randint(1, 390)
+            return f"[@{key}, pp. {start}-{start + rng.randint(1, 9)}]"
+        if roll < 0.85:
+            others = "; ".join(f"@{k}" for k in rng.sample(self.keys, min(2, len(self.keys))) if k != key)
+            return f"[@{key}; {others}]" if others else f"[@{key}]"
+        return f"[see @{key}]"
+
+    def sentence(self, *, cite: float = 0.0, lo: int = 8, hi: int = 22, plain: bool = False) -> str:
+        """Return one sentence; unless `plain`, with some emphasis, links and (narrative) citations."""
+        rng = self.rng
+        words = self.words(rng.randint(lo, hi))
+        if plain:
+            text = " ".join(words)
+            return text[0].upper() + text[1:] + "."
+        if rng.random() < 0.08:
+            i = rng.randrange(len(words))
+            words[i] = f"*{words[i]}*"
+        if rng.random() < 0.03:
+            i = rng.randrange(len(words))
+            words[i] = f"[{words[i]}](https://example.org/{words[i].strip('*')})"
+        if rng.random() < 0.05:
+            return f"@{rng.choice(self.keys)} {rng.choice(_VERBS)} " + " ".join(words) + "."
+        text = " ".join(words)
+        text = text[0].upper() + text[1:]
+        if rng.random() < cite:
+            text += " " + self.citation()
+        return text + "."
+
+    def text(
+        self,
+        words: tuple[int, int],
+        max_chars: int,
+        *,
+        paragraphs: tuple[int, int] = (1, 1),
+        cite: float = 0.25,
+    ) -> str:
+        """Return Markdown of about `words` words in a few paragraphs, never longer than `max_chars`."""
+        rng = self.rng
+        target = rng.randint(*words)
+        count = rng.randint(*paragraphs)
+        per_paragraph = max(1, target // count)
+        paras: list[str] = []
+        used = 0
+        for _ in range(count):
+            sentences: list[str] = []
+            length = 0
+            while length < per_paragraph:
+                sentence = self.sentence(cite=cite)
+                if used + len(sentence) + 3 > max_chars:
+                    break
+                sentences.append(sentence)
+                used += len(sentence) + 1
+                length += sentence.count(" ") + 1
+            if sentences:
+                paras.append(" ".join(sentences))
+                used += 2
+        return "\n\n".join(paras) or self.sentence()[: max_chars - 1].rstrip() + "."
+
+    def questions(self) -> str:
+        return "\n".join(f"{self.sentence(lo=6, hi=12)[:-1]}?" for _ in range(self.rng.randint(2, 4)))
+
+
+def _unique(make: Callable[[int], str], count: int) -> list[str]:
+    seen: dict[str, None] = {}
+    attempt = 0
+    while len(seen) < count:
+        seen.setdefault(make(attempt))
+        attempt += 1
+    return list(seen)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+
+
+def _bib_entries(rng: random.Random, count: int) -> Iterator[tuple[str, str]]:
+    """Yield (key, BibTeX source) for `count` entries of mixed types."""
+    used: set[str] = set()
+    for n in range(count):
+        kind = _ENTRY_TYPES[n % len(_ENTRY_TYPES)]
+        year = rng.randint(1957, 2025)
+        if rng.random() < 0.04:
+            surname, ascii_name = rng.choice(_SURNAMES_LATEX)
+        else:
+            surname = rng.choice(_SURNAMES)
+            ascii_name = surname.lower()
+        base = f"{ascii_name}{year}"
+        key = base
+        for suffix in "abcdefghijklmnopqrstuvwxyz":
+            if key not in used:
+                break
+            key = base + suffix
+        else:
+            key = f"{base}-{n}"
+        used.add(key)
+        people = " and ".join(
+            f"{rng.choice(_SURNAMES) if i else surname}, {rng.choice(_GIVEN)}"
+            for i in range(rng.choice((1, 1, 2, 3)))
+        )
+        words = [rng.choice(_NOUNS if i % 2 else _ADJECTIVES) for i in range(rng.randint(3, 8))]
+        title = " ".join(words).capitalize() + rng.choice(
+            ("", ": A critical review", ": Evidence from the {UK}")
+        )
+        fields: list[tuple[str, str]] = []
+        if kind == "article":
+            fields = [
+                ("author", people),
+                ("year", str(year)),
+                ("title", title),
+                ("journal", rng.choice(_JOURNALS)),
+                ("volume", str(rng.randint(1, 60))),
+                ("number", str(rng.randint(1, 8))),
+                ("pages", f"{(p := rng.randint(1, 900))}--{p + 20}"),
+                ("doi", f"10.{rng.randint(1000, 9999)}/bench.{n}"),
+            ]
+        elif kind == "book":
+            publisher, address = rng.choice(_PUBLISHERS)
+            fields = [
+                ("author" if rng.random() < 0.7 else "editor", people),
+                ("year", str(year)),
+                ("title", title),
+                ("publisher", publisher),
+                ("address", address),
+            ]
+        elif kind == "incollection":
+            publisher, address = rng.choice(_PUBLISHERS)
+            fields = [
+                ("author", people),
+                ("year", str(year)),
+                ("title", title),
+                ("booktitle", " ".join(rng.choice(_NOUNS) for _ in range(4)).capitalize()),
+                ("editor", f"{rng.choice(_SURNAMES)}, {rng.choice(_GIVEN)}"),
+                ("publisher", publisher),
+                ("address", address),
+                ("pages", f"{(p := rng.randint(1, 300))}--{p + 18}"),
+            ]
+        elif kind == "report":
+            organisation = rng.choice(_ORGANISATIONS)
+            fields = [
+                ("author", f"{{{organisation}}}"),
+                ("year", str(year)),
+                ("title", title),
+                ("institution", organisation),
+                ("number", f"{rng.randint(1, 99)}/{year}"),
+                ("url", f"https://example.org/reports/{n}"),
+            ]
+        else:
+            organisation = rng.choice(_ORGANISATIONS)
+            fields = [
+                ("author", f"{{{organisation}}}"),
+                ("year", str(year)),
+                ("date", f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"),
+                ("title", title),
+                ("organization", organisation),
+                ("url", f"https://example.org/posts/{n}"),
+            ]
+        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+        yield key, f"@{kind}{{{key},\n{body}\n}}\n"
+
+
+def make_bibliography(count: int, *, seed: int = 1) -> tuple[str, list[str]]:
+    """Return the BibTeX source of `count` synthetic entries (article, book, incollection, report, online).
+
+    Returns:
+        The source and the keys, in file order.
+    """
+    entries = list(_bib_entries(random.Random(seed), count))
+    return "\n".join(source for _key, source in entries), [key for key, _source in entries]
+
+
+def _link_rows(
+    rng: random.Random,
+    left: list[str],
+    right: list[str],
+    per: int,
+    names: tuple[str, str],
+    *,
+    self_ok: bool = True,
+) -> list[dict[str, str]]:
+    rows = []
+    for a in left:
+        choices = [b for b in rng.sample(right, min(len(right), per + 1)) if self_ok or b != a][:per]
+        rows += [{names[0]: a, names[1]: b} for b in choices]
+    return rows
+
+
+def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int = 1) -> Shape:
+    """Write a synthetic project of `records` records into `dest`.
+
+    The real project's mkdocs.yml, CONTRIBUTING.md, hand-written docs (not its essays) and descriptor are
+    copied so that the real pipeline runs; ``scripts/`` is linked to the installed generator because
+    mkdocs.yml names the hooks file by a relative path.
+
+    Args:
+        dest: An empty or missing folder.
+        records: N, split across terms, concepts, cases and arguments (plus one question per 40).
+        source: The real project, whose configuration and descriptor are copied.
+        seed: Seed of the random generator (the same seed gives the same project).
+
+    Returns:
+        The counts of everything written.
+    """
+    shape = Shape.for_records(records)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        src = source / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("posts"), dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, dest / name)
+    scripts = Path(__file__).resolve().parent.parent
+    if not (dest / "scripts").exists():
+        (dest / "scripts").symlink_to(scripts, target_is_directory=True)
+    data = dest / "datapackage"
+    data.mkdir(exist_ok=True)
+    shutil.copy2(source / "datapackage" / "datapackage.json", data / "datapackage.json")
+    descriptor = json.loads((data / "datapackage.json").read_text(encoding="utf-8"))
+    headers = {
+        r["name"]: [f["name"] for f in r["schema"]["fields"]]
+        for r in descriptor["resources"]
+        if "schema" in r
+    }
+
+    bib_text, keys = make_bibliography(shape.references, seed=seed)
+    (data / "references.bib").write_text(bib_text, encoding="utf-8")
+    w = _Writer(seed + 1, keys)
+    rng = w.rng
+
+    term_labels = _unique(
+        lambda i: f"{rng.choice(_ADJECTIVES)} {rng.choice(_PERSONS)}" + ("" if i < 600 else f" {i}"),
+        shape.terms,
+    )
+    concept_names = _unique(
+        lambda i: f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}" + ("" if i < 3000 else f" {i}"),
+        shape.concepts,
+    )
+    term_ids = [f"t{i:05d}-{_slug(label)}" for i, label in enumerate(term_labels)]
+    concept_ids = [f"c{i:05d}-{_slug(name)}" for i, name in enumerate(concept_names)]
+    case_ids = [f"k{i:05d}" for i in range(shape.cases)]
+    question_ids = [f"q{i:04d}" for i in range(shape.questions)]
+    argument_ids = [f"a{i:05d}" for i in range(shape.arguments)]
+
+    def aliases(record_id: str) -> str:
+        return f"{record_id}-old" if rng.random() < 0.02 else ""
+
+    terms = []
+    for record_id, label in zip(term_ids, term_labels, strict=True):
+        era_start = rng.randint(1850, 2020)
+        terms.append(
+            {
+                "id": record_id,
+                "label": label,
+                "also_known_as": f"{label}s" if rng.random() < 0.5 else "",
+                "definition": w.text((20, 45), 400, cite=0.5),
+                "relationship": w.text((80, 180), 1500, paragraphs=(1, 2)),
+                "power": w.text((40, 80), 600),
+                "sectors": "; ".join(rng.sample(_SECTORS, rng.randint(1, 3))),
+                "era": f"c. {era_start}s onwards: " + " ".join(w.words(8)),
+                "era_start": str(era_start),
+                "history": w.text((150, 400), 6000, paragraphs=(2, 5)),
+                "critiques": w.text((150, 400), 6000, paragraphs=(2, 5)),
+                "main_critique": w.text((20, 45), 400),
+                "discussion_questions": w.questions(),
+                "aliases": aliases(record_id),
+            }
+        )
+    concepts = []
+    for n, (record_id, name) in enumerate(zip(concept_ids, concept_names, strict=True)):
+        concepts.append(
+            {
+                "id": record_id,
+                "name": name,
+                "also_known_as": ""
+                if rng.random() < 0.6
+                else f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {n}",
+                "summary": w.text((25, 50), 400),
+                "body": w.text((150, 400), 8000, paragraphs=(3, 6)),
+                "broader": concept_ids[rng.randrange(n)] if n and rng.random() < 0.3 else "",
+                "discussion_questions": w.questions(),
+                "aliases": aliases(record_id),
+            }
+        )
+    cases = []
+    for n, record_id in enumerate(case_ids):
+        start = rng.randint(1945, 2024)
+        cases.append(
+            {
+                "id": record_id,
+                "title": f"{rng.choice(_PLACES)} {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {rng.choice(_KINDS)} "
+                f"no. {n}",
+                "start_year": str(start),
+                "end_year": str(min(2025, start + rng.randint(0, 8))) if rng.random() < 0.7 else "",
+                "country": rng.choice(_COUNTRIES),
+                "sector": rng.choice(_SECTORS),
+                "level": rng.choice(("individual", "group", "collective")),
+                "kind": rng.choice(_KINDS),
+                "summary": w.text((50, 120), 1000),
+                "outcomes": w.text((120, 400), 4000, paragraphs=(2, 4)),
+                "critiques": w.text((100, 300), 4000, paragraphs=(1, 3)),
+                "source_url": f"https://example.org/cases/{record_id}",
+                "discussion_questions": w.questions() if rng.random() < 0.7 else "",
+                "aliases": aliases(record_id),
+            }
+        )
+    questions = [
+        {
+            "id": record_id,
+            "question": f"Does {rng.choice(concept_names)} {rng.choice(_VERBS).removesuffix('s')} "
+            f"{rng.choice(_NOUNS)} (question {n})?",
+            "summary": w.text((60, 150), 1500, paragraphs=(1, 2)),
+        }
+        for n, record_id in enumerate(question_ids)
+    ]
+    arguments = [
+        {
+            "id": record_id,
+            "question": question_ids[n % len(question_ids)],
+            "stance": rng.choice(("for", "against", "qualifies")),
+            "claim": w.sentence(lo=10, hi=30, plain=True),
+            "reasoning": w.text((120, 400), 4000, paragraphs=(2, 4)),
+            "proponent": f"{rng.choice(_SURNAMES)} ({rng.randint(1970, 2025)})",
+        }
+        for n, record_id in enumerate(argument_ids)
+    ]
+
+    citations: list[dict[str, str]] = []
+    for resource, ids in (
+        ("terms", term_ids),
+        ("concepts", concept_ids),
+        ("cases", case_ids),
+        ("questions", question_ids),
+        ("arguments", argument_ids),
+    ):
+        for record_id in ids:
+            for key in rng.sample(keys, rng.randint(1, 3)):
+                locator = rng.choice(
+                    (
+                        "",
+                        f"p. {rng.randint(1, 400)}",
+                        f"pp. {rng.randint(1, 50)}-{rng.randint(51, 99)}",
+                        f"chap. {rng.randint(1, 12)}",
+                    )
+                )
+                citations.append({"resource": resource, "record": record_id, "key": key, "locator": locator})
+
+    tables = {
+        "terms": terms,
+        "concepts": concepts,
+        "cases": cases,
+        "questions": questions,
+        "arguments": arguments,
+        "term_concepts": _link_rows(rng, term_ids, concept_ids, 3, ("term", "concept")),
+        "case_concepts": _link_rows(rng, case_ids, concept_ids, 2, ("case", "concept")),
+        "case_terms": _link_rows(rng, case_ids, term_ids, 1, ("case", "term")),
+        "argument_concepts": _link_rows(rng, argument_ids, concept_ids, 2, ("argument", "concept")),
+        "argument_terms": _link_rows(rng, argument_ids, term_ids, 1, ("argument", "term")),
+        "concept_related": _link_rows(
+            rng, concept_ids, concept_ids, 1, ("concept", "related"), self_ok=False
+        ),
+        "citations": citations,
+    }
+    for entry in descriptor["resources"]:
+        if entry["name"] in tables:
+            _write_csv(data / entry["path"], headers[entry["name"]], tables[entry["name"]])
+
+    posts = dest / "docs" / "blog" / "posts"
+    posts.mkdir(parents=True, exist_ok=True)
+    glossary_names = term_labels + concept_names
+    for n in range(shape.essays):
+        posts.joinpath(f"essay-{n:04d}.md").write_text(_essay(w, n, glossary_names), encoding="utf-8")
+    return shape
+
+
+def _essay(w: _Writer, n: int, names: list[str]) -> str:
+    """Return an essay like docs/blog/posts/*.md: front matter, a title, an excerpt, sections, ~20 citations."""
+    rng = w.rng
+    date = dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(4000))
+    title = " ".join(w.words(rng.randint(4, 8))).capitalize()
+    parts = [
+        "---",
+        f"date: {date.isoformat()}",
+        "authors:",
+        "  - editors",
+        "categories:",
+        *(f"  - {c}" for c in rng.sample(_CATEGORIES, rng.randint(1, 2))),
+        f"description: {w.sentence(lo=12, hi=20, plain=True)}",
+        "---",
+        "",
+        f"# {title} (essay {n})",
+        "",
+        "",
+    ]
+    body: list[str] = [w.text((60, 90), 2000, cite=0.0) + " " + w.citation() + ".", "<!-- more -->"]
+    cited = 1
+    for _section in range(rng.randint(4, 6)):
+        body.append(f"## {' '.join(w.words(rng.randint(2, 5))).capitalize()}")
+        for _paragraph in range(rng.randint(2, 3)):
+            sentences = [w.sentence() for _ in range(rng.randint(3, 6))]
+            if rng.random() < 0.5:
+                sentences[0] = sentences[0][:-1] + f", as the {rng.choice(names)} debate shows."
+            paragraph = " ".join(sentences)
+            if cited < 20:
+                paragraph = paragraph[:-1] + " " + w.citation() + "."
+                cited += 1
+            body.append(paragraph)
+    while cited < 20:
+        body.append(w.sentence()[:-1] + " " + w.citation() + ".")
+        cited += 1
+    return "\n".join(parts) + "\n\n".join(body) + "\n"
+
+
+# --- Measuring ----------------------------------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class StageResult:
+    """The cost of one stage.
+
+    Attributes:
+        stage: ``load``, ``validate``, ``model``, ``render`` or ``mkdocs``.
+        seconds: Wall-clock time.
+        records_per_second: N divided by `seconds`.
+        peak_rss_mib: The process's peak resident memory during the stage (MiB).
+        detail: Extra figures (for MkDocs: the time its build spent in the coguide hooks).
+    """
+
+    stage: str
+    seconds: float
+    records_per_second: float
+    peak_rss_mib: float
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _status_kib(name: str) -> int | None:
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return None
+    match = re.search(rf"^{name}:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) if match else None
+
+
+def reset_peak_rss() -> bool:
+    """Reset the process's peak resident memory (Linux), so the next reading belongs to one stage.
+
+    Returns:
+        False where the peak cannot be reset; readings are then peaks since the process started.
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def peak_rss_mib() -> float:
+    """Return the peak resident memory since the last reset (or since the start), in MiB."""
+    kib = _status_kib("VmHWM")
+    if kib is None:
+        kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return kib / 1024
+
+
+def measure_stages(root: Path, records: int) -> tuple[list[StageResult], Any]:
+    """Run `coguide.build.generate` on `root`, timing each stage and reading its peak memory.
+
+    Returns:
+        One result per stage, and the Generation.
+
+    Raises:
+        RuntimeError: The project has errors, so the later stages did not run.
+    """
+    from coguide.build import generate
+
+    results: list[StageResult] = []
+
+    def report(stage: str, seconds: float) -> None:
+        results.append(
+            StageResult(
+                stage=stage,
+                seconds=seconds,
+                records_per_second=records / max(seconds, 1e-9),
+                peak_rss_mib=round(peak_rss_mib(), 1),
+            )
+        )
+        reset_peak_rss()
+
+    reset_peak_rss()
+    generation = generate(root, report=report)
+    if not generation.ok:
+        lines = "\n".join(p.format() for p in generation.problems if p.severity == "error")
+        raise RuntimeError(f"the synthetic project does not pass coguide check:\n{lines}")
+    return results, generation
+
+
+_CHILD = "import sys; from coguide.bench import mkdocs_child; mkdocs_child(sys.argv[1], sys.argv[2])"
+
+
+def mkdocs_child(root: str, site_dir: str) -> None:
+    """Build `root` with MkDocs into `site_dir` and print the timings and peak memory as JSON.
+
+    Runs in a process of its own (see `measure_mkdocs`) so that its peak memory is its own. The generator
+    and the page hook are wrapped before the configuration loads the hooks file, which imports them by name.
+    """
+    import coguide.build
+    import coguide.render
+
+    spent = {"generate": 0.0, "render_document": 0.0}
+
+    def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+
+        return wrapper
+
+    coguide.build.generate = timed("generate", coguide.build.generate)  # type: ignore[assignment]
+    coguide.render.render_document = timed("render_document", coguide.render.render_document)  # type: ignore[assignment]
+
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    start = time.perf_counter()
+    config = load_config(str(Path(root) / "mkdocs.yml"), site_dir=site_dir, strict=True)
+    build(config)
+    seconds = time.perf_counter() - start
+    pages = sum(1 for _ in Path(site_dir).rglob("index.html"))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "generate_seconds": spent["generate"],
+                "page_hook_seconds": spent["render_document"],
+                "html_pages": pages,
+                "peak_rss_mib": peak_rss_mib(),
+            }
+        )
+    )
+
+
+def measure_mkdocs(root: Path, records: int) -> StageResult:
+    """Run the MkDocs build (strict, as `coguide build` does) in a fresh process and return its cost.
+
+    Raises:
+        RuntimeError: The build failed; the message ends with MkDocs's last lines of output.
+    """
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    with tempfile.TemporaryDirectory(prefix="coguide-bench-site-") as site_dir:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(root), site_dir],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"the MkDocs build of the synthetic project failed:\n{tail}")
+    child = json.loads(done.stdout.strip().splitlines()[-1])
+    ours = child["generate_seconds"] + child["page_hook_seconds"]
+    return StageResult(
+        stage="mkdocs",
+        seconds=child["seconds"],
+        records_per_second=records / max(child["seconds"], 1e-9),
+        peak_rss_mib=round(child["peak_rss_mib"], 1),
+        detail={
+            "coguide_hooks_seconds": round(ours, 3),
+            "generate_in_hooks_seconds": round(child["generate_seconds"], 3),
+            "page_hook_seconds": round(child["page_hook_seconds"], 3),
+            "mkdocs_own_seconds": round(child["seconds"] - ours, 3),
+            "html_pages": child["html_pages"],
+        },
+    )
+
+
+def measure_citations(
+    entries: int = 1000, pages: int = 1000, per_page: int = 20, *, seed: int = 7
+) -> dict[str, Any]:
+    """Time our citation processing: parse a .bib of `entries` and render `pages` pages of `per_page` citations.
+
+    Pages are rendered to HTML with links and tooltips, as the site renders them.
+
+    Returns:
+        Seconds for the parse, the rendering and both.
+    """
+    from coguide.cite import Bibliography
+
+    bib_text, keys = make_bibliography(entries, seed=seed)
+    w = _Writer(seed, keys)
+    texts = []
+    for _ in range(pages):
+        sentences = [w.sentence() for _ in range(per_page)]
+        texts.append(" ".join(s[:-1] + " " + w.citation() + "." for s in sentences))
+    start = time.perf_counter()
+    bib, problems = Bibliography.parse(bib_text)
+    parsed = time.perf_counter()
+    if problems:
+        raise RuntimeError(f"the synthetic bibliography has problems: {problems[:3]}")
+    cited = 0
+    for text in texts:
+        _rendered, found = bib.render_text(text, "html", lambda key: f"../bibliography/#{key}")
+        cited += len(found)
+    done = time.perf_counter()
+    return {
+        "entries": entries,
+        "pages": pages,
+        "citations_per_page": per_page,
+        "distinct_keys_cited": cited,
+        "parse_seconds": round(parsed - start, 3),
+        "render_seconds": round(done - parsed, 3),
+        "seconds": round(done - start, 3),
+        "target_seconds": 1.8,
+    }
+
+
+_ID_CHARS = "a-z0-9-"
+
+
+def measure_incremental(root: Path, generation: Any) -> dict[str, Any]:
+    """Edit one concept's summary and regenerate, checking that only the pages showing it are rewritten.
+
+    A page "shows" the concept when its content before the edit names the concept's id (its own page, the
+    index, and every page that links to it); every page rewritten must be one of these.
+
+    Returns:
+        The seconds taken, the pages rewritten and the pages that show the record.
+    """
+    from coguide.build import generate
+
+    site = generation.site
+    concept = list(site.concepts.values())[len(site.concepts) // 2]
+    pattern = re.compile(rf"(?<![{_ID_CHARS}]){re.escape(concept.id)}(?![{_ID_CHARS}])")
+    out_dir = generation.out_dir
+    showing = sorted(
+        p.relative_to(out_dir).as_posix()
+        for p in out_dir.rglob("*.md")
+        if pattern.search(p.read_text(encoding="utf-8"))
+    )
+
+    start = time.perf_counter()
+    unchanged = generate(root)
+    unchanged_seconds = time.perf_counter() - start
+
+    path = root / "datapackage" / "concepts.csv"
+    original = path.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(original)))
+    for row in rows:
+        if row["id"] == concept.id:
+            row["summary"] = "An edited summary: " + row["summary"][: 400 - 19]
+    _write_csv(path, list(rows[0]), rows)
+    start = time.perf_counter()
+    edited = generate(root)
+    seconds = time.perf_counter() - start
+    path.write_text(original, encoding="utf-8")
+    generate(root)
+    outside = sorted(set(edited.written) - set(showing))
+    return {
+        "record": f"concepts/{concept.id}",
+        "seconds": round(seconds, 3),
+        "unchanged_seconds": round(unchanged_seconds, 3),
+        "unchanged_written": len(unchanged.written),
+        "written": sorted(edited.written),
+        "pages_showing_record": len(showing),
+        "written_outside_affected": outside,
+        "only_affected": not outside and not unchanged.written and concept.src_uri in edited.written,
+        "generated_pages": sum(1 for _ in out_dir.rglob("*.md")),
+        "target_seconds": 2.0,
+    }
+
+
+def machine() -> dict[str, Any]:
+    """Describe the machine: processors, memory, CPU model and Python."""
+    cpu = ""
+    memory = None
+    try:
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        )
+        kib = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal:")
+        )
+        memory = round(kib / 1024 / 1024, 1)
+    except (OSError, StopIteration):
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": memory,
+        "cpu": cpu or platform.processor(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _warm_up(source: Path) -> float:
+    """Run the generator once on a tiny project so that import costs are not charged to the first stage."""
+    from coguide.build import generate
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="coguide-bench-warm-") as tmp:
+        write_synthetic_project(Path(tmp), 20, source=source, seed=99)
+        generate(Path(tmp))
+    return time.perf_counter() - start
+
+
+def run_benchmark(
+    records: int,
+    *,
+    source: Path,
+    workdir: Path,
+    mkdocs: bool = True,
+    citations: tuple[int, int, int] = (1000, 1000, 20),
+    seed: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Generate a synthetic project in `workdir` and measure every stage.
+
+    Args:
+        records: N.
+        source: The real project (configuration, hand-written docs and descriptor are copied from it).
+        workdir: Where to write the synthetic project (an empty or missing folder).
+        mkdocs: Also time the MkDocs build.
+        citations: Entries, pages and citations per page of the citation micro-benchmark.
+        seed: Seed of the synthetic data.
+        progress: Called with a short line as each step starts.
+
+    Returns:
+        The results, ready to be written as JSON.
+    """
+    from coguide.validate import check_project
+
+    say = progress or (lambda _line: None)
+    say("warming up (imports, first run)")
+    warm_up = _warm_up(source)
+    say(f"writing a synthetic project of {records} records in {workdir}")
+    start = time.perf_counter()
+    shape = write_synthetic_project(workdir, records, source=source, seed=seed)
+    written_in = time.perf_counter() - start
+    errors = [p for p in check_project(workdir) if p.severity == "error"]
+    if errors:
+        raise RuntimeError(
+            "the synthetic project does not pass coguide check:\n"
+            + "\n".join(p.format() for p in errors[:20])
+        )
+    say("timing load, validate, model, render")
+    stages, generation = measure_stages(workdir, records)
+    if mkdocs:
+        say("timing the MkDocs build (in a separate process)")
+        stages.append(measure_mkdocs(workdir, records))
+    say("timing citation processing")
+    cites = measure_citations(*citations)
+    say("timing a one-record edit")
+    incremental = measure_incremental(workdir, generation)
+    ours = sum(s.seconds for s in stages if s.stage in STAGES)
+    return {
+        "records": records,
+        "shape": asdict(shape),
+        "machine": machine(),
+        "peak_rss_per_stage": _status_kib("VmHWM") is not None,
+        "warm_up_seconds": round(warm_up, 3),
+        "write_project_seconds": round(written_in, 3),
+        "generated_pages": len(generation.written),
+        "stages": [asdict(s) for s in stages],
+        "ours_seconds": round(ours, 3),
+        "citations": cites,
+        "incremental": incremental,
+    }
+
+
+# --- Reporting ----------------------------------------------------------------------------------------------
+
+
+def format_report(result: dict[str, Any]) -> str:
+    """Return the results as a text table with the citation and incremental figures below it."""
+    shape = result["shape"]
+    lines = [
+        f"coguide bench: {shape['records']:,} records ({shape['terms']:,} terms, {shape['concepts']:,} concepts, "
+        f"{shape['cases']:,} cases, {shape['arguments']:,} arguments) + {shape['questions']:,} questions, "
+        f"{shape['references']:,} references, {shape['essays']:,} essays; {result['generated_pages']:,} generated pages",
+        "",
+        f"{'stage':<10} {'seconds':>9} {'records/s':>11} {'ms/record':>10} {'peak RSS MiB':>13}",
+    ]
+    for s in result["stages"]:
+        if s["stage"] == "mkdocs":
+            lines.append(
+                f"{'ours':<10} {result['ours_seconds']:>9.2f} "
+                f"{result['records'] / max(result['ours_seconds'], 1e-9):>11,.0f} "
+                f"{1000 * result['ours_seconds'] / result['records']:>10.2f}"
+            )
+        lines.append(
+            f"{s['stage']:<10} {s['seconds']:>9.2f} {s['records_per_second']:>11,.0f} "
+            f"{1000 * s['seconds'] / result['records']:>10.2f} {s['peak_rss_mib']:>13,.0f}"
+        )
+    if not any(s["stage"] == "mkdocs" for s in result["stages"]):
+        lines.append(f"{'ours':<10} {result['ours_seconds']:>9.2f}")
+    mk = next((s for s in result["stages"] if s["stage"] == "mkdocs"), None)
+    if mk:
+        d = mk["detail"]
+        lines.append(
+            f"  mkdocs: {d['html_pages']:,} HTML pages; {d['coguide_hooks_seconds']:.2f}s in coguide hooks "
+            f"(generator {d['generate_in_hooks_seconds']:.2f}s, essays' citations "
+            f"{d['page_hook_seconds']:.2f}s), {d['mkdocs_own_seconds']:.2f}s MkDocs itself; "
+            f"ours / MkDocs itself = {result['ours_seconds'] / max(d['mkdocs_own_seconds'], 1e-9):.1%}"
+        )
+    c = result["citations"]
+    inc = result["incremental"]
+    lines += [
+        "",
+        f"citations: parse {c['entries']:,} entries {c['parse_seconds']:.2f}s + render {c['pages']:,} pages x "
+        f"{c['citations_per_page']} citations {c['render_seconds']:.2f}s = {c['seconds']:.2f}s "
+        f"(target <= {c['target_seconds']}s)",
+        f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s, {len(inc['written'])} page(s) "
+        f"rewritten, all among the {inc['pages_showing_record']} that show it: {inc['only_affected']} "
+        f"(no edit: {inc['unchanged_seconds']:.2f}s, {inc['unchanged_written']} rewritten); "
+        "`coguide serve` then rebuilds the whole site with MkDocs",
+        f"warm-up (imports + a 20-record run): {result['warm_up_seconds']:.2f}s; "
+        f"peak RSS per stage: {'yes' if result['peak_rss_per_stage'] else 'no (process peaks)'}",
+    ]
+    return "\n".join(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
-    parser.add_argument("--records", type=int, default=1000)
+    parser.add_argument(
+        "--records", type=int, default=1000, help="N, the number of synthetic records (default 1000)"
+    )
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    parser.add_argument("--keep", metavar="DIR", help="write the synthetic project to DIR and keep it")
+    parser.add_argument(
+        "--mkdocs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the MkDocs build (default: yes)",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (default 1)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the benchmark."""
-    raise SystemExit("coguide bench: not available yet")
+    """Run the benchmark, print the table and write the JSON."""
+    source = Path(getattr(args, "project", ".")).resolve()
+    if not (source / "mkdocs.yml").is_file() or not (source / "datapackage" / "datapackage.json").is_file():
+        raise SystemExit(
+            f"coguide bench: {source} has no mkdocs.yml or datapackage/datapackage.json; "
+            "run it from the project folder or pass --project DIR"
+        )
+
+    def progress(line: str) -> None:
+        print(f"coguide bench: {line}", file=sys.stderr, flush=True)
+
+    if args.keep:
+        workdir = Path(args.keep).resolve()
+        if workdir.exists() and any(workdir.iterdir()):
+            raise SystemExit(f"coguide bench: {workdir} is not empty; name a new folder for --keep")
+        result = run_benchmark(
+            args.records,
+            source=source,
+            workdir=workdir,
+            mkdocs=args.mkdocs,
+            seed=args.seed,
+            progress=progress,
+        )
+    else:
+        with tempfile.TemporaryDirectory(prefix="coguide-bench-") as tmp:
+            result = run_benchmark(
+                args.records,
+                source=source,
+                workdir=Path(tmp) / "project",
+                mkdocs=args.mkdocs,
+                seed=args.seed,
+                progress=progress,
+            )
+    print(format_report(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0

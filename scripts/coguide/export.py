@@ -27,6 +27,7 @@ from pybtex import errors as pybtex_errors
 from pybtex.database import Entry, Person, parse_string
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
+from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from coguide.apa import describe_entry, latex_to_text
 from coguide.cite import Bibliography, find_citations
@@ -137,7 +138,8 @@ def _name_parts(person: Person) -> tuple[str, str, str]:
 
 def _persons(entry: Entry, role: str) -> list[Person]:
     # BibTeX's "and others" is a person named "others"; the exports list only real names.
-    return [p for p in entry.persons.get(role, ()) if [n.lower() for n in p.last_names] != ["others"] or p.first_names]
+    return [p for p in entry.persons.get(role, ())
+            if p.first_names or [n.lower() for n in p.last_names] != ["others"]]
 
 
 def _field(entry: Entry, *names: str) -> str:
@@ -175,6 +177,7 @@ _RIS_TYPES: Mapping[str, str] = {
 }
 
 
+_RIS_FIELDS = (("T3", ("series",)), ("ET", ("edition",)), ("VL", ("volume",)), ("IS", ("number", "issue")))
 _PAGE_RANGE = re.compile(r"\s*([-–—]+)\s*")
 
 
@@ -192,7 +195,14 @@ def ris_type(entry: Entry) -> str:
     return _RIS_TYPES.get(entry.type.lower(), "GEN")
 
 
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
+
+
 def _ris_date(entry: Entry) -> str:
+    """Return RIS's ``YYYY/MM/DD/`` from a BibLaTeX date, or from year, month and day; empty if no month."""
+    match = _ISO_DATE.match((entry.fields.get("date") or "").strip())
+    if match:
+        return f"{match.group(1)}/{match.group(2)}/{match.group(3) or ''}/"
     facts = describe_entry(entry)
     if facts.year is None or facts.month is None:
         return ""
@@ -224,7 +234,7 @@ def format_ris_record(key: str, entry: Entry) -> list[tuple[str, str]]:
         tags.append(("T2", container))
         if kind == "JOUR":
             tags.append(("JO", container))
-    for tag, names in (("T3", ("series",)), ("ET", ("edition",)), ("VL", ("volume",)), ("IS", ("number", "issue"))):
+    for tag, names in _RIS_FIELDS:
         value = _field(entry, *names)
         if value:
             tags.append((tag, value))
@@ -275,7 +285,7 @@ def package_files(sources: Sources) -> list[tuple[str, bytes]]:
         for path in [paths] if isinstance(paths, str) else (paths or []):
             pure = PurePosixPath(str(path))
             if pure.is_absolute() or ".." in pure.parts or "://" in str(path):
-                raise ValueError(f"datapackage.json: resource path {path!r} is not a file inside datapackage/")
+                raise ValueError(f"datapackage.json: resource path {path!r} is not a file in datapackage/")
             names.add(pure.as_posix())
     folder = sources.root / DATA_DIR
     return [(name, (folder / name).read_bytes()) for name in sorted(names)]
@@ -329,8 +339,8 @@ def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
             graph.add((uri["concepts", concept], SKOS.related, node))
     for concept in site.concepts.values():
         node = uri["concepts", concept.id]
-        _add_concept(graph, node, URIRef(section_uri(site, "concepts", base)), concept.name, concept.also_known_as,
-                     describe_text(concept.summary, bib), top=concept.broader is None)
+        _add_concept(graph, node, URIRef(section_uri(site, "concepts", base)), concept.name,
+                     concept.also_known_as, describe_text(concept.summary, bib), top=concept.broader is None)
         if concept.broader:
             graph.add((node, SKOS.broader, uri["concepts", concept.broader]))
         for narrower in concept.narrower:
@@ -366,9 +376,17 @@ def _sorted_jsonld(value: Any) -> Any:
     return value
 
 
+class _SkosTurtleSerializer(TurtleSerializer):
+    """Turtle with the schemes first, then every concept, each group sorted by URI, for readable diffs."""
+
+    topClasses = [SKOS.ConceptScheme, SKOS.Concept]  # noqa: RUF012  (rdflib's own class attribute)
+
+
 def render_skos(graph: Graph) -> tuple[str, str]:
     """Return the SKOS graph as Turtle and as JSON-LD, both in a canonical order."""
-    turtle = graph.serialize(format="turtle")
+    stream = io.BytesIO()
+    _SkosTurtleSerializer(graph).serialize(stream, encoding="utf-8")
+    turtle = stream.getvalue().decode("utf-8")
     context = {"skos": str(SKOS), "dcterms": str(DCTERMS)}
     document = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
     canonical = _sorted_jsonld(document)
@@ -390,7 +408,8 @@ def render_exports(site: Site, sources: Sources, base_url: str | None = None) ->
         base_url: The site's address, for SKOS URIs; None reads ``COGUIDE_SITE_URL``.
     """
     files = package_files(sources)
-    pages = [Page(src_uri=f"{EXPORT_DIR}/{name}", content=data, source=f"{DATA_DIR}/{name}") for name, data in files]
+    pages = [Page(src_uri=f"{EXPORT_DIR}/{name}", content=data, source=f"{DATA_DIR}/{name}")
+             for name, data in files]
     pages.append(Page(src_uri=f"{EXPORT_DIR}/{ZIP_NAME}", content=render_zip(files), source=f"{DATA_DIR}/"))
     pages.append(Page(src_uri=f"{EXPORT_DIR}/references.ris", content=render_ris(site.bibliography),
                       source=sources.bib_path))
@@ -453,15 +472,23 @@ def reference_jsonld(bib: Bibliography, key: str) -> dict[str, Any]:
 
 
 def _defined_term_set(resource: str, page_url: str, base: str | None) -> dict[str, Any]:
-    return {"@type": "DefinedTermSet", "name": _SET_NAMES[resource], "url": _link(page_url, f"{resource}/", base)}
+    return {"@type": "DefinedTermSet", "name": _SET_NAMES[resource],
+            "url": _link(page_url, f"{resource}/", base)}
 
 
-def _case_type(case: Case) -> str:
-    return {"legislation": "Legislation", "report": "Report", "study": "CreativeWork", "policy": "CreativeWork",
-            "service": "Service"}.get(case.kind, "Thing")
+#: schema.org types for the kinds of case; programmes and initiatives have no closer type than Thing.
+_CASE_TYPES: Mapping[str, str] = {
+    "legislation": "Legislation",
+    "report": "Report",
+    "study": "CreativeWork",
+    "policy": "CreativeWork",
+    "service": "Service",
+}
 
 
-def record_jsonld(site: Site, record: Record, page_url: str, *, base_url: str | None = None) -> dict[str, Any]:
+def record_jsonld(
+    site: Site, record: Record, page_url: str, *, base_url: str | None = None
+) -> dict[str, Any]:
     """Return the schema.org JSON-LD describing a label, concept or case page.
 
     Labels and concepts are a ``DefinedTerm`` in a ``DefinedTermSet``; a case is ``Legislation``,
@@ -488,7 +515,7 @@ def record_jsonld(site: Site, record: Record, page_url: str, *, base_url: str | 
         if record.also_known_as:
             data["alternateName"] = list(record.also_known_as)
     elif isinstance(record, Case):
-        kind = _case_type(record)
+        kind = _CASE_TYPES.get(record.kind, "Thing")
         data |= {"@type": kind, "name": record.title, "identifier": record.id,
                  "description": describe_text(record.summary, bib)}
         if record.source_url:
@@ -594,7 +621,7 @@ def page_jsonld(
 
 
 def load_author_names(root: Path | str, authors_file: str = "docs/blog/.authors.yml") -> dict[str, str]:
-    """Return essay author names by id from the blog's authors file (empty when it is missing or unreadable)."""
+    """Return essay author names by id from the blog's authors file (empty if it is missing or unreadable)."""
     path = Path(root) / authors_file
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
@@ -603,4 +630,5 @@ def load_author_names(root: Path | str, authors_file: str = "docs/blog/.authors.
     entries = data.get("authors", {}) if isinstance(data, dict) else {}
     if not isinstance(entries, dict):
         return {}
-    return {str(key): str(value.get("name", key)) for key, value in entries.items() if isinstance(value, dict)}
+    return {str(key): str(value.get("name", key))
+            for key, value in entries.items() if isinstance(value, dict)}
