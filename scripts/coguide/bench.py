@@ -251,7 +251,7 @@ class _Writer:
         return out
 
     def citation(self) -> str:
-        """Return an inline Pandoc citation: bracketed with or without a locator, several keys, or narrative."""
+        """Return an inline Pandoc citation: with or without a locator, several keys, or a prefix."""
         rng = self.rng
         roll = rng.random()
         key = rng.choice(self.keys)
@@ -525,8 +525,8 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
                 "sectors": "; ".join(rng.sample(_SECTORS, rng.randint(1, 3))),
                 "era": f"c. {era_start}s onwards: " + " ".join(w.words(8)),
                 "era_start": str(era_start),
-                "history": w.text((150, 400), 6000, paragraphs=(2, 5)),
-                "critiques": w.text((150, 400), 6000, paragraphs=(2, 5)),
+                "history": w.text((130, 360), 6000, paragraphs=(2, 5)),
+                "critiques": w.text((130, 360), 6000, paragraphs=(2, 5)),
                 "main_critique": w.text((20, 45), 400),
                 "discussion_questions": w.questions(),
                 "aliases": aliases(record_id),
@@ -542,7 +542,7 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
                 if rng.random() < 0.6
                 else f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {n}",
                 "summary": w.text((25, 50), 400),
-                "body": w.text((150, 400), 8000, paragraphs=(3, 6)),
+                "body": w.text((130, 360), 8000, paragraphs=(3, 6)),
                 "broader": concept_ids[rng.randrange(n)] if n and rng.random() < 0.3 else "",
                 "discussion_questions": w.questions(),
                 "aliases": aliases(record_id),
@@ -554,7 +554,8 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
         cases.append(
             {
                 "id": record_id,
-                "title": f"{rng.choice(_PLACES)} {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {rng.choice(_KINDS)} "
+                "title": f"{rng.choice(_PLACES)} {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} "
+                f"{rng.choice(_KINDS)} "
                 f"no. {n}",
                 "start_year": str(start),
                 "end_year": str(min(2025, start + rng.randint(0, 8))) if rng.random() < 0.7 else "",
@@ -563,7 +564,7 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
                 "level": rng.choice(("individual", "group", "collective")),
                 "kind": rng.choice(_KINDS),
                 "summary": w.text((50, 120), 1000),
-                "outcomes": w.text((120, 400), 4000, paragraphs=(2, 4)),
+                "outcomes": w.text((120, 360), 4000, paragraphs=(2, 4)),
                 "critiques": w.text((100, 300), 4000, paragraphs=(1, 3)),
                 "source_url": f"https://example.org/cases/{record_id}",
                 "discussion_questions": w.questions() if rng.random() < 0.7 else "",
@@ -585,14 +586,14 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
             "question": question_ids[n % len(question_ids)],
             "stance": rng.choice(("for", "against", "qualifies")),
             "claim": w.sentence(lo=10, hi=30, plain=True),
-            "reasoning": w.text((120, 400), 4000, paragraphs=(2, 4)),
+            "reasoning": w.text((120, 360), 4000, paragraphs=(2, 4)),
             "proponent": f"{rng.choice(_SURNAMES)} ({rng.randint(1970, 2025)})",
         }
         for n, record_id in enumerate(argument_ids)
     ]
 
     citations: list[dict[str, str]] = []
-    for resource, ids in (
+    for name, ids in (
         ("terms", term_ids),
         ("concepts", concept_ids),
         ("cases", case_ids),
@@ -609,7 +610,7 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
                         f"chap. {rng.randint(1, 12)}",
                     )
                 )
-                citations.append({"resource": resource, "record": record_id, "key": key, "locator": locator})
+                citations.append({"resource": name, "record": record_id, "key": key, "locator": locator})
 
     tables = {
         "terms": terms,
@@ -640,7 +641,7 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
 
 
 def _essay(w: _Writer, n: int, names: list[str]) -> str:
-    """Return an essay like docs/blog/posts/*.md: front matter, a title, an excerpt, sections, ~20 citations."""
+    """Return an essay like docs/blog/posts/*.md: front matter, title, excerpt, sections, ~20 citations."""
     rng = w.rng
     date = dt.date(2015, 1, 1) + dt.timedelta(days=rng.randrange(4000))
     title = " ".join(w.words(rng.randint(4, 8))).capitalize()
@@ -658,7 +659,7 @@ def _essay(w: _Writer, n: int, names: list[str]) -> str:
         "",
         "",
     ]
-    body: list[str] = [w.text((60, 90), 2000, cite=0.0) + " " + w.citation() + ".", "<!-- more -->"]
+    body: list[str] = [w.text((60, 90), 2000, cite=0.0)[:-1] + " " + w.citation() + ".", "<!-- more -->"]
     cited = 1
     for _section in range(rng.randint(4, 6)):
         body.append(f"## {' '.join(w.words(rng.randint(2, 5))).capitalize()}")
@@ -848,7 +849,7 @@ def measure_mkdocs(root: Path, records: int) -> StageResult:
 def measure_citations(
     entries: int = 1000, pages: int = 1000, per_page: int = 20, *, seed: int = 7
 ) -> dict[str, Any]:
-    """Time our citation processing: parse a .bib of `entries` and render `pages` pages of `per_page` citations.
+    """Time our citation processing: parse a .bib, then render pages of citations to HTML.
 
     Pages are rendered to HTML with links and tooltips, as the site renders them.
 
@@ -1052,9 +1053,11 @@ def format_report(result: dict[str, Any]) -> str:
     """Return the results as a text table with the citation and incremental figures below it."""
     shape = result["shape"]
     lines = [
-        f"coguide bench: {shape['records']:,} records ({shape['terms']:,} terms, {shape['concepts']:,} concepts, "
+        f"coguide bench: {shape['records']:,} records ({shape['terms']:,} terms, "
+        f"{shape['concepts']:,} concepts, "
         f"{shape['cases']:,} cases, {shape['arguments']:,} arguments) + {shape['questions']:,} questions, "
-        f"{shape['references']:,} references, {shape['essays']:,} essays; {result['generated_pages']:,} generated pages",
+        f"{shape['references']:,} references, {shape['essays']:,} essays; "
+        f"{result['generated_pages']:,} generated pages",
         "",
         f"{'stage':<10} {'seconds':>9} {'records/s':>11} {'ms/record':>10} {'peak RSS MiB':>13}",
     ]
@@ -1084,10 +1087,12 @@ def format_report(result: dict[str, Any]) -> str:
     inc = result["incremental"]
     lines += [
         "",
-        f"citations: parse {c['entries']:,} entries {c['parse_seconds']:.2f}s + render {c['pages']:,} pages x "
+        f"citations: parse {c['entries']:,} entries {c['parse_seconds']:.2f}s + "
+        f"render {c['pages']:,} pages x "
         f"{c['citations_per_page']} citations {c['render_seconds']:.2f}s = {c['seconds']:.2f}s "
         f"(target <= {c['target_seconds']}s)",
-        f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s, {len(inc['written'])} page(s) "
+        f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s, "
+        f"{len(inc['written'])} page(s) "
         f"rewritten, all among the {inc['pages_showing_record']} that show it: {inc['only_affected']} "
         f"(no edit: {inc['unchanged_seconds']:.2f}s, {inc['unchanged_written']} rewritten); "
         "`coguide serve` then rebuilds the whole site with MkDocs",

@@ -26,11 +26,6 @@ class CitationRef:
     key: str
     locator: str = ""
 
-    @property
-    def pandoc(self) -> str:
-        """Return the citation in Pandoc syntax, e.g. ``[@needham2008, p. 224]``."""
-        return f"[@{self.key}, {self.locator}]" if self.locator else f"[@{self.key}]"
-
 
 @dataclass(frozen=True, kw_only=True)
 class Record:
@@ -43,6 +38,12 @@ class Record:
     aliases: tuple[str, ...] = ()
 
     resource: str = field(default="", init=False)
+
+    @property
+    def sources_pandoc(self) -> str:
+        """Return all of the record's citations-table sources as one Pandoc citation (or "")."""
+        items = [f"@{c.key}, {c.locator}" if c.locator else f"@{c.key}" for c in self.citations]
+        return f"[{'; '.join(items)}]" if items else ""
 
     @property
     def source_path(self) -> str:

@@ -125,7 +125,7 @@ def reference_items(keys: Iterable[str], bib: Bibliography, page_url: str) -> li
     items = []
     for key in bib.sort_keys(k for k in keys if k in bib):
         link = url_for(page_url, f"bibliography/#{key}")
-        items.append(Markup(f'{bib.format_reference(key, "html")} <a class="ref-backlink" href="{h(link)}" '
+        items.append(Markup(f'{bib.format_reference(key, "html")} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
                             f'title="In the bibliography">↗</a>'))
     return items
 
@@ -226,11 +226,25 @@ def render_site(site: Site) -> list[Page]:
     svg = render_timeline_svg(events, {e.url: url_for("timeline/", e.url) for e in events})
     pages.append(_render(env, "timeline.md.jinja", "timeline/index.md", "datapackage/terms.csv and cases.csv",
                          events=events, svg=Markup(svg)))
+    pages.append(render_feed(env, site))
     pages.append(_render(env, "errors.md.jinja", "contributing/errors.md", "coguide/errors.py",
                          catalogue=list(CATALOGUE.values())))
     pages.append(_render(env, "data_dictionary.md.jinja", "developers/data-dictionary.md",
                          "datapackage/datapackage.json", resources=site.descriptor.get("resources", [])))
     return pages
+
+
+def render_feed(env: Environment, site: Site) -> Page:
+    """Render the essays' Atom feed (``feed.xml``); its ids are tag URIs, stable whatever the host."""
+    latest = site.essays[0].date.isoformat() if site.essays else "1970-01-01"
+    feed_env = env.overlay(autoescape=False, finalize=None)
+    content = feed_env.get_template("feed.xml.jinja").render(
+        feed_id="tag:coguide,2026:feed",
+        entry_id=lambda e: f"tag:coguide,2026:{essay_url(e).rstrip('/')}",
+        essay_url=essay_url,
+        updated=f"{latest}T00:00:00Z",
+    )
+    return Page(src_uri="feed.xml", content=content, source="docs/blog/posts")
 
 
 def write_pages(pages: list[Page], out_dir: Path) -> list[str]:

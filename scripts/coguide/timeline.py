@@ -26,10 +26,17 @@ class Event:
     detail: str
 
 
+def _short(text: str, limit: int = 48) -> str:
+    """Shorten a label's era to its first clause so that it fits beside the point."""
+    head = text.split(";")[0].split(":")[0].strip()
+    return head if len(head) <= limit else head[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 def timeline_events(site: Site) -> list[Event]:
     """Return the labels' arrivals and the cases, oldest first (labels before cases in the same year)."""
     events = [
-        Event(year=t.era_start, end_year=None, title=f"“{t.label}”", url=t.url, src_uri=t.src_uri, kind="label", detail=t.era)
+        Event(year=t.era_start, end_year=None, title=f"“{t.label}”", url=t.url, src_uri=t.src_uri, kind="label",
+              detail=_short(t.era))
         for t in site.terms.values()
     ]
     events += [
