@@ -7,13 +7,23 @@ import pytest
 
 from coguide.cli import main, make_parser
 
-DEFECTS_FOR_BUILD = ["duplicate-id", "dangling-foreign-key", "unknown-citation-in-record", "malformed-bibtex",
-                     "broken-csv-quoting", "non-utf8-file", "id-path-traversal"]
+DEFECTS_FOR_BUILD = [
+    "duplicate-id",
+    "dangling-foreign-key",
+    "unknown-citation-in-record",
+    "malformed-bibtex",
+    "broken-csv-quoting",
+    "non-utf8-file",
+    "id-path-traversal",
+]
 
 
 def tree_digest(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def old_site(root: Path) -> Path:
@@ -59,6 +69,6 @@ def test_failed_mkdocs_build_leaves_previous_site_untouched(project):
 
 def test_every_command_is_in_the_readme():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    commands = make_parser()._subparsers._group_actions[0].choices  # noqa: SLF001
+    commands = make_parser()._subparsers._group_actions[0].choices
     for name in commands:
         assert f"`coguide {name}" in readme, f"coguide {name} is not documented in README.md"

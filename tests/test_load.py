@@ -7,7 +7,10 @@ def test_rows_start_on_the_editor_line_even_after_multi_line_cells(project):
     sources = load_project(project())
     terms = sources.tables["terms"]
     # client's quoted cells span lines 2-5 (two multi-line cells); service-user starts on line 6.
-    assert [(r.values["id"], r.line, r.number) for r in terms.rows] == [("client", 2, 2), ("service-user", 6, 3)]
+    assert [(r.values["id"], r.line, r.number) for r in terms.rows] == [
+        ("client", 2, 2),
+        ("service-user", 6, 3),
+    ]
 
 
 def test_bom_and_crlf_are_read_as_plain_utf8(project):

@@ -25,8 +25,26 @@ PAYLOADS = [
     "&#60;script&#62;alert(1)&#60;/script&#62;",
     '<div style="background:url(javascript:alert(1))">x</div>',
 ]
-ALLOWED_TAGS = {"p", "a", "em", "strong", "ul", "ol", "li", "code", "pre", "br", "blockquote", "hr",
-                "h1", "h2", "h3", "h4", "h5", "h6"}
+ALLOWED_TAGS = {
+    "p",
+    "a",
+    "em",
+    "strong",
+    "ul",
+    "ol",
+    "li",
+    "code",
+    "pre",
+    "br",
+    "blockquote",
+    "hr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+}
 
 
 class _Collector(HTMLParser):
@@ -88,10 +106,20 @@ def test_issue_lines_are_counted_within_the_text():
     assert [(i.line, i.code) for i in issues] == [(2, "raw-html"), (2, "raw-html"), (4, "unsafe-link")]
 
 
-@pytest.mark.parametrize(("url", "safe"), [
-    ("https://example.org", True), ("http://x.y", True), ("mailto:a@b.org", True), ("../terms/client/", True),
-    ("#anchor", True), ("javascript:alert(1)", False), ("java\tscript:alert(1)", False), ("data:x", False),
-    ("ftp://x", False), ("javascript&colon;alert(1)", False),
-])
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://example.org", True),
+        ("http://x.y", True),
+        ("mailto:a@b.org", True),
+        ("../terms/client/", True),
+        ("#anchor", True),
+        ("javascript:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("data:x", False),
+        ("ftp://x", False),
+        ("javascript&colon;alert(1)", False),
+    ],
+)
 def test_is_safe_url(url, safe):
     assert is_safe_url(url) is safe

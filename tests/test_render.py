@@ -22,9 +22,19 @@ from coguide.validate import parse_bibliography
 GOLDEN = Path(__file__).resolve().parent / "golden" / "render"
 REGEN = os.environ.get("COGUIDE_REGEN_GOLDEN") == "1"
 # Pages whose golden copy is kept: one of each template.
-PAGES = ["terms/client.md", "concepts/co-production.md", "cases/care-act-2014.md", "terms/index.md",
-         "concepts/index.md", "cases/index.md", "debates/index.md", "bibliography/index.md", "timeline/index.md",
-         "index.md", "feed.xml"]
+PAGES = [
+    "terms/client.md",
+    "concepts/co-production.md",
+    "cases/care-act-2014.md",
+    "terms/index.md",
+    "concepts/index.md",
+    "cases/index.md",
+    "debates/index.md",
+    "bibliography/index.md",
+    "timeline/index.md",
+    "index.md",
+    "feed.xml",
+]
 
 
 @pytest.fixture
@@ -41,8 +51,11 @@ def assert_golden(name: str, actual: str) -> None:
         path.write_text(actual, encoding="utf-8")
     expected = path.read_text(encoding="utf-8")
     if actual != expected:
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), actual.splitlines(True),
-                                            f"golden/{name}", "rendered"))
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(True), actual.splitlines(True), f"golden/{name}", "rendered"
+            )
+        )
         pytest.fail(f"{name} differs from its golden copy (COGUIDE_REGEN_GOLDEN=1 to update):\n{diff}")
 
 
@@ -68,8 +81,13 @@ def test_generated_pages_say_do_not_edit(site):
 def test_essay_gets_linked_citations_references_and_cite_box(site):
     essay = site.essays[0]
     markdown = "A client is not a service user, or so @mclaughlin2009 [p. 1114] argues.\n"
-    out = render_document(markdown, "blog/2026/01/05/a-fixture-essay/", site, src_uri=essay.src_uri,
-                          glossary=make_glossary(site))
+    out = render_document(
+        markdown,
+        "blog/2026/01/05/a-fixture-essay/",
+        site,
+        src_uri=essay.src_uri,
+        glossary=make_glossary(site),
+    )
     assert "[client](../../terms/client.md" in out  # first mention links to the label's page
     assert out.count("(../../terms/client.md") == 1
     assert '<a class="cite" href="../../../../../bibliography/#mclaughlin2009"' in out

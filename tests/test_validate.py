@@ -85,8 +85,10 @@ def test_every_problem_is_reported_at_once(project):
 def test_unused_reference_is_a_warning_not_an_error(project):
     root = project()
     bib = root / "datapackage" / "references.bib"
-    bib.write_text(bib.read_text() + "\n@book{lukes2005,\n  author = {Lukes, Steven},\n  title = {Power},\n"
-                   "  year = {2005},\n  publisher = {Palgrave Macmillan}\n}\n")
+    bib.write_text(
+        bib.read_text() + "\n@book{lukes2005,\n  author = {Lukes, Steven},\n  title = {Power},\n"
+        "  year = {2005},\n  publisher = {Palgrave Macmillan}\n}\n"
+    )
     problems = validate_project(load_project(root))
     assert errors_only(problems) == []
     assert [(p.code, p.severity) for p in problems] == [("unused-reference", "warning")]

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coguide.errors import Problem, errors_only
+from coguide.export import render_exports
 from coguide.load import load_project
 from coguide.model import Site, SiteInfo, build_model
-from coguide.export import render_exports
 from coguide.render import render_site, write_pages
 from coguide.validate import parse_bibliography, validate_project
 
@@ -79,7 +79,11 @@ def source_dates(root: Path) -> dict[str, str]:
     try:
         out = subprocess.run(
             ["git", "log", "--format=%x00%cs", "--name-only", "--no-renames", "--", "datapackage", "docs"],
-            cwd=root, capture_output=True, text=True, check=True, timeout=60,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return {}

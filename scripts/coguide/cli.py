@@ -87,8 +87,10 @@ def build_site(root: Path, site_dir: Path, *, verbose: bool = True) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         for problem in errors:
             print(problem.format())
-        print(f"coguide: {len(errors)} error(s); the site was not built and {site_dir} is unchanged",
-              file=sys.stderr)
+        print(
+            f"coguide: {len(errors)} error(s); the site was not built and {site_dir} is unchanged",
+            file=sys.stderr,
+        )
         return 1
     start = time.perf_counter()
     try:
@@ -135,8 +137,11 @@ def cmd_refs(args: argparse.Namespace) -> int:
     missing = [k for k in keys or () if k not in bib]
     for key in missing:
         hint = bib.suggest(key)
-        print(f'{args.bib}: [unknown-citation] "{key}" is not in the file'
-              + (f' (did you mean "{hint}"?)' if hint else ""), file=sys.stderr)
+        print(
+            f'{args.bib}: [unknown-citation] "{key}" is not in the file'
+            + (f' (did you mean "{hint}"?)' if hint else ""),
+            file=sys.stderr,
+        )
     for line in bib.reference_list([k for k in keys if k in bib] if keys else None, args.format):
         print(line)
     return 1 if missing or any(p.code == "bibtex-syntax" for p in problems) else 0
@@ -150,8 +155,11 @@ def cmd_cite(args: argparse.Namespace) -> int:
     unknown = [i.key for c in find_citations(args.text) for i in c.items if i.key not in bib]
     for key in unknown:
         hint = bib.suggest(key)
-        print(f'[unknown-citation] "{key}" is not in {args.bib}' + (f' (did you mean "{hint}"?)' if hint else ""),
-              file=sys.stderr)
+        print(
+            f'[unknown-citation] "{key}" is not in {args.bib}'
+            + (f' (did you mean "{hint}"?)' if hint else ""),
+            file=sys.stderr,
+        )
     text, _keys = bib.render_text(args.text, args.format)
     print(text)
     return 1 if unknown else 0
@@ -199,13 +207,13 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _module(name: str):  # noqa: ANN202
+def _module(name: str):
     import importlib
 
     return importlib.import_module(f"coguide.{name}")
 
 
-def _delegate(name: str):  # noqa: ANN202
+def _delegate(name: str):
     def run(args: argparse.Namespace) -> int:
         return int(_module(name).run(args) or 0)
 

@@ -50,11 +50,23 @@ class Glossary:
 
     def __init__(self, site: Site, plain: Callable[[str], str]) -> None:
         entries = [
-            Entry(url=t.url, src_uri=t.src_uri, title=t.title, definition=plain(t.definition), forms=_forms(t.label, t.also_known_as))
+            Entry(
+                url=t.url,
+                src_uri=t.src_uri,
+                title=t.title,
+                definition=plain(t.definition),
+                forms=_forms(t.label, t.also_known_as),
+            )
             for t in site.terms.values()
         ]
         entries += [
-            Entry(url=c.url, src_uri=c.src_uri, title=c.title, definition=plain(c.summary), forms=_forms(c.name, c.also_known_as))
+            Entry(
+                url=c.url,
+                src_uri=c.src_uri,
+                title=c.title,
+                definition=plain(c.summary),
+                forms=_forms(c.name, c.also_known_as),
+            )
             for c in site.concepts.values()
         ]
         self.entries = entries
@@ -94,25 +106,31 @@ class Glossary:
             stripped = line.lstrip()
             if stripped.startswith(("```", "~~~")):
                 fenced = not fenced
-            if fenced or stripped.startswith(("#", "```", "~~~", "<", "    ", "|")) or line.startswith("    "):
+            if (
+                fenced
+                or stripped.startswith(("#", "```", "~~~", "<", "    ", "|"))
+                or line.startswith("    ")
+            ):
                 out.append(line)
                 continue
             out.append(self._link_line(line, pattern, done, link))
         return "\n".join(out)
 
-    def _link_line(self, line: str, pattern: re.Pattern[str], done: set[str],
-                   link: Callable[[Entry], str]) -> str:
+    def _link_line(
+        self, line: str, pattern: re.Pattern[str], done: set[str], link: Callable[[Entry], str]
+    ) -> str:
         pieces: list[str] = []
         last = 0
         for protected in _PROTECTED.finditer(line):
-            pieces.append(self._link_span(line[last:protected.start()], pattern, done, link))
+            pieces.append(self._link_span(line[last : protected.start()], pattern, done, link))
             pieces.append(protected.group(0))
             last = protected.end()
         pieces.append(self._link_span(line[last:], pattern, done, link))
         return "".join(pieces)
 
-    def _link_span(self, text: str, pattern: re.Pattern[str], done: set[str],
-                   link: Callable[[Entry], str]) -> str:
+    def _link_span(
+        self, text: str, pattern: re.Pattern[str], done: set[str], link: Callable[[Entry], str]
+    ) -> str:
         def replace(match: re.Match[str]) -> str:
             entry = self._by_form[match.group(1).lower()]
             if entry.url in done:

@@ -74,7 +74,8 @@ def find_unsafe_markup(text: str, *, allow_excerpt_mark: bool = False) -> list[M
         Every issue, in text order.
     """
     issues: list[MarkupIssue] = []
-    tokens = _parser().parse(text)
+    # Raw HTML needs a "<"; most texts have none, and parsing is the costly part of the check.
+    tokens = _parser().parse(text) if "<" in text else []
     for token in tokens:
         children = token.children or []
         candidates = [token, *children]

@@ -13,6 +13,7 @@ from typing import Any
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
@@ -24,9 +25,12 @@ log = logging.getLogger("mkdocs.plugins.coguide")
 
 
 class _State:
-    generation: Generation | None = None
-    glossary: Glossary | None = None
-    generated: set[str] = set()
+    """What one build's hooks share: the generation, its glossary and the generated pages' paths."""
+
+    def __init__(self) -> None:
+        self.generation: Generation | None = None
+        self.glossary: Glossary | None = None
+        self.generated: set[str] = set()
 
 
 STATE = _State()
@@ -64,6 +68,8 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
 
 
 # Generated pages (and data files) are added from their own folder, so nothing is ever written into docs/.
+# Runs before the other plugins' on_files, so that the blog, search and redirects plugins all see them.
+@event_priority(100)
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add every generated file to the build, refusing a hand-written file at the same path."""
     generation = STATE.generation
@@ -73,9 +79,17 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
         src_uri = path.relative_to(out_dir).as_posix()
         if files.get_file_from_path(src_uri) is not None:
-            raise PluginError(f"docs/{src_uri} would hide a generated page: move or rename the hand-written page")
-        files.append(File(src_uri, src_dir=str(out_dir), dest_dir=config.site_dir,
-                          use_directory_urls=config.use_directory_urls))
+            raise PluginError(
+                f"docs/{src_uri} would hide a generated page: move or rename the hand-written page"
+            )
+        files.append(
+            File(
+                src_uri,
+                src_dir=str(out_dir),
+                dest_dir=config.site_dir,
+                use_directory_urls=config.use_directory_urls,
+            )
+        )
         STATE.generated.add(src_uri)
     return files
 
@@ -87,8 +101,13 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     if generation is None or generation.site is None or page.file.src_uri in STATE.generated:
         return markdown
     is_post = page.file.src_uri.startswith("blog/posts/")
-    return render_document(markdown, page.url, generation.site, src_uri=page.file.src_uri,
-                           glossary=STATE.glossary if is_post else None)
+    return render_document(
+        markdown,
+        page.url,
+        generation.site,
+        src_uri=page.file.src_uri,
+        glossary=STATE.glossary if is_post else None,
+    )
 
 
 # Record pages name the data file they come from; the theme shows it as "Suggest a change".

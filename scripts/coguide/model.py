@@ -252,7 +252,9 @@ def _int(value: str) -> int | None:
     return int(value) if value.strip() else None
 
 
-def _links(sources: Sources, name: str, left: str, right: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def _links(
+    sources: Sources, name: str, left: str, right: str
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     forward: dict[str, list[str]] = defaultdict(list)
     backward: dict[str, list[str]] = defaultdict(list)
     table = sources.tables.get(name)
@@ -282,7 +284,9 @@ def _essay(doc: Document) -> Essay:
     title = next((line[2:].strip() for line in lines if line.startswith("# ")), doc.src_uri)
     body_after_title = doc.body.split("\n", 1)[1] if doc.body.startswith("# ") else doc.body
     before_more = body_after_title.split("<!-- more -->", 1)[0]
-    paragraphs = [p.strip() for p in before_more.split("\n\n") if p.strip() and not p.lstrip().startswith("#")]
+    paragraphs = [
+        p.strip() for p in before_more.split("\n\n") if p.strip() and not p.lstrip().startswith("#")
+    ]
     excerpt = " ".join(paragraphs[0].split()) if paragraphs else ""
     date = doc.meta.get("date")
     if isinstance(date, dt.datetime):
@@ -330,13 +334,25 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
 
     terms = {
         v["id"]: Term(
-            id=v["id"], line=line, label=v["label"], also_known_as=_split(v.get("also_known_as", "")),
-            definition=v["definition"], relationship=v["relationship"], power=v["power"],
-            sectors=_split(v["sectors"]), era=v["era"], era_start=int(v["era_start"]), history=v.get("history", ""),
-            critiques=v["critiques"], main_critique=v["main_critique"],
-            questions=_lines(v.get("discussion_questions", "")), aliases=_split(v.get("aliases", "")),
-            citations=cites.get(("terms", v["id"]), ()), concepts=tuple(term_concepts[v["id"]]),
-            cases=tuple(term_cases[v["id"]]), arguments=tuple(term_arguments[v["id"]]),
+            id=v["id"],
+            line=line,
+            label=v["label"],
+            also_known_as=_split(v.get("also_known_as", "")),
+            definition=v["definition"],
+            relationship=v["relationship"],
+            power=v["power"],
+            sectors=_split(v["sectors"]),
+            era=v["era"],
+            era_start=int(v["era_start"]),
+            history=v.get("history", ""),
+            critiques=v["critiques"],
+            main_critique=v["main_critique"],
+            questions=_lines(v.get("discussion_questions", "")),
+            aliases=_split(v.get("aliases", "")),
+            citations=cites.get(("terms", v["id"]), ()),
+            concepts=tuple(term_concepts[v["id"]]),
+            cases=tuple(term_cases[v["id"]]),
+            arguments=tuple(term_arguments[v["id"]]),
         )
         for line, v in _rows(sources, "terms")
     }
@@ -346,32 +362,58 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
             narrower[v["broader"]].append(v["id"])
     concepts = {
         v["id"]: Concept(
-            id=v["id"], line=line, name=v["name"], also_known_as=_split(v.get("also_known_as", "")),
-            summary=v["summary"], body=v["body"], broader=v.get("broader") or None,
+            id=v["id"],
+            line=line,
+            name=v["name"],
+            also_known_as=_split(v.get("also_known_as", "")),
+            summary=v["summary"],
+            body=v["body"],
+            broader=v.get("broader") or None,
             narrower=tuple(narrower[v["id"]]),
             related=tuple(dict.fromkeys(related_fwd[v["id"]] + related_back[v["id"]])),
-            questions=_lines(v.get("discussion_questions", "")), aliases=_split(v.get("aliases", "")),
-            citations=cites.get(("concepts", v["id"]), ()), terms=tuple(concept_terms[v["id"]]),
-            cases=tuple(concept_cases[v["id"]]), arguments=tuple(concept_arguments[v["id"]]),
+            questions=_lines(v.get("discussion_questions", "")),
+            aliases=_split(v.get("aliases", "")),
+            citations=cites.get(("concepts", v["id"]), ()),
+            terms=tuple(concept_terms[v["id"]]),
+            cases=tuple(concept_cases[v["id"]]),
+            arguments=tuple(concept_arguments[v["id"]]),
         )
         for line, v in _rows(sources, "concepts")
     }
     cases = {
         v["id"]: Case(
-            id=v["id"], line=line, title=v["title"], start_year=int(v["start_year"]), end_year=_int(v.get("end_year", "")),
-            country=v["country"], sector=v["sector"], level=v["level"], kind=v["kind"],  # type: ignore[arg-type]
-            summary=v["summary"], outcomes=v["outcomes"], critiques=v.get("critiques", ""),
-            source_url=v.get("source_url", ""), questions=_lines(v.get("discussion_questions", "")),
-            aliases=_split(v.get("aliases", "")), citations=cites.get(("cases", v["id"]), ()),
-            concepts=tuple(case_concepts[v["id"]]), terms=tuple(case_terms[v["id"]]),
+            id=v["id"],
+            line=line,
+            title=v["title"],
+            start_year=int(v["start_year"]),
+            end_year=_int(v.get("end_year", "")),
+            country=v["country"],
+            sector=v["sector"],
+            level=v["level"],
+            kind=v["kind"],  # type: ignore[arg-type]
+            summary=v["summary"],
+            outcomes=v["outcomes"],
+            critiques=v.get("critiques", ""),
+            source_url=v.get("source_url", ""),
+            questions=_lines(v.get("discussion_questions", "")),
+            aliases=_split(v.get("aliases", "")),
+            citations=cites.get(("cases", v["id"]), ()),
+            concepts=tuple(case_concepts[v["id"]]),
+            terms=tuple(case_terms[v["id"]]),
         )
         for line, v in _rows(sources, "cases")
     }
     arguments = {
         v["id"]: Argument(
-            id=v["id"], line=line, question=v["question"], stance=v["stance"],  # type: ignore[arg-type]
-            claim=v["claim"], reasoning=v["reasoning"], proponent=v["proponent"],
-            citations=cites.get(("arguments", v["id"]), ()), concepts=tuple(argument_concepts[v["id"]]),
+            id=v["id"],
+            line=line,
+            question=v["question"],
+            stance=v["stance"],  # type: ignore[arg-type]
+            claim=v["claim"],
+            reasoning=v["reasoning"],
+            proponent=v["proponent"],
+            citations=cites.get(("arguments", v["id"]), ()),
+            concepts=tuple(argument_concepts[v["id"]]),
             terms=tuple(argument_terms[v["id"]]),
         )
         for line, v in _rows(sources, "arguments")
@@ -381,16 +423,32 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
         by_question[argument.question].append(argument.id)
     questions = {
         v["id"]: Question(
-            id=v["id"], line=line, question=v["question"], summary=v["summary"],
-            citations=cites.get(("questions", v["id"]), ()), arguments=tuple(by_question[v["id"]]),
+            id=v["id"],
+            line=line,
+            question=v["question"],
+            summary=v["summary"],
+            citations=cites.get(("questions", v["id"]), ()),
+            arguments=tuple(by_question[v["id"]]),
         )
         for line, v in _rows(sources, "questions")
     }
-    essays = tuple(sorted((_essay(d) for d in sources.documents if d.is_post), key=lambda e: (e.date, e.title),
-                          reverse=True))
-    site = Site(terms=terms, concepts=concepts, cases=cases, questions=questions, arguments=arguments,
-                essays=essays, bibliography=bibliography, descriptor=sources.descriptor, cited_by={},
-                info=info or SiteInfo())
+    essays = tuple(
+        sorted(
+            (_essay(d) for d in sources.documents if d.is_post), key=lambda e: (e.date, e.title), reverse=True
+        )
+    )
+    site = Site(
+        terms=terms,
+        concepts=concepts,
+        cases=cases,
+        questions=questions,
+        arguments=arguments,
+        essays=essays,
+        bibliography=bibliography,
+        descriptor=sources.descriptor,
+        cited_by={},
+        info=info or SiteInfo(),
+    )
     object.__setattr__(site, "cited_by", _cited_by(site))
     return site
 
@@ -412,7 +470,13 @@ def _cited_by(site: Site) -> dict[str, tuple[Citer, ...]]:
     for essay in site.essays:
         for key in essay.keys:
             found[key].append(Citer(title=essay.title, url=essay_url(essay), kind="Essay"))
-    kinds = {"terms": "Label", "concepts": "Concept", "cases": "Case", "questions": "Debate", "arguments": "Argument"}
+    kinds = {
+        "terms": "Label",
+        "concepts": "Concept",
+        "cases": "Case",
+        "questions": "Debate",
+        "arguments": "Argument",
+    }
     for resource in ("terms", "concepts", "cases", "questions", "arguments"):
         for record in getattr(site, resource).values():
             for key in record_keys(record):

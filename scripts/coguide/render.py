@@ -107,7 +107,7 @@ def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = F
     parts: list[str] = []
     last = 0
     for n, citation in enumerate(citations):
-        parts.append(text[last:citation.start])
+        parts.append(text[last : citation.start])
         parts.append(_PLACEHOLDER.format(n))
         last = citation.end
     parts.append(text[last:])
@@ -125,8 +125,12 @@ def reference_items(keys: Iterable[str], bib: Bibliography, page_url: str) -> li
     items = []
     for key in bib.sort_keys(k for k in keys if k in bib):
         link = url_for(page_url, f"bibliography/#{key}")
-        items.append(Markup(f'{bib.format_reference(key, "html")} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
-                            f'title="In the bibliography">↗</a>'))
+        items.append(
+            Markup(
+                f'{bib.format_reference(key, "html")} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
+                f'title="In the bibliography">↗</a>'
+            )
+        )
     return items
 
 
@@ -205,32 +209,93 @@ def render_site(site: Site) -> list[Page]:
     env = make_environment(site)
     pages: list[Page] = []
     for term in site.terms.values():
-        pages.append(_render(env, "term.md.jinja", term.src_uri, f"{term.source_path} (id: {term.id})",
-                             record=term, keys=record_keys(term)))
+        pages.append(
+            _render(
+                env,
+                "term.md.jinja",
+                term.src_uri,
+                f"{term.source_path} (id: {term.id})",
+                record=term,
+                keys=record_keys(term),
+            )
+        )
     for concept in site.concepts.values():
-        pages.append(_render(env, "concept.md.jinja", concept.src_uri, f"{concept.source_path} (id: {concept.id})",
-                             record=concept, keys=record_keys(concept)))
+        pages.append(
+            _render(
+                env,
+                "concept.md.jinja",
+                concept.src_uri,
+                f"{concept.source_path} (id: {concept.id})",
+                record=concept,
+                keys=record_keys(concept),
+            )
+        )
     for case in site.cases.values():
-        pages.append(_render(env, "case.md.jinja", case.src_uri, f"{case.source_path} (id: {case.id})",
-                             record=case, keys=record_keys(case)))
+        pages.append(
+            _render(
+                env,
+                "case.md.jinja",
+                case.src_uri,
+                f"{case.source_path} (id: {case.id})",
+                record=case,
+                keys=record_keys(case),
+            )
+        )
     pages.append(_render(env, "terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"))
     pages.append(_render(env, "concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"))
     pages.append(_render(env, "cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"))
     debate_keys = [k for r in [*site.questions.values(), *site.arguments.values()] for k in record_keys(r)]
-    pages.append(_render(env, "debates.md.jinja", "debates/index.md",
-                         "datapackage/questions.csv and arguments.csv", keys=tuple(dict.fromkeys(debate_keys))))
+    pages.append(
+        _render(
+            env,
+            "debates.md.jinja",
+            "debates/index.md",
+            "datapackage/questions.csv and arguments.csv",
+            keys=tuple(dict.fromkeys(debate_keys)),
+        )
+    )
     pages.append(_render(env, "bibliography.md.jinja", "bibliography/index.md", "datapackage/references.bib"))
-    pages.append(_render(env, "home.md.jinja", "index.md", "docs/blog/posts and datapackage/",
-                         essays=site.essays[:5], essay_url=essay_url))
+    pages.append(
+        _render(
+            env,
+            "home.md.jinja",
+            "index.md",
+            "docs/blog/posts and datapackage/",
+            essays=site.essays[:5],
+            essay_url=essay_url,
+        )
+    )
     events = timeline_events(site)
     svg = render_timeline_svg(events, {e.url: url_for("timeline/", e.url) for e in events})
-    pages.append(_render(env, "timeline.md.jinja", "timeline/index.md", "datapackage/terms.csv and cases.csv",
-                         events=events, svg=Markup(svg)))
+    pages.append(
+        _render(
+            env,
+            "timeline.md.jinja",
+            "timeline/index.md",
+            "datapackage/terms.csv and cases.csv",
+            events=events,
+            svg=Markup(svg),
+        )
+    )
     pages.append(render_feed(env, site))
-    pages.append(_render(env, "errors.md.jinja", "contributing/errors.md", "coguide/errors.py",
-                         catalogue=list(CATALOGUE.values())))
-    pages.append(_render(env, "data_dictionary.md.jinja", "developers/data-dictionary.md",
-                         "datapackage/datapackage.json", resources=site.descriptor.get("resources", [])))
+    pages.append(
+        _render(
+            env,
+            "errors.md.jinja",
+            "contributing/errors.md",
+            "coguide/errors.py",
+            catalogue=list(CATALOGUE.values()),
+        )
+    )
+    pages.append(
+        _render(
+            env,
+            "data_dictionary.md.jinja",
+            "developers/data-dictionary.md",
+            "datapackage/datapackage.json",
+            resources=site.descriptor.get("resources", []),
+        )
+    )
     return pages
 
 
@@ -327,22 +392,26 @@ def cite_this_page(site: Site, *, title: str, url: str, source: str, anchor: str
     updated = info.updated.get(source, "")
     apa = f"{info.name} ({_apa_date(updated)}). {title}. {full_url}"
     key = "coguide-" + re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")
-    bibtex = "\n".join([
-        f"@online{{{key},",
-        f"  author = {{{{{info.name}}}}},",
-        f"  title = {{{title}}},",
-        *([f"  date = {{{updated}}},"] if updated else ["  year = {n.d.},"]),
-        f"  url = {{{full_url}}}",
-        "}",
-    ])
-    ris = "\n".join([
-        "TY  - ELEC",
-        f"AU  - {info.name}",
-        f"TI  - {title}",
-        *([f"PY  - {updated[:4]}", f"DA  - {updated.replace('-', '/')}"] if updated else []),
-        f"UR  - {full_url}",
-        "ER  - ",
-    ])
+    bibtex = "\n".join(
+        [
+            f"@online{{{key},",
+            f"  author = {{{{{info.name}}}}},",
+            f"  title = {{{title}}},",
+            *([f"  date = {{{updated}}},"] if updated else ["  year = {n.d.},"]),
+            f"  url = {{{full_url}}}",
+            "}",
+        ]
+    )
+    ris = "\n".join(
+        [
+            "TY  - ELEC",
+            f"AU  - {info.name}",
+            f"TI  - {title}",
+            *([f"PY  - {updated[:4]}", f"DA  - {updated.replace('-', '/')}"] if updated else []),
+            f"UR  - {full_url}",
+            "ER  - ",
+        ]
+    )
     italic_apa = f"{h(info.name)} ({h(_apa_date(updated))}). <em>{h(title)}</em>. {h(full_url)}"
     parts = [
         '<details class="cite-this-page" markdown="0">',

@@ -35,13 +35,27 @@ def _short(text: str, limit: int = 48) -> str:
 def timeline_events(site: Site) -> list[Event]:
     """Return the labels' arrivals and the cases, oldest first (labels before cases in the same year)."""
     events = [
-        Event(year=t.era_start, end_year=None, title=f"“{t.label}”", url=t.url, src_uri=t.src_uri, kind="label",
-              detail=_short(t.era))
+        Event(
+            year=t.era_start,
+            end_year=None,
+            title=f"“{t.label}”",
+            url=t.url,
+            src_uri=t.src_uri,
+            kind="label",
+            detail=_short(t.era),
+        )
         for t in site.terms.values()
     ]
     events += [
-        Event(year=c.start_year, end_year=c.end_year, title=c.title, url=c.url, src_uri=c.src_uri, kind="case",
-              detail=f"{c.years}, {c.country}")
+        Event(
+            year=c.start_year,
+            end_year=c.end_year,
+            title=c.title,
+            url=c.url,
+            src_uri=c.src_uri,
+            kind="case",
+            detail=f"{c.years}, {c.country}",
+        )
         for c in site.cases.values()
     ]
     return sorted(events, key=lambda e: (e.year, e.kind != "label", e.title.lower()))

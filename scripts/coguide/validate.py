@@ -7,6 +7,7 @@ BibTeX diagnostics rather than writing its own.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +20,39 @@ from coguide.markup import find_unsafe_markup
 
 #: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    "terms": ("definition", "relationship", "power", "history", "critiques", "main_critique", "discussion_questions"),
+    "terms": (
+        "definition",
+        "relationship",
+        "power",
+        "history",
+        "critiques",
+        "main_critique",
+        "discussion_questions",
+    ),
     "concepts": ("summary", "body", "discussion_questions"),
     "cases": ("summary", "outcomes", "critiques", "discussion_questions"),
     "questions": ("summary",),
     "arguments": ("claim", "reasoning"),
 }
 
-_HEADER_ERRORS = {"incorrect-label", "missing-label", "extra-label", "duplicate-label", "blank-label", "blank-header"}
-_ROW_ERRORS = {"type-error", "constraint-error", "primary-key", "unique-error", "foreign-key", "missing-cell",
-               "extra-cell", "blank-row"}
+_HEADER_ERRORS = {
+    "incorrect-label",
+    "missing-label",
+    "extra-label",
+    "duplicate-label",
+    "blank-label",
+    "blank-header",
+}
+_ROW_ERRORS = {
+    "type-error",
+    "constraint-error",
+    "primary-key",
+    "unique-error",
+    "foreign-key",
+    "missing-cell",
+    "extra-cell",
+    "blank-row",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,13 +95,21 @@ def _frictionless_message(error: Any) -> tuple[str, str]:
     if kind == "constraint-error":
         if "required" in note:
             return f'field "{field}" is required but empty', f'fill in "{field}"'
-        return f'field "{field}" value "{cell[:60]}" breaks a rule: {note}', "see the field in the data dictionary"
+        return (
+            f'field "{field}" value "{cell[:60]}" breaks a rule: {note}',
+            "see the field in the data dictionary",
+        )
     if kind == "primary-key":
-        return "this row repeats the id (primary key) of an earlier row", "ids must be unique: rename one of them"
+        return (
+            "this row repeats the id (primary key) of an earlier row",
+            "ids must be unique: rename one of them",
+        )
     if kind == "unique-error":
         return f'field "{field}" value "{cell[:60]}" is already used by another row', "make it unique"
     if kind in ("missing-cell", "extra-cell"):
-        return error.message.split(":")[0], "quote cells that contain commas; each row needs one cell per column"
+        return error.message.split(":")[
+            0
+        ], "quote cells that contain commas; each row needs one cell per column"
     if kind == "blank-row":
         return "the row is blank", "delete the empty row"
     return error.message, ""
@@ -119,13 +151,24 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
     descriptor_path = sources.root / DESCRIPTOR
     if not sources.descriptor:
         return []
+    # Foreign keys are checked by our own pass (with did-you-mean hints), so Frictionless need not build
+    # its lookup tables, which costs more than the rest of its validation together.
+    descriptor = json.loads(json.dumps(sources.descriptor))
+    for resource in descriptor.get("resources", []):
+        if isinstance(resource, dict) and isinstance(resource.get("schema"), dict):
+            resource["schema"].pop("foreignKeys", None)
     try:
-        package = Package(str(descriptor_path))
+        package = Package(descriptor, basepath=str(descriptor_path.parent))
         report = package.validate()
     except FrictionlessException as exc:
         return [
-            Problem(path=DESCRIPTOR, line=None, code="invalid-descriptor", message=str(exc.error.message),
-                    hint="compare with the data dictionary")
+            Problem(
+                path=DESCRIPTOR,
+                line=None,
+                code="invalid-descriptor",
+                message=str(exc.error.message),
+                hint="compare with the data dictionary",
+            )
         ]
     problems: list[Problem] = []
     schemas = {r.get("name"): r.get("schema", {}) for r in sources.descriptor.get("resources", [])}
@@ -146,8 +189,13 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
             field = getattr(error, "field_name", "") or ""
             if kind in _HEADER_ERRORS:
                 problems.append(
-                    Problem(path=table.path, line=1, code="header-error", message=error.message,
-                            hint="the header must be: " + ",".join(table.fields))
+                    Problem(
+                        path=table.path,
+                        line=1,
+                        code="header-error",
+                        message=error.message,
+                        hint="the header must be: " + ",".join(table.fields),
+                    )
                 )
                 continue
             code = kind if kind in _ROW_ERRORS else "table-error"
@@ -156,8 +204,9 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
                 row = next((r for r in table.rows if r.number == number), None)
                 if row is not None:
                     line = cell_line(table, row.values, row.line, field)
-            problems.append(Problem(path=table.path, line=line, code=code, message=message, hint=hint,
-                                    field=field))
+            problems.append(
+                Problem(path=table.path, line=line, code=code, message=message, hint=hint, field=field)
+            )
         fks = schemas.get(task.name, {}).get("foreignKeys", [])
         problems.extend(_foreign_key_problems(table, sources.tables, fks))
     return problems
@@ -187,18 +236,23 @@ def collect_citation_uses(sources: Sources) -> list[CitationUse]:
     uses: list[CitationUse] = []
     for table, _field, line, value in _text_cells(sources):
         for citation in find_citations(value):
-            uses.extend(CitationUse(key=i.key, path=table.path, line=line + citation.line - 1)
-                        for i in citation.items)
+            uses.extend(
+                CitationUse(key=i.key, path=table.path, line=line + citation.line - 1) for i in citation.items
+            )
     table = sources.tables.get("citations")
     if table is not None:
         for row in table.rows:
             key = row.values.get("key", "")
             if key:
-                uses.append(CitationUse(key=key, path=table.path, line=cell_line(table, row.values, row.line, "key")))
+                uses.append(
+                    CitationUse(key=key, path=table.path, line=cell_line(table, row.values, row.line, "key"))
+                )
     for doc in sources.documents:
         for citation in find_citations(doc.body):
-            uses.extend(CitationUse(key=i.key, path=doc.path, line=doc.body_line + citation.line - 1)
-                        for i in citation.items)
+            uses.extend(
+                CitationUse(key=i.key, path=doc.path, line=doc.body_line + citation.line - 1)
+                for i in citation.items
+            )
     return uses
 
 
@@ -208,9 +262,20 @@ def check_citations(uses: list[CitationUse], bib: Bibliography) -> list[Problem]
     for use in uses:
         if use.key not in bib:
             suggestion = bib.suggest(use.key)
-            hint = f'did you mean "{suggestion}"?' if suggestion else "add the work to datapackage/references.bib"
-            problems.append(Problem(path=use.path, line=use.line, code="unknown-citation",
-                                    message=f'citation key "{use.key}" is not in references.bib', hint=hint))
+            hint = (
+                f'did you mean "{suggestion}"?'
+                if suggestion
+                else "add the work to datapackage/references.bib"
+            )
+            problems.append(
+                Problem(
+                    path=use.path,
+                    line=use.line,
+                    code="unknown-citation",
+                    message=f'citation key "{use.key}" is not in references.bib',
+                    hint=hint,
+                )
+            )
     return problems
 
 
@@ -218,8 +283,13 @@ def check_unused(uses: list[CitationUse], bib: Bibliography, bib_path: str) -> l
     """Warn about works in the bibliography that nothing cites."""
     cited = {u.key for u in uses}
     return [
-        Problem(path=bib_path, line=bib.line_of(key), code="unused-reference",
-                message=f'"{key}" is not cited anywhere', hint="it appears under Further reading")
+        Problem(
+            path=bib_path,
+            line=bib.line_of(key),
+            code="unused-reference",
+            message=f'"{key}" is not cited anywhere',
+            hint="it appears under Further reading",
+        )
         for key in bib.keys
         if key not in cited
     ]
@@ -238,10 +308,16 @@ def check_citation_records(sources: Sources) -> list[Problem]:
             continue
         ids = _ids(target)
         if record not in ids:
-            problems.append(Problem(
-                path=table.path, line=cell_line(table, row.values, row.line, "record"), code="unknown-record",
-                message=f'record "{record}" is not an id in {target.path}',
-                hint=did_you_mean(record, ids) or f"add it to {target.path} or fix the id", field="record"))
+            problems.append(
+                Problem(
+                    path=table.path,
+                    line=cell_line(table, row.values, row.line, "record"),
+                    code="unknown-record",
+                    message=f'record "{record}" is not an id in {target.path}',
+                    hint=did_you_mean(record, ids) or f"add it to {target.path} or fix the id",
+                    field="record",
+                )
+            )
     return problems
 
 
@@ -256,9 +332,16 @@ def check_self_links(sources: Sources) -> list[Problem]:
         for row in table.rows:
             a, b = row.values.get(left, ""), row.values.get(right, "")
             if a and a == b:
-                problems.append(Problem(
-                    path=table.path, line=cell_line(table, row.values, row.line, right), code="self-link",
-                    message=f'"{a}" links to itself in field "{right}"', hint="delete the link", field=right))
+                problems.append(
+                    Problem(
+                        path=table.path,
+                        line=cell_line(table, row.values, row.line, right),
+                        code="self-link",
+                        message=f'"{a}" links to itself in field "{right}"',
+                        hint="delete the link",
+                        field=right,
+                    )
+                )
     return problems
 
 
@@ -274,15 +357,27 @@ def check_aliases(sources: Sources) -> list[Problem]:
             line = cell_line(table, row.values, row.line, "aliases")
             for alias in filter(None, (a.strip() for a in row.values.get("aliases", "").split(";"))):
                 if alias in ids:
-                    problems.append(Problem(
-                        path=table.path, line=line, code="alias-collision", field="aliases",
-                        message=f'alias "{alias}" of "{row.values.get("id", "")}" is the id of another record',
-                        hint="an old address can redirect to one page only: remove the alias"))
+                    problems.append(
+                        Problem(
+                            path=table.path,
+                            line=line,
+                            code="alias-collision",
+                            field="aliases",
+                            message=f'alias "{alias}" of "{row.values.get("id", "")}" is the id of another record',
+                            hint="an old address can redirect to one page only: remove the alias",
+                        )
+                    )
                 elif alias in seen:
-                    problems.append(Problem(
-                        path=table.path, line=line, code="alias-collision", field="aliases",
-                        message=f'alias "{alias}" is also an alias of "{seen[alias]}"',
-                        hint="keep it on one record only"))
+                    problems.append(
+                        Problem(
+                            path=table.path,
+                            line=line,
+                            code="alias-collision",
+                            field="aliases",
+                            message=f'alias "{alias}" is also an alias of "{seen[alias]}"',
+                            hint="keep it on one record only",
+                        )
+                    )
                 else:
                     seen[alias] = row.values.get("id", "")
     return problems
@@ -293,14 +388,29 @@ def check_markup(sources: Sources) -> list[Problem]:
     problems = []
     for table, field, line, value in _text_cells(sources):
         for issue in find_unsafe_markup(value):
-            problems.append(Problem(path=table.path, line=line + issue.line - 1, code=issue.code,
-                                    message=f'{field}: {issue.message}', hint=issue.hint, field=field))
+            problems.append(
+                Problem(
+                    path=table.path,
+                    line=line + issue.line - 1,
+                    code=issue.code,
+                    message=f"{field}: {issue.message}",
+                    hint=issue.hint,
+                    field=field,
+                )
+            )
     for doc in sources.documents:
         if not doc.is_post:
             continue
         for issue in find_unsafe_markup(doc.body, allow_excerpt_mark=True):
-            problems.append(Problem(path=doc.path, line=doc.body_line + issue.line - 1, code=issue.code,
-                                    message=issue.message, hint=issue.hint))
+            problems.append(
+                Problem(
+                    path=doc.path,
+                    line=doc.body_line + issue.line - 1,
+                    code=issue.code,
+                    message=issue.message,
+                    hint=issue.hint,
+                )
+            )
     return problems
 
 
@@ -315,12 +425,26 @@ def check_posts(sources: Sources) -> list[Problem]:
             continue
         for key in POST_KEYS:
             if key not in doc.meta:
-                problems.append(Problem(path=doc.path, line=1, code="front-matter", field=key,
-                                        message=f'front matter has no "{key}"',
-                                        hint=f"add `{key}:` between the --- lines (see CONTRIBUTING.md)"))
+                problems.append(
+                    Problem(
+                        path=doc.path,
+                        line=1,
+                        code="front-matter",
+                        field=key,
+                        message=f'front matter has no "{key}"',
+                        hint=f"add `{key}:` between the --- lines (see CONTRIBUTING.md)",
+                    )
+                )
         if not any(line.startswith("# ") for line in doc.body.splitlines()):
-            problems.append(Problem(path=doc.path, line=doc.body_line, code="front-matter",
-                                    message="the essay has no `# Title` line", hint="add one after the front matter"))
+            problems.append(
+                Problem(
+                    path=doc.path,
+                    line=doc.body_line,
+                    code="front-matter",
+                    message="the essay has no `# Title` line",
+                    hint="add one after the front matter",
+                )
+            )
     return problems
 
 
@@ -349,8 +473,14 @@ def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Pro
         problems.extend(validate_frictionless(sources))
     else:
         for table in sources.tables.values():
-            fks = next((r.get("schema", {}).get("foreignKeys", []) for r in sources.descriptor.get("resources", [])
-                        if r.get("name") == table.name), [])
+            fks = next(
+                (
+                    r.get("schema", {}).get("foreignKeys", [])
+                    for r in sources.descriptor.get("resources", [])
+                    if r.get("name") == table.name
+                ),
+                [],
+            )
             if table.readable:
                 problems.extend(_foreign_key_problems(table, sources.tables, fks))
     bib, bib_problems = parse_bibliography(sources)

@@ -1,0 +1,166 @@
+"""`coguide new`: skeleton records and essays that pass every check as they are."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+
+from coguide.cli import main
+from coguide.errors import errors_only
+from coguide.load import load_project
+from coguide.scaffold import PROMPTS, new_essay, slugify
+from coguide.validate import validate_project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def errors(root: Path) -> list[str]:
+    return [p.format() for p in errors_only(validate_project(load_project(root)))]
+
+
+def last_row(path: Path) -> dict[str, str]:
+    rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+    return rows[-1]
+
+
+@pytest.mark.parametrize(("kind", "table"), [("term", "terms"), ("concept", "concepts"), ("case", "cases"),
+                                             ("argument", "arguments")])
+def test_new_record_appends_a_valid_row(project, capsys, kind, table):
+    root = project()
+    path = root / "datapackage" / f"{table}.csv"
+    lines_before = path.read_text(encoding="utf-8").count("\n")
+    assert main(["--project", str(root), "new", kind, "a-new-one"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"datapackage/{table}.csv:{lines_before + 1}: added the {kind} \"a-new-one\"")
+    row = last_row(path)
+    assert row["id"] == "a-new-one"
+    for field, prompt in PROMPTS[table].items():
+        assert row[field] == prompt
+        assert field in out
+    assert errors(root) == []
+
+
+def test_new_rows_use_valid_defaults(project):
+    root = project()
+    for kind in ("term", "case", "argument"):
+        assert main(["--project", str(root), "new", kind, "x-1"]) == 0
+    term = last_row(root / "datapackage" / "terms.csv")
+    assert (term["label"], term["sectors"], term["era_start"]) == ("x 1", "public-services", str(dt.date.today().year))
+    case = last_row(root / "datapackage" / "cases.csv")
+    assert (case["title"], case["level"], case["kind"]) == ("X 1", "individual", "programme")
+    argument = last_row(root / "datapackage" / "arguments.csv")
+    assert (argument["question"], argument["stance"]) == ("does-co-production-empower", "for")
+    assert errors(root) == []
+
+
+def test_argument_question_can_be_chosen_and_must_exist(project, capsys):
+    root = project()
+    assert main(["--project", str(root), "new", "argument", "x", "--question", "nope"]) == 2
+    assert '--question "nope" is not an id in datapackage/questions.csv' in capsys.readouterr().err
+    assert main(["--project", str(root), "new", "argument", "x", "--question", "does-co-production-empower"]) == 0
+
+
+def test_new_record_keeps_crlf_line_endings_and_a_missing_final_newline(project):
+    root = project()
+    path = root / "datapackage" / "concepts.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n").rstrip(b"\r\n"))
+    assert main(["--project", str(root), "new", "concept", "fresh"]) == 0
+    data = path.read_bytes()
+    assert data.endswith(b"\r\n") and b"\r\r" not in data and data.count(b"\n") == data.count(b"\r\n")
+    assert last_row(path)["id"] == "fresh"
+    assert errors(root) == []
+
+
+@pytest.mark.parametrize(("kind", "record_id", "message"), [
+    ("term", "client", 'datapackage/terms.csv:2: the id "client" is already used'),
+    ("concept", "power", 'datapackage/concepts.csv:3: the id "power" is already used'),
+    ("term", "Service_User", '"Service_User" is not a valid id'),
+    ("case", "two--hyphens", '"two--hyphens" is not a valid id'),
+    ("argument", "-leading", '"-leading" is not a valid id'),
+])
+def test_bad_or_taken_ids_are_refused_and_nothing_changes(project, capsys, kind, record_id, message):
+    root = project()
+    before = {p.name: p.read_bytes() for p in (root / "datapackage").iterdir()}
+    assert main(["--project", str(root), "new", kind, record_id]) == 2
+    assert message in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in (root / "datapackage").iterdir()} == before
+
+
+def test_invalid_id_error_suggests_a_slug(project, capsys):
+    assert main(["--project", str(project()), "new", "term", "Service_User"]) == 2
+    assert '(try "service-user")' in capsys.readouterr().err
+
+
+def test_an_alias_cannot_be_reused_as_an_id(project, capsys):
+    root = project()
+    path = root / "datapackage" / "terms.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace('What does it hide?",', 'What does it hide?",old-client', 1), encoding="utf-8")
+    assert errors(root) == []
+    assert main(["--project", str(root), "new", "term", "old-client"]) == 2
+    assert 'is a former id of "client"' in capsys.readouterr().err
+
+
+def test_a_derived_name_that_is_taken_is_refused(project, capsys):
+    root = project()
+    path = root / "datapackage" / "concepts.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("power,power,", "power,odd one,", 1), encoding="utf-8")
+    assert main(["--project", str(root), "new", "concept", "odd-one"]) == 2
+    assert '"odd one" is already the name of "power"' in capsys.readouterr().err
+
+
+def test_new_essay_is_valid_and_never_overwritten(project, capsys):
+    root = project()
+    assert main(["--project", str(root), "new", "essay", "Is co-production a myth?"]) == 0
+    path = root / "docs" / "blog" / "posts" / "is-co-production-a-myth.md"
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith(f"---\ndate: {dt.date.today().isoformat()}\nauthors:\n  - editors\n")
+    assert "\n# Is co-production a myth?\n" in text
+    assert "<!-- more -->" in text and "## Discussion questions" in text
+    assert errors(root) == []
+    sources = load_project(root)
+    essay = next(d for d in sources.documents if d.path.endswith("is-co-production-a-myth.md"))
+    assert essay.meta["categories"] == ["Co-production"] and essay.meta["description"]
+    capsys.readouterr()
+    assert main(["--project", str(root), "new", "essay", "Is co-production a myth!"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_new_essay_in_a_project_without_posts_creates_the_folder(project):
+    root = project()
+    shutil.rmtree(root / "docs" / "blog")
+    path = new_essay(root, "  A   title ", today=dt.date(2030, 2, 3))
+    assert path == root / "docs" / "blog" / "posts" / "a-title.md"
+    assert path.read_text(encoding="utf-8").startswith("---\ndate: 2030-02-03\n")
+
+
+def test_essay_without_letters_is_refused(project, capsys):
+    assert main(["--project", str(project()), "new", "essay", "?!"]) == 2
+    assert "has no letters or digits" in capsys.readouterr().err
+
+
+def test_slugify():
+    assert slugify("Café, crème & co-production: what’s new?") == "cafe-creme-co-production-what-s-new"
+    assert len(slugify("word " * 40)) <= 80
+    assert not slugify("word " * 40).endswith("-")
+
+
+def test_not_a_project(tmp_path, capsys):
+    assert main(["--project", str(tmp_path), "new", "term", "x"]) == 2
+    assert "is not a coguide project" in capsys.readouterr().err
+
+
+def test_new_record_on_a_copy_of_the_real_project_still_passes_the_check(tmp_path):
+    root = tmp_path / "real"
+    shutil.copytree(ROOT / "datapackage", root / "datapackage")
+    shutil.copytree(ROOT / "docs", root / "docs")
+    for kind in ("term", "concept", "case", "argument"):
+        assert main(["--project", str(root), "new", kind, "zz-scaffold-check"]) == 0
+    assert main(["--project", str(root), "new", "essay", "A scaffold check"]) == 0
+    assert errors(root) == []
