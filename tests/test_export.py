@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -68,8 +69,10 @@ def test_exports_are_the_package_files_plus_zip_ris_and_skos(project):
     resources = json.loads((root / "datapackage" / "datapackage.json").read_text())["resources"]
     package = {"datapackage.json", *(r["path"] for r in resources)}
     expected = {f"data/{name}" for name in package}
-    expected |= {f"data/{name}" for name in ("coproduction-guide-data.zip", "references.ris", "skos.ttl",
-                                               "skos.jsonld")}
+    expected |= {
+        f"data/{name}"
+        for name in ("coproduction-guide-data.zip", "references.ris", "skos.ttl", "skos.jsonld")
+    }
     assert set(files) == expected
     for name in package:
         assert files[f"data/{name}"] == (root / "datapackage" / name).read_bytes(), name
@@ -124,13 +127,15 @@ def test_ris_has_one_record_per_entry_with_its_fields(project):
     assert isinstance(ris, str)
     blocks = ris_blocks(ris)
     assert [b["ID"] for b in blocks] == [["mclaughlin2009"], ["needham2008"], ["brudney1983"]]
-    assert all(b["ER"] == [""] and list(b)[::len(b) - 1] == ["TY", "ER"] for b in blocks)
+    assert all(b["ER"] == [""] and list(b)[:: len(b) - 1] == ["TY", "ER"] for b in blocks)
     mclaughlin = blocks[0]
     assert mclaughlin["TY"] == ["JOUR"]
     assert mclaughlin["AU"] == ["McLaughlin, Hugh"]
     assert mclaughlin["PY"] == ["2009"]
-    assert mclaughlin["TI"] == ["What’s in a Name: ‘Client’, ‘Patient’, ‘Customer’, ‘Consumer’, "
-                                "‘Expert by Experience’, ‘Service User’—What’s Next?"]
+    assert mclaughlin["TI"] == [
+        "What’s in a Name: ‘Client’, ‘Patient’, ‘Customer’, ‘Consumer’, "
+        "‘Expert by Experience’, ‘Service User’—What’s Next?"
+    ]
     assert mclaughlin["JO"] == mclaughlin["T2"] == ["British Journal of Social Work"]
     assert (mclaughlin["VL"], mclaughlin["IS"]) == (["39"], ["6"])
     assert (mclaughlin["SP"], mclaughlin["EP"]) == (["1101"], ["1117"])
@@ -161,14 +166,18 @@ def test_ris_decodes_latex_and_maps_types():
 }
 """)
     assert problems == []
-    records = {key: dict_of(format_ris_record(key, entry))
-               for key, entry in bibliography_entries(bib).items()}
+    records = {
+        key: dict_of(format_ris_record(key, entry)) for key, entry in bibliography_entries(bib).items()
+    }
     book = records["ovretveit1993"]
     assert book["TY"] == ["BOOK"]
     assert book["AU"] == ["Øvretveit, John", "van der Berg, Jan"]
     assert book["TI"] == ["The Climbié Report … and After"]
-    assert (book["PB"], book["CY"], book["UR"]) == (["Open University Press"], ["Buckingham"],
-                                                    ["https://example.org/book"])
+    assert (book["PB"], book["CY"], book["UR"]) == (
+        ["Open University Press"],
+        ["Buckingham"],
+        ["https://example.org/book"],
+    )
     report = records["nef2008"]
     assert report["TY"] == ["RPRT"]
     assert report["AU"] == ["New Economics Foundation"]
@@ -192,8 +201,9 @@ def parse(files: dict[str, str | bytes]) -> tuple[Graph, Graph]:
     turtle = Graph().parse(data=files["data/skos.ttl"], format="turtle")
     with warnings.catch_warnings():
         # rdflib 7's JSON-LD parser goes through its own deprecated ConjunctiveGraph API.
-        warnings.filterwarnings("ignore", r".*(ConjunctiveGraph|default_context) is deprecated",
-                                DeprecationWarning)
+        warnings.filterwarnings(
+            "ignore", r".*(ConjunctiveGraph|default_context) is deprecated", DeprecationWarning
+        )
         jsonld = Graph().parse(data=files["data/skos.jsonld"], format="json-ld")
     return turtle, jsonld
 
@@ -237,9 +247,16 @@ def test_skos_uris_without_a_site_address_are_urns(project, monkeypatch):
     assert (URIRef("https://example.net/site/terms/client/"), RDF.type, SKOS.Concept) in graph
 
 
-def test_base_url_resolution(monkeypatch):
+def test_base_url_resolution(project, monkeypatch):
     monkeypatch.setenv("COGUIDE_SITE_URL", "https://example.org/a")
     assert resolve_base_url() == "https://example.org/a/"
+    _, site = build(project())
+    site_with_url = dataclasses.replace(
+        site, info=dataclasses.replace(site.info, url="https://example.org/m/")
+    )
+    assert resolve_base_url(None, site_with_url) == "https://example.org/m/"
+    assert resolve_base_url(None, site) == "https://example.org/a/"
+    assert resolve_base_url("", site_with_url) is None
     assert resolve_base_url("https://example.org/b//") == "https://example.org/b/"
     assert resolve_base_url("") is None
     monkeypatch.setenv("COGUIDE_SITE_URL", "")
@@ -248,7 +265,9 @@ def test_base_url_resolution(monkeypatch):
 
 def test_describe_text_drops_parenthetical_citations_and_keeps_narrative_ones(project):
     _, site = build(project())
-    text = "*Clients* depend [@mclaughlin2009, p. 3]. @needham2008 [p. 224] disagrees; see [it](https://x.org)."
+    text = (
+        "*Clients* depend [@mclaughlin2009, p. 3]. @needham2008 [p. 224] disagrees; see [it](https://x.org)."
+    )
     expected = "Clients depend. Needham (2008, p. 224) disagrees; see it."
     assert describe_text(text, site.bibliography) == expected
 
@@ -263,6 +282,7 @@ def test_record_jsonld_for_terms_concepts_and_cases(project):
     assert term["@type"] == "DefinedTerm"
     assert term["inDefinedTermSet"] == {"@type": "DefinedTermSet", "name": "Labels", "url": "../"}
     assert term["url"] == "./"
+    assert term["isPartOf"] == {"@type": "WebSite", "name": site.info.name, "url": "../../"}
     assert term["alternateName"] == ["clients"]
     assert "@" not in term["description"]
     concept = record_jsonld(site, site.concepts["power"], "concepts/power/", base_url=BASE)
@@ -272,7 +292,8 @@ def test_record_jsonld_for_terms_concepts_and_cases(project):
     assert case["@type"] == "Legislation"
     assert case["sameAs"] == "https://www.legislation.gov.uk/ukpga/2014/23"
     assert [c["name"] for c in case["citation"]] == [
-        "Realising the Potential of Co-production: Negotiating Improvements in Public Services"]
+        "Realising the Potential of Co-production: Negotiating Improvements in Public Services"
+    ]
     for data in (term, concept, case):
         assert json.loads(json.dumps(data)) == data
     with pytest.raises(TypeError):
@@ -288,6 +309,7 @@ def test_essay_jsonld_is_a_scholarly_article_citing_its_works(project):
     assert data["datePublished"] == "2026-01-05"
     assert data["author"] == [{"@type": "Person", "name": "The editors"}]
     assert data["url"] == BASE + "blog/2026/01/05/a-fixture-essay/"
+    assert data["isPartOf"]["url"] == BASE
     assert data["about"] == [{"@type": "Thing", "name": "Labels"}]
     citations = {c["name"]: c for c in data["citation"]}
     assert len(citations) == 3
@@ -295,10 +317,18 @@ def test_essay_jsonld_is_a_scholarly_article_citing_its_works(project):
         "@type": "ScholarlyArticle",
         "name": "Toward a Definition of the Coproduction Concept",
         "author": [
-            {"@type": "Person", "name": "Jeffrey L. Brudney", "familyName": "Brudney",
-             "givenName": "Jeffrey L."},
-            {"@type": "Person", "name": "Robert E. England", "familyName": "England",
-             "givenName": "Robert E."},
+            {
+                "@type": "Person",
+                "name": "Jeffrey L. Brudney",
+                "familyName": "Brudney",
+                "givenName": "Jeffrey L.",
+            },
+            {
+                "@type": "Person",
+                "name": "Robert E. England",
+                "familyName": "England",
+                "givenName": "Robert E.",
+            },
         ],
         "datePublished": "1983",
         "url": "https://doi.org/10.2307/975300",
@@ -315,10 +345,14 @@ def test_page_jsonld_finds_records_and_essays_by_source_path(project):
 
 
 def render_main(meta: dict[str, object]) -> str:
-    env = Environment(loader=ChoiceLoader([
-        DictLoader({"base.html": "<head>{% block extrahead %}<meta name=base>{% endblock %}</head>"}),
-        FileSystemLoader(str(ROOT / "docs" / "overrides")),
-    ]))
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                DictLoader({"base.html": "<head>{% block extrahead %}<meta name=base>{% endblock %}</head>"}),
+                FileSystemLoader(str(ROOT / "docs" / "overrides")),
+            ]
+        )
+    )
     return env.get_template("main.html").render(page=SimpleNamespace(meta=meta))
 
 

@@ -28,15 +28,17 @@ def last_row(path: Path) -> dict[str, str]:
     return rows[-1]
 
 
-@pytest.mark.parametrize(("kind", "table"), [("term", "terms"), ("concept", "concepts"), ("case", "cases"),
-                                             ("argument", "arguments")])
+@pytest.mark.parametrize(
+    ("kind", "table"),
+    [("term", "terms"), ("concept", "concepts"), ("case", "cases"), ("argument", "arguments")],
+)
 def test_new_record_appends_a_valid_row(project, capsys, kind, table):
     root = project()
     path = root / "datapackage" / f"{table}.csv"
     lines_before = path.read_text(encoding="utf-8").count("\n")
     assert main(["--project", str(root), "new", kind, "a-new-one"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"datapackage/{table}.csv:{lines_before + 1}: added the {kind} \"a-new-one\"")
+    assert out.startswith(f'datapackage/{table}.csv:{lines_before + 1}: added the {kind} "a-new-one"')
     row = last_row(path)
     assert row["id"] == "a-new-one"
     for field, prompt in PROMPTS[table].items():
@@ -79,13 +81,16 @@ def test_new_record_keeps_crlf_line_endings_and_a_missing_final_newline(project)
     assert errors(root) == []
 
 
-@pytest.mark.parametrize(("kind", "record_id", "message"), [
-    ("term", "client", 'datapackage/terms.csv:2: the id "client" is already used'),
-    ("concept", "power", 'datapackage/concepts.csv:3: the id "power" is already used'),
-    ("term", "Service_User", '"Service_User" is not a valid id'),
-    ("case", "two--hyphens", '"two--hyphens" is not a valid id'),
-    ("argument", "trailing-", '"trailing-" is not a valid id'),
-])
+@pytest.mark.parametrize(
+    ("kind", "record_id", "message"),
+    [
+        ("term", "client", 'datapackage/terms.csv:2: the id "client" is already used'),
+        ("concept", "power", 'datapackage/concepts.csv:3: the id "power" is already used'),
+        ("term", "Service_User", '"Service_User" is not a valid id'),
+        ("case", "two--hyphens", '"two--hyphens" is not a valid id'),
+        ("argument", "trailing-", '"trailing-" is not a valid id'),
+    ],
+)
 def test_bad_or_taken_ids_are_refused_and_nothing_changes(project, capsys, kind, record_id, message):
     root = project()
     before = {p.name: p.read_bytes() for p in (root / "datapackage").iterdir()}

@@ -19,7 +19,9 @@ FORMS = sorted(p for p in TEMPLATES.glob("*.yml") if p.name != "config.yml")
 def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

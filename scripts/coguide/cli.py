@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import shutil
 import sys
@@ -122,7 +123,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     root = _project(args)
     os.chdir(root)
-    serve(str(root / "mkdocs.yml"), dev_addr=args.dev_addr, livereload=True)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)-7s -  %(message)s")
+    # The generator rewrites only pages whose content changed, so a "dirty" rebuild re-renders just those;
+    # MkDocs warns about dirty builds, so the strict setting (meant for real builds) is relaxed here.
+    serve(
+        str(root / "mkdocs.yml"),
+        dev_addr=args.dev_addr,
+        livereload=True,
+        build_type="clean" if args.clean else "dirty",
+        strict=False,
+    )
     return 0
 
 
@@ -182,6 +192,7 @@ def make_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the site with live reload")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000")
+    serve.add_argument("--clean", action="store_true", help="rebuild every page on each change (slower)")
     serve.set_defaults(func=cmd_serve)
 
     refs = sub.add_parser("refs", help="print the APA reference list of a .bib file")

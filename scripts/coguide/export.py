@@ -3,11 +3,12 @@
 Everything is published under ``/data/`` and is deterministic: two builds of the same sources give
 byte-identical files, so a diff of the published data is a diff of the data.
 
-Identifiers. A record's URI is its page address when the site's address is known (``base_url``,
-by default the ``COGUIDE_SITE_URL`` environment variable that ``mkdocs.yml`` reads too), e.g.
+Identifiers. A record's URI is its page address when the site's address is known, e.g.
 ``https://example.org/guide/terms/client/``. Without one (a local build) the URI is a URN made of the
 data package's name, the section and the id, e.g. ``urn:coguide:coproduction-labels-guide:terms:client``.
-Both are stable because ids never change (renamed records keep their old ids as aliases).
+Both are stable because ids never change (renamed records keep their old ids as aliases). The address
+comes from, in order: a ``base_url`` argument, the model's ``site.info.url`` (``site_url`` in
+``mkdocs.yml``), and the ``COGUIDE_SITE_URL`` environment variable that ``mkdocs.yml`` reads.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Any
 
 import yaml
 from pybtex import errors as pybtex_errors
-from pybtex.database import Entry, Person, parse_string
+from pybtex.database import Entry, Person
+from pybtex.database.input.bibtex import Parser
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from rdflib.plugins.serializers.turtle import TurtleSerializer
@@ -54,13 +56,17 @@ _SET_NAMES = {"terms": "Labels", "concepts": "Concepts"}
 # --------------------------------------------------------------------------------------------- addresses
 
 
-def resolve_base_url(base_url: str | None = None) -> str | None:
+def resolve_base_url(base_url: str | None = None, site: Site | None = None) -> str | None:
     """Return the site's address with one trailing slash, or None when it is not known.
 
     Args:
-        base_url: The address; None reads ``COGUIDE_SITE_URL`` (an empty value means "not known").
+        base_url: The address; an empty string means "not known". None falls back to the model's
+            ``site.info.url`` (from ``mkdocs.yml``), then to the ``COGUIDE_SITE_URL`` environment variable.
+        site: The site model, whose ``info.url`` is the second choice.
     """
-    value = (os.environ.get("COGUIDE_SITE_URL", "") if base_url is None else base_url).strip()
+    if base_url is None:
+        base_url = (site.info.url if site is not None else "") or os.environ.get("COGUIDE_SITE_URL", "")
+    value = base_url.strip()
     return value.rstrip("/") + "/" if value else None
 
 
@@ -101,7 +107,7 @@ def describe_text(text: str, bib: Bibliography) -> str:
     pieces: list[str] = []
     last = 0
     for citation in find_citations(text):
-        pieces.append(text[last:citation.start])
+        pieces.append(text[last : citation.start])
         if citation.narrative and all(item.key in bib for item in citation.items):
             pieces.append(bib.format_citation(citation, "text"))
         last = citation.end
@@ -119,8 +125,9 @@ def _latex(value: str) -> str:
 @lru_cache(maxsize=4096)
 def _parse_entry(source: str) -> Entry:
     # pybtex reports names it cannot split through a global hook; validation has already reported them.
+    # The parser class is used directly: pybtex's parse_string scans every installed entry point per call.
     with pybtex_errors.capture():
-        entries = parse_string(source, "bibtex").entries
+        entries = Parser().parse_string(source).entries
     return next(iter(entries.values()))
 
 
@@ -138,8 +145,11 @@ def _name_parts(person: Person) -> tuple[str, str, str]:
 
 def _persons(entry: Entry, role: str) -> list[Person]:
     # BibTeX's "and others" is a person named "others"; the exports list only real names.
-    return [p for p in entry.persons.get(role, ())
-            if p.first_names or [n.lower() for n in p.last_names] != ["others"]]
+    return [
+        p
+        for p in entry.persons.get(role, ())
+        if p.first_names or [n.lower() for n in p.last_names] != ["others"]
+    ]
 
 
 def _field(entry: Entry, *names: str) -> str:
@@ -312,16 +322,18 @@ def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
 
     Args:
         site: The site model.
-        base_url: The site's address (see the module docstring); None reads ``COGUIDE_SITE_URL``.
+        base_url: The site's address (see the module docstring); None: see `resolve_base_url`.
     """
-    base = resolve_base_url(base_url)
+    base = resolve_base_url(base_url, site)
     graph = Graph()
     graph.bind("skos", SKOS)
     graph.bind("dcterms", DCTERMS)
     licence = URIRef(_licence(site))
     bib = site.bibliography
-    uri = {(r.resource, r.id): URIRef(record_uri(site, r, base))
-           for r in [*site.terms.values(), *site.concepts.values()]}
+    uri = {
+        (r.resource, r.id): URIRef(record_uri(site, r, base))
+        for r in [*site.terms.values(), *site.concepts.values()]
+    }
     for resource in ("terms", "concepts"):
         scheme = URIRef(section_uri(site, resource, base))
         graph.add((scheme, RDF.type, SKOS.ConceptScheme))
@@ -332,15 +344,29 @@ def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
             graph.add((scheme, DCTERMS.source, URIRef(f"{base}{EXPORT_DIR}/{DESCRIPTOR_NAME}")))
     for term in site.terms.values():
         node = uri["terms", term.id]
-        _add_concept(graph, node, URIRef(section_uri(site, "terms", base)), term.label, term.also_known_as,
-                     describe_text(term.definition, bib), top=True)
+        _add_concept(
+            graph,
+            node,
+            URIRef(section_uri(site, "terms", base)),
+            term.label,
+            term.also_known_as,
+            describe_text(term.definition, bib),
+            top=True,
+        )
         for concept in term.concepts:
             graph.add((node, SKOS.related, uri["concepts", concept]))
             graph.add((uri["concepts", concept], SKOS.related, node))
     for concept in site.concepts.values():
         node = uri["concepts", concept.id]
-        _add_concept(graph, node, URIRef(section_uri(site, "concepts", base)), concept.name,
-                     concept.also_known_as, describe_text(concept.summary, bib), top=concept.broader is None)
+        _add_concept(
+            graph,
+            node,
+            URIRef(section_uri(site, "concepts", base)),
+            concept.name,
+            concept.also_known_as,
+            describe_text(concept.summary, bib),
+            top=concept.broader is None,
+        )
         if concept.broader:
             graph.add((node, SKOS.broader, uri["concepts", concept.broader]))
         for narrower in concept.narrower:
@@ -352,8 +378,9 @@ def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
     return graph
 
 
-def _add_concept(graph: Graph, node: URIRef, scheme: URIRef, label: str, also: Iterable[str], definition: str,
-                 *, top: bool) -> None:
+def _add_concept(
+    graph: Graph, node: URIRef, scheme: URIRef, label: str, also: Iterable[str], definition: str, *, top: bool
+) -> None:
     graph.add((node, RDF.type, SKOS.Concept))
     graph.add((node, SKOS.inScheme, scheme))
     graph.add((node, SKOS.prefLabel, Literal(label, lang="en")))
@@ -405,14 +432,21 @@ def render_exports(site: Site, sources: Sources, base_url: str | None = None) ->
     Args:
         site: The site model.
         sources: The sources the model was built from (the package files are copied byte for byte).
-        base_url: The site's address, for SKOS URIs; None reads ``COGUIDE_SITE_URL``.
+        base_url: The site's address, for SKOS URIs; None: see `resolve_base_url`.
     """
     files = package_files(sources)
-    pages = [Page(src_uri=f"{EXPORT_DIR}/{name}", content=data, source=f"{DATA_DIR}/{name}")
-             for name, data in files]
+    pages = [
+        Page(src_uri=f"{EXPORT_DIR}/{name}", content=data, source=f"{DATA_DIR}/{name}")
+        for name, data in files
+    ]
     pages.append(Page(src_uri=f"{EXPORT_DIR}/{ZIP_NAME}", content=render_zip(files), source=f"{DATA_DIR}/"))
-    pages.append(Page(src_uri=f"{EXPORT_DIR}/references.ris", content=render_ris(site.bibliography),
-                      source=sources.bib_path))
+    pages.append(
+        Page(
+            src_uri=f"{EXPORT_DIR}/references.ris",
+            content=render_ris(site.bibliography),
+            source=sources.bib_path,
+        )
+    )
     turtle, jsonld = render_skos(build_skos_graph(site, base_url))
     source = "datapackage/terms.csv and concepts.csv"
     pages.append(Page(src_uri=f"{EXPORT_DIR}/skos.ttl", content=turtle, source=source))
@@ -427,6 +461,10 @@ def _link(page_url: str, target: str, base: str | None) -> str:
     # Relative references resolve against the page that embeds the JSON-LD, so they stay right
     # wherever the site is served; with a known address they are absolute, as search engines prefer.
     return base + target if base else url_for(page_url, target)
+
+
+def _website(site: Site, page_url: str, base: str | None) -> dict[str, Any]:
+    return {"@type": "WebSite", "name": site.info.name, "url": base or url_for(page_url, "./")}
 
 
 _WORK_TYPES: Mapping[str, str] = {
@@ -454,8 +492,14 @@ def reference_jsonld(bib: Bibliography, key: str) -> dict[str, Any]:
     for person in _persons(entry, "author") or _persons(entry, "editor"):
         family, given, suffix = _name_parts(person)
         if given:
-            authors.append({"@type": "Person", "name": " ".join(filter(None, (given, family, suffix))),
-                            "familyName": family, "givenName": given})
+            authors.append(
+                {
+                    "@type": "Person",
+                    "name": " ".join(filter(None, (given, family, suffix))),
+                    "familyName": family,
+                    "givenName": given,
+                }
+            )
         else:
             authors.append({"@type": "Organization", "name": family})
     if authors:
@@ -472,8 +516,11 @@ def reference_jsonld(bib: Bibliography, key: str) -> dict[str, Any]:
 
 
 def _defined_term_set(resource: str, page_url: str, base: str | None) -> dict[str, Any]:
-    return {"@type": "DefinedTermSet", "name": _SET_NAMES[resource],
-            "url": _link(page_url, f"{resource}/", base)}
+    return {
+        "@type": "DefinedTermSet",
+        "name": _SET_NAMES[resource],
+        "url": _link(page_url, f"{resource}/", base),
+    }
 
 
 #: schema.org types for the kinds of case; programmes and initiatives have no closer type than Thing.
@@ -498,26 +545,34 @@ def record_jsonld(
         site: The site model.
         record: A term, concept or case.
         page_url: The URL of the page that will embed the JSON-LD, relative to the site root.
-        base_url: The site's address; None reads ``COGUIDE_SITE_URL``. Without one, links are relative.
+        base_url: The site's address; None: see `resolve_base_url`. Without one, links are relative.
 
     Raises:
         TypeError: The record has no page of its own (questions and arguments live on the debates page).
     """
-    base = resolve_base_url(base_url)
+    base = resolve_base_url(base_url, site)
     bib = site.bibliography
     data: dict[str, Any] = {"@context": SCHEMA_ORG}
     if isinstance(record, (Term, Concept)):
         name = record.label if isinstance(record, Term) else record.name
         text = record.definition if isinstance(record, Term) else record.summary
-        data |= {"@type": "DefinedTerm", "name": name, "termCode": record.id,
-                 "description": describe_text(text, bib),
-                 "inDefinedTermSet": _defined_term_set(record.resource, page_url, base)}
+        data |= {
+            "@type": "DefinedTerm",
+            "name": name,
+            "termCode": record.id,
+            "description": describe_text(text, bib),
+            "inDefinedTermSet": _defined_term_set(record.resource, page_url, base),
+        }
         if record.also_known_as:
             data["alternateName"] = list(record.also_known_as)
     elif isinstance(record, Case):
         kind = _CASE_TYPES.get(record.kind, "Thing")
-        data |= {"@type": kind, "name": record.title, "identifier": record.id,
-                 "description": describe_text(record.summary, bib)}
+        data |= {
+            "@type": kind,
+            "name": record.title,
+            "identifier": record.id,
+            "description": describe_text(record.summary, bib),
+        }
         if record.source_url:
             data["sameAs"] = record.source_url
         if kind not in ("Thing", "Service"):
@@ -532,6 +587,7 @@ def record_jsonld(
     else:
         raise TypeError(f"{type(record).__name__} {record.id!r} has no page of its own")
     data["url"] = _link(page_url, record.url, base)
+    data["isPartOf"] = _website(site, page_url, base)
     if base:
         data["@id"] = base + record.url
     data["license"] = _licence(site)
@@ -544,8 +600,12 @@ def _about(site: Site, category: str, page_url: str, base: str | None) -> dict[s
         for record in getattr(site, resource).values():
             name = record.name if isinstance(record, Concept) else record.label
             if wanted in {n.casefold() for n in (name, *record.also_known_as)}:
-                return {"@type": "DefinedTerm", "name": name, "url": _link(page_url, record.url, base),
-                        "inDefinedTermSet": _defined_term_set(resource, page_url, base)}
+                return {
+                    "@type": "DefinedTerm",
+                    "name": name,
+                    "url": _link(page_url, record.url, base),
+                    "inDefinedTermSet": _defined_term_set(resource, page_url, base),
+                }
     return {"@type": "Thing", "name": category}
 
 
@@ -564,11 +624,11 @@ def essay_jsonld(
     Args:
         site: The site model.
         essay: The essay.
-        base_url: The site's address; None reads ``COGUIDE_SITE_URL``. Without one, links are relative.
+        base_url: The site's address; None: see `resolve_base_url`. Without one, links are relative.
         authors: Author names by the ids used in front matter (see `load_author_names`); an unknown id
             is used as the name.
     """
-    base = resolve_base_url(base_url)
+    base = resolve_base_url(base_url, site)
     page_url = essay_url(essay)
     names = authors or {}
     data: dict[str, Any] = {
@@ -580,6 +640,7 @@ def essay_jsonld(
         "author": [{"@type": "Person", "name": names.get(author, author)} for author in essay.authors],
         "inLanguage": "en",
         "url": _link(page_url, page_url, base),
+        "isPartOf": _website(site, page_url, base),
         "license": _licence(site),
     }
     if base:
@@ -607,7 +668,7 @@ def page_jsonld(
     Args:
         site: The site model.
         src_uri: The page's source path relative to the pages (``terms/client.md``, ``blog/posts/x.md``).
-        base_url: The site's address; None reads ``COGUIDE_SITE_URL``.
+        base_url: The site's address; None: see `resolve_base_url`.
         authors: Essay author names by id (see `load_author_names`).
     """
     for resource in ("terms", "concepts", "cases"):
@@ -630,5 +691,6 @@ def load_author_names(root: Path | str, authors_file: str = "docs/blog/.authors.
     entries = data.get("authors", {}) if isinstance(data, dict) else {}
     if not isinstance(entries, dict):
         return {}
-    return {str(key): str(value.get("name", key))
-            for key, value in entries.items() if isinstance(value, dict)}
+    return {
+        str(key): str(value.get("name", key)) for key, value in entries.items() if isinstance(value, dict)
+    }

@@ -104,8 +104,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
     parser.add_argument("kind", choices=(*RECORD_KINDS, "essay"))
     parser.add_argument("name", help="the new record's id, or the essay's title")
-    parser.add_argument("--question", help="for an argument: the id of the question it answers "
-                                           "(default: the first question in questions.csv)")
+    parser.add_argument(
+        "--question",
+        help="for an argument: the id of the question it answers "
+        "(default: the first question in questions.csv)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,20 +116,28 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.project).resolve()
     try:
         if not (root / DESCRIPTOR).is_file():
-            raise ScaffoldError(f"{root} is not a coguide project (no {DESCRIPTOR}); "
-                                "run the command in the project folder or pass --project DIR")
+            raise ScaffoldError(
+                f"{root} is not a coguide project (no {DESCRIPTOR}); "
+                "run the command in the project folder or pass --project DIR"
+            )
         if args.kind == "essay":
             path = new_essay(root, args.name)
-            print(f"{path.relative_to(root).as_posix()}:1: created the essay; replace each sentence that "
-                  "starts with 'Write', then run `coguide check`")
+            print(
+                f"{path.relative_to(root).as_posix()}:1: created the essay; replace each sentence that "
+                "starts with 'Write', then run `coguide check`"
+            )
         else:
             rel, line, fields = new_record(root, args.kind, args.name, question=args.question)
             named = NAME_FIELDS.get(RECORD_KINDS[args.kind])
             check = f" and check the {named} made from the id" if named else ""
-            print(f'{rel}:{line}: added the {args.kind} "{args.name}"; write the real text in '
-                  f"{', '.join(fields)}{check}, then run `coguide check`")
-            print(f"Link it to other records in {LINK_TABLES[RECORD_KINDS[args.kind]]}, "
-                  "and list its sources in citations.csv.")
+            print(
+                f'{rel}:{line}: added the {args.kind} "{args.name}"; write the real text in '
+                f"{', '.join(fields)}{check}, then run `coguide check`"
+            )
+            print(
+                f"Link it to other records in {LINK_TABLES[RECORD_KINDS[args.kind]]}, "
+                "and list its sources in citations.csv."
+            )
     except ScaffoldError as exc:
         print(f"coguide new: {exc}", file=sys.stderr)
         return 2
@@ -154,16 +165,21 @@ def _check_id(record_id: str, id_field: dict[str, Any], table: Table) -> None:
         suggestion = slugify(record_id)
         hint = f' (try "{suggestion}")' if suggestion and suggestion != record_id else ""
         limit = f", at most {max_length} characters" if max_length else ""
-        raise ScaffoldError(f'"{record_id}" is not a valid id: use lower-case letters and digits '
-                            f"joined by single hyphens{limit}{hint}")
+        raise ScaffoldError(
+            f'"{record_id}" is not a valid id: use lower-case letters and digits '
+            f"joined by single hyphens{limit}{hint}"
+        )
     for row in table.rows:
         if row.values.get("id") == record_id:
-            raise ScaffoldError(f'{table.path}:{row.line}: the id "{record_id}" is already used; '
-                                "choose another id")
+            raise ScaffoldError(
+                f'{table.path}:{row.line}: the id "{record_id}" is already used; choose another id'
+            )
         aliases = {a.strip() for a in row.values.get("aliases", "").split(";")}
         if record_id in aliases:
-            raise ScaffoldError(f'{table.path}:{row.line}: "{record_id}" is a former id of '
-                                f'"{row.values.get("id")}", whose address it redirects to; choose another id')
+            raise ScaffoldError(
+                f'{table.path}:{row.line}: "{record_id}" is a former id of '
+                f'"{row.values.get("id")}", whose address it redirects to; choose another id'
+            )
 
 
 def _foreign_table(resource: dict[str, Any], tables: dict[str, Table], field_name: str) -> Table | None:
@@ -173,8 +189,13 @@ def _foreign_table(resource: dict[str, Any], tables: dict[str, Table], field_nam
     return None
 
 
-def _cell(resource: dict[str, Any], field: dict[str, Any], record_id: str, tables: dict[str, Table],
-          chosen: str | None) -> str:
+def _cell(
+    resource: dict[str, Any],
+    field: dict[str, Any],
+    record_id: str,
+    tables: dict[str, Table],
+    chosen: str | None,
+) -> str:
     """Return the skeleton's value for one cell."""
     name, kind = field.get("name", ""), resource.get("name", "")
     constraints = _constraints(field)
@@ -206,12 +227,15 @@ def _reference(target: Table, name: str, chosen: str | None) -> str:
     ids = [row.values.get("id", "") for row in target.rows]
     if chosen is not None:
         if chosen not in ids:
-            raise ScaffoldError(f'--{name} "{chosen}" is not an id in {target.path}; '
-                                f"choose one of: {', '.join(ids) or '(none yet)'}")
+            raise ScaffoldError(
+                f'--{name} "{chosen}" is not an id in {target.path}; '
+                f"choose one of: {', '.join(ids) or '(none yet)'}"
+            )
         return chosen
     if not ids:
-        raise ScaffoldError(f"the new row needs a {name}, and {target.path} has none yet; "
-                            "add one there first")
+        raise ScaffoldError(
+            f"the new row needs a {name}, and {target.path} has none yet; add one there first"
+        )
     return ids[0]
 
 
@@ -229,13 +253,17 @@ def _check_cell(table: Table, field: dict[str, Any], value: str) -> None:
         or (enum and value not in enum)
         or (max_length and len(value) > max_length)
     ):
-        raise ScaffoldError(f'{table.path}: the skeleton\'s value "{value}" for "{field.get("name")}" '
-                            "does not fit the schema; add the row by hand (see the data dictionary)")
+        raise ScaffoldError(
+            f'{table.path}: the skeleton\'s value "{value}" for "{field.get("name")}" '
+            "does not fit the schema; add the row by hand (see the data dictionary)"
+        )
     if value and constraints.get("unique"):
         for row in table.rows:
             if row.values.get(field.get("name", ""), "").casefold() == value.casefold():
-                raise ScaffoldError(f'{table.path}:{row.line}: "{value}" is already the '
-                                    f'{field.get("name")} of "{row.values.get("id")}"; choose a different id')
+                raise ScaffoldError(
+                    f'{table.path}:{row.line}: "{value}" is already the '
+                    f'{field.get("name")} of "{row.values.get("id")}"; choose a different id'
+                )
 
 
 def new_record(
@@ -260,8 +288,9 @@ def new_record(
     resource = _resource(sources.descriptor, resource_name)
     table = sources.tables.get(resource_name)
     if table is None or not table.readable:
-        raise ScaffoldError(f"{DATA_DIR}/{resource.get('path')} cannot be read; "
-                            "run `coguide check` and fix it first")
+        raise ScaffoldError(
+            f"{DATA_DIR}/{resource.get('path')} cannot be read; run `coguide check` and fix it first"
+        )
     fields = resource.get("schema", {}).get("fields", [])
     if list(table.header) != [f.get("name") for f in fields]:
         expected = ",".join(f.get("name", "") for f in fields)
@@ -311,12 +340,14 @@ def new_essay(root: Path, title: str, *, today: dt.date | None = None) -> Path:
     title = " ".join(title.split())
     slug = slugify(title)
     if not slug:
-        raise ScaffoldError(f'"{title}" has no letters or digits to make a file name from; '
-                            "give the essay a title")
+        raise ScaffoldError(
+            f'"{title}" has no letters or digits to make a file name from; give the essay a title'
+        )
     path = root / POSTS_DIR / f"{slug}.md"
     if path.exists():
-        raise ScaffoldError(f"{path.relative_to(root).as_posix()} already exists; "
-                            "choose another title or edit that essay")
+        raise ScaffoldError(
+            f"{path.relative_to(root).as_posix()} already exists; choose another title or edit that essay"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     content = ESSAY_TEMPLATE.format(date=(today or dt.date.today()).isoformat(), title=title)
     with path.open("x", encoding="utf-8", newline="\n") as handle:
