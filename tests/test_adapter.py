@@ -28,11 +28,13 @@ def test_old_ids_redirect_to_the_renamed_page(built):
 def test_record_pages_suggest_a_change_to_their_data_file(built):
     page = (built / "site" / "terms" / "client" / "index.html").read_text()
     assert 'href="https://example.org/guide/repo/edit/main/datapackage/terms.csv"' in page
+    assert 'rel="edit">Suggest a change</a>' in page
 
 
 def test_hand_written_pages_link_to_their_source(built):
     page = (built / "site" / "about" / "index.html").read_text()
     assert 'href="https://example.org/guide/repo/edit/main/docs/about.md"' in page
+    assert 'rel="edit">Edit this page</a>' in page
 
 
 def test_generated_files_never_land_in_docs(built):
