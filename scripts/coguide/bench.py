@@ -816,7 +816,15 @@ def measure_mkdocs(root: Path, records: int) -> StageResult:
     Raises:
         RuntimeError: The build failed; the message ends with MkDocs's last lines of output.
     """
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    # The child imports coguide from where this module is, installed or not (scripts/bench.py).
+    package_dir = str(Path(__file__).resolve().parent.parent)
+    python_path = os.pathsep.join(filter(None, (package_dir, os.environ.get("PYTHONPATH"))))
+    env = {
+        **os.environ,
+        "PYTHONPATH": python_path,
+        "NO_MKDOCS_2_WARNING": "1",
+        "DISABLE_MKDOCS_2_WARNING": "true",
+    }
     with tempfile.TemporaryDirectory(prefix="coguide-bench-site-") as site_dir:
         done = subprocess.run(
             [sys.executable, "-c", _CHILD, str(root), site_dir],

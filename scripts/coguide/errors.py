@@ -81,7 +81,7 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
     ErrorType(
         code="blank-row",
         title="Blank row",
-        description="The CSV has an empty row. Delete it.",
+        description="The CSV has an empty row, often left by a spreadsheet after deleting a record. Delete the empty row.",
     ),
     ErrorType(
         code="type-error",
@@ -182,7 +182,7 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
     ErrorType(
         code="missing-title",
         title="Reference has no title",
-        description="A BibTeX entry has no `title`. Add it.",
+        description="A BibTeX entry has no `title`. Add the work's title exactly as published.",
     ),
     ErrorType(
         code="unused-reference",

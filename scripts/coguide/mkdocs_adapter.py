@@ -18,6 +18,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from coguide.build import GENERATED_DIR, Generation, generate_cached
+from coguide.export import load_author_names, page_jsonld
 from coguide.glossary import Glossary
 from coguide.render import make_glossary, render_document
 
@@ -31,6 +32,7 @@ class _State:
         self.generation: Generation | None = None
         self.glossary: Glossary | None = None
         self.generated: set[str] = set()
+        self.authors: dict[str, str] = {}
 
 
 STATE = _State()
@@ -57,6 +59,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     # Edit links need a repository; without one (a local build of a fresh clone) there are none.
     config.edit_uri = "edit/main/docs/" if config.repo_url else ""
     STATE.glossary = make_glossary(site)
+    STATE.authors = load_author_names(root)
     redirects = config.plugins.get("redirects")
     if redirects is not None:
         maps = redirects.config.setdefault("redirect_maps", {})
@@ -110,9 +113,14 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     )
 
 
-# Record pages name the data file they come from; the theme shows it as "Suggest a change".
+# Runs once the page's URL is known: JSON-LD needs it, and the edit link replaces MkDocs' default.
 def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
-    """Point a generated page's edit link at its data file."""
+    """Attach schema.org JSON-LD to record pages and essays; point record pages' edit link at their data."""
+    generation = STATE.generation
+    if generation is not None and generation.site is not None:
+        data = page_jsonld(generation.site, page.file.src_uri, authors=STATE.authors)
+        if data is not None:
+            page.meta["jsonld"] = data
     if page.file.src_uri not in STATE.generated:
         return context
     edit_path = page.meta.get("edit_path")

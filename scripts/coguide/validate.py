@@ -301,12 +301,16 @@ def check_citation_records(sources: Sources) -> list[Problem]:
     if table is None:
         return []
     problems = []
+    # One id set per resource, not per row: rebuilding it for every row made the check quadratic.
+    ids_of: dict[str, set[str]] = {}
     for row in table.rows:
         resource, record = row.values.get("resource", ""), row.values.get("record", "")
         target = sources.tables.get(resource)
         if target is None or not target.readable or not record:
             continue
-        ids = _ids(target)
+        ids = ids_of.get(resource)
+        if ids is None:
+            ids = ids_of[resource] = _ids(target)
         if record not in ids:
             problems.append(
                 Problem(

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from coguide.bench import STAGES, Shape, write_synthetic_project
+from coguide.cite import Bibliography, find_citations
+from coguide.cli import main
+from coguide.load import split_front_matter
+from coguide.validate import POST_KEYS, check_project
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rows(project: Path, name: str) -> list[dict[str, str]]:
+    with (project / "datapackage" / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_synthetic_project_passes_the_check_with_the_requested_counts(tmp_path):
+    project = tmp_path / "bench"
+    shape = write_synthetic_project(project, 40, source=ROOT)
+
+    assert [p.format() for p in check_project(project) if p.severity == "error"] == []
+    assert (shape.terms, shape.concepts, shape.cases, shape.arguments) == (4, 12, 12, 12)
+    assert shape.terms + shape.concepts + shape.cases + shape.arguments == 40
+    for name in ("terms", "concepts", "cases", "arguments", "questions"):
+        assert len(rows(project, name)) == getattr(shape, name), name
+    links = sum(
+        len(rows(project, name))
+        for name in (
+            "term_concepts",
+            "case_concepts",
+            "case_terms",
+            "argument_concepts",
+            "argument_terms",
+            "concept_related",
+        )
+    )
+    assert links == 3 * (shape.terms + shape.cases + shape.arguments) + shape.concepts
+    assert all(row["locator"] or row["key"] for row in rows(project, "citations"))
+    bib, problems = Bibliography.parse(
+        (project / "datapackage" / "references.bib").read_text(encoding="utf-8")
+    )
+    assert (len(bib), problems) == (shape.references, [])
+    essays = sorted((project / "docs" / "blog" / "posts").glob("*.md"))
+    assert len(essays) == shape.essays == 1
+    front, body, _line = split_front_matter(essays[0].read_text(encoding="utf-8"))
+    assert front is not None and all(f"{key}:" in front for key in POST_KEYS)
+    assert sum(len(c.items) for c in find_citations(body)) >= 20
+
+
+def test_long_text_fields_are_several_paragraphs_of_realistic_length(tmp_path):
+    project = tmp_path / "bench"
+    write_synthetic_project(project, 40, source=ROOT)
+    bodies = [row["body"] for row in rows(project, "concepts")]
+    assert all(100 <= len(body.split()) <= 500 for body in bodies)
+    assert all(body.count("\n\n") >= 1 for body in bodies)
+    assert any("[@" in body for body in bodies)
+
+
+def test_the_same_seed_gives_the_same_project(tmp_path):
+    a = write_synthetic_project(tmp_path / "a", 30, source=ROOT, seed=3)
+    b = write_synthetic_project(tmp_path / "b", 30, source=ROOT, seed=3)
+    assert a == b
+    for name in ("terms.csv", "references.bib"):
+        assert (tmp_path / "a" / "datapackage" / name).read_bytes() == (
+            tmp_path / "b" / "datapackage" / name
+        ).read_bytes()
+
+
+def test_bench_reports_every_stage_with_non_negative_numbers(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    assert (
+        main(
+            [
+                "--project",
+                str(ROOT),
+                "bench",
+                "--records",
+                "40",
+                "--json",
+                str(out),
+                "--keep",
+                str(tmp_path / "kept"),
+            ]
+        )
+        == 0
+    )
+    result = json.loads(out.read_text(encoding="utf-8"))
+
+    stages = {s["stage"]: s for s in result["stages"]}
+    assert list(stages) == [*STAGES, "mkdocs"]
+    for stage in stages.values():
+        assert all(stage[k] >= 0 for k in ("seconds", "records_per_second", "peak_rss_mib")), stage
+    assert stages["mkdocs"]["detail"]["html_pages"] > result["shape"]["terms"] + result["shape"]["concepts"]
+    assert result["shape"] == asdict(Shape.for_records(40))
+    assert result["citations"]["seconds"] >= 0 and result["citations"]["entries"] == 1000
+    incremental = result["incremental"]
+    assert incremental["unchanged_written"] == 0
+    assert incremental["only_affected"], incremental
+    assert incremental["record"] + ".md" in incremental["written"]
+    assert (tmp_path / "kept" / "datapackage" / "terms.csv").is_file()
+    table = capsys.readouterr().out
+    for stage in [*STAGES, "mkdocs", "citations:", "edit one record"]:
+        assert stage in table
