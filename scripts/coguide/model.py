@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -196,6 +197,16 @@ class Essay:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Contributor:
+    """A person or group credited on the Contributors page."""
+
+    name: str
+    roles: tuple[str, ...]
+    since: int
+    url: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Citer:
     """A page that cites a work: what the bibliography's back-links point at."""
 
@@ -233,6 +244,7 @@ class Site:
     bibliography: Bibliography
     descriptor: dict[str, Any]
     cited_by: dict[str, tuple[Citer, ...]]
+    contributors: tuple[Contributor, ...] = ()
     info: SiteInfo = field(default_factory=SiteInfo)
 
     def record(self, resource: str, record_id: str) -> Record:
@@ -448,13 +460,24 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
         descriptor=sources.descriptor,
         cited_by={},
         info=info or SiteInfo(),
+        contributors=tuple(
+            Contributor(name=v["name"], roles=_split(v["roles"]), since=int(v["since"]), url=v.get("url", ""))
+            for _line, v in _rows(sources, "contributors")
+        ),
     )
     object.__setattr__(site, "cited_by", _cited_by(site))
     return site
 
 
+#: Keys found in each record: the model and the render stage both ask, and finding citations is costly.
+_RECORD_KEYS: weakref.WeakKeyDictionary[Record, tuple[str, ...]] = weakref.WeakKeyDictionary()
+
+
 def record_keys(record: Record) -> tuple[str, ...]:
     """Return every key a record cites, inline in its text first, then from the citations table."""
+    cached = _RECORD_KEYS.get(record)
+    if cached is not None:
+        return cached
     keys: list[str] = []
     for name in TEXT_FIELDS.get(record.resource, ()):
         value = getattr(record, name, "")
@@ -462,7 +485,8 @@ def record_keys(record: Record) -> tuple[str, ...]:
             value = "\n".join(value)
         keys.extend(i.key for c in find_citations(value or "") for i in c.items)
     keys.extend(c.key for c in record.citations)
-    return tuple(dict.fromkeys(keys))
+    found = _RECORD_KEYS[record] = tuple(dict.fromkeys(keys))
+    return found
 
 
 def _cited_by(site: Site) -> dict[str, tuple[Citer, ...]]:

@@ -297,6 +297,15 @@ def render_site(site: Site) -> list[Page]:
     pages.append(
         _render(
             env,
+            "contributors.md.jinja",
+            "contributors/index.md",
+            "datapackage/contributors.csv",
+            contributors=site.contributors,
+        )
+    )
+    pages.append(
+        _render(
+            env,
             "errors.md.jinja",
             "contributing/errors.md",
             "coguide/errors.py",
