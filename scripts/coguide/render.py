@@ -172,7 +172,8 @@ def make_environment(site: Site) -> Environment:
     env.filters["url_for"] = lambda to, frm: Markup(h(url_for(frm, to)))
     env.filters["text"] = lambda v, page_url: render_text(v, site.bibliography, page_url)
     env.filters["inline"] = lambda v, page_url: render_text(v, site.bibliography, page_url, inline=True)
-    env.filters["plain"] = plain_text
+    env.filters["plain"] = lambda v: plain_text(v, site.bibliography)
+    env.filters["first_sentence"] = first_sentence
     env.globals["site"] = site
     env.globals["notice"] = GENERATED_NOTICE
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
@@ -181,13 +182,27 @@ def make_environment(site: Site) -> Environment:
     return env
 
 
-def plain_text(value: str) -> str:
-    """Strip Markdown and citations from a text, for hover titles and descriptions."""
-    bare = re.sub(r"\[(?:[^\]]*?;\s*)?-?@[^\]]*\]", "", value)
+def plain_text(value: str, bib: Bibliography | None = None) -> str:
+    """Strip Markdown from a text, for hover titles, tables and descriptions.
+
+    With a bibliography, citations become plain author-date text ("(Booth, 2019)", "Booth (2019)");
+    without one, bracketed citations are dropped.
+    """
+    if bib is not None:
+        value = bib.render_text(value, "text")[0]
+    bare = re.sub(r"\[[^\[\]]*@[^\]]*\]", "", value)
     bare = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", bare)
     bare = re.sub(r"[*_`]", "", bare)
     bare = re.sub(r"\s+([.,;:!?)])", r"\1", " ".join(bare.split()))
     return bare.strip()
+
+
+def first_sentence(value: str, shortest: int = 40) -> str:
+    """Return a text's first sentence (at least `shortest` characters), for comparison tables."""
+    for match in re.finditer(r"[.?!](?=\s+[A-Z(])", value):
+        if match.end() >= shortest:
+            return value[: match.end()]
+    return value
 
 
 _TOOLTIP_ID = re.compile(r'(aria-describedby|id)="cite-([^"]+)-(\d+)"')
@@ -392,7 +407,7 @@ def render_document(
 
 def make_glossary(site: Site) -> Glossary:
     """Return the glossary of a site's labels and concepts."""
-    return Glossary(site, plain_text)
+    return Glossary(site, lambda text: plain_text(text, site.bibliography))
 
 
 def _apa_date(iso: str) -> str:
