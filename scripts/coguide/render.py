@@ -239,39 +239,19 @@ def render_site(site: Site) -> list[Page]:
     """
     env = make_environment(site)
     pages: list[Page] = []
-    for term in site.terms.values():
-        pages.append(
-            _render(
-                env,
-                "term.md.jinja",
-                term.src_uri,
-                f"{term.source_path} (id: {term.id})",
-                record=term,
-                keys=record_keys(term),
+    for resource, template in (("terms", "term"), ("concepts", "concept"), ("cases", "case")):
+        for record in getattr(site, resource).values():
+            source = f"{record.source_path} (id: {record.id})"
+            pages.append(
+                _render(
+                    env,
+                    f"{template}.md.jinja",
+                    record.src_uri,
+                    source,
+                    record=record,
+                    keys=record_keys(record),
+                )
             )
-        )
-    for concept in site.concepts.values():
-        pages.append(
-            _render(
-                env,
-                "concept.md.jinja",
-                concept.src_uri,
-                f"{concept.source_path} (id: {concept.id})",
-                record=concept,
-                keys=record_keys(concept),
-            )
-        )
-    for case in site.cases.values():
-        pages.append(
-            _render(
-                env,
-                "case.md.jinja",
-                case.src_uri,
-                f"{case.source_path} (id: {case.id})",
-                record=case,
-                keys=record_keys(case),
-            )
-        )
     pages.append(_render(env, "terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"))
     pages.append(_render(env, "concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"))
     pages.append(_render(env, "cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"))

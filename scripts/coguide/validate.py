@@ -360,26 +360,18 @@ def check_aliases(sources: Sources) -> list[Problem]:
         for row in table.rows:
             line = cell_line(table, row.values, row.line, "aliases")
             for alias in filter(None, (a.strip() for a in row.values.get("aliases", "").split(";"))):
-                if alias in ids:
-                    problems.append(
-                        Problem(
-                            path=table.path,
-                            line=line,
-                            code="alias-collision",
-                            field="aliases",
-                            message=f'alias "{alias}" of "{row.values.get("id", "")}" is the id of another record',
-                            hint="an old address can redirect to one page only: remove the alias",
-                        )
+                if alias in ids or alias in seen:
+                    owner = (
+                        "the id of another record" if alias in ids else f'also an alias of "{seen[alias]}"'
                     )
-                elif alias in seen:
                     problems.append(
                         Problem(
                             path=table.path,
                             line=line,
                             code="alias-collision",
                             field="aliases",
-                            message=f'alias "{alias}" is also an alias of "{seen[alias]}"',
-                            hint="keep it on one record only",
+                            message=f'alias "{alias}" of "{row.values.get("id", "")}" is {owner}',
+                            hint="an old address can redirect to one page only: keep the alias on one record",
                         )
                     )
                 else:
