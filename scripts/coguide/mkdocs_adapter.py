@@ -8,6 +8,8 @@ links in hand-written pages, registers redirects for renamed ids, and watches th
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,40 @@ class _State:
         self.glossary: Glossary | None = None
         self.generated: set[str] = set()
         self.authors: dict[str, str] = {}
+        self.progress = Progress()
+
+
+class Progress:
+    """A one-line page counter for long MkDocs builds, shown only in an interactive terminal (not in CI)."""
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.done = 0
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+
+    def start(self, total: int) -> None:
+        """Reset the counter for a build of `total` pages."""
+        self.total, self.done = total, 0
+
+    def step(self) -> None:
+        """Count one page and redraw the bar every few pages."""
+        self.done += 1
+        # Plugins (the blog's archive and category pages) add pages after the count was taken.
+        self.total = max(self.total, self.done)
+        if self.enabled and self.done % 10 == 0:
+            self._draw()
+
+    def finish(self) -> None:
+        """Draw the full bar and end its line."""
+        if self.enabled and self.done:
+            self._draw()
+            sys.stderr.write("\n")
+
+    def _draw(self) -> None:
+        filled = 30 * self.done // self.total
+        bar = "#" * filled + "." * (30 - filled)
+        sys.stderr.write(f"\rcoguide: mkdocs   [{bar}] {self.done}/{self.total} pages")
+        sys.stderr.flush()
 
 
 STATE = _State()
@@ -94,12 +130,14 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             )
         )
         STATE.generated.add(src_uri)
+    STATE.progress.start(len(files.documentation_pages()))
     return files
 
 
 # Hand-written pages get the same citation treatment as generated ones; essays also get glossary links.
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Render citations (and, in essays, glossary links) in hand-written pages."""
+    STATE.progress.step()
     generation = STATE.generation
     if generation is None or generation.site is None or page.file.src_uri in STATE.generated:
         return markdown
@@ -130,6 +168,11 @@ def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, n
     return context
 
 
+def on_post_build(config: MkDocsConfig) -> None:
+    """End the progress line."""
+    STATE.progress.finish()
+
+
 # `mkdocs serve` watches docs/ only; data and templates live elsewhere.
 def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
     """Watch the data package and the templates as well as the docs."""
@@ -139,4 +182,12 @@ def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
     return server
 
 
-__all__ = ["GENERATED_DIR", "on_config", "on_files", "on_page_context", "on_page_markdown", "on_serve"]
+__all__ = [
+    "GENERATED_DIR",
+    "on_config",
+    "on_files",
+    "on_page_context",
+    "on_page_markdown",
+    "on_post_build",
+    "on_serve",
+]
