@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import gzip
+import http.server
+import io
 import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -51,3 +60,109 @@ def project(tmp_path: Path):
         return make_project(tmp_path / f"p{next(counter)}", *overlays, full=full)
 
     return factory
+
+
+# --- The real site, built once per session and served on 127.0.0.1 (test_site.py, test_browser.py) ---------------
+
+#: Types a static host compresses; GitHub Pages and most others gzip these, and Lighthouse scores what is sent.
+_COMPRESSED_TYPES = (
+    "text/",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+    "application/xml",
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServedSite:
+    """The real project's site, built once per test session and served over HTTP.
+
+    Attributes:
+        path: The built site folder.
+        url: The address it is served at, ending in a slash; the build's ``site_url`` too.
+    """
+
+    path: Path
+    url: str
+
+
+class SiteRequestHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve a built site quietly, gzipping text as a static host does."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output free of one line per request."""
+
+    def end_headers(self) -> None:
+        """Add LinkChecker's header: it lifts the checker's politeness delay, which is for other people's hosts."""
+        self.send_header("LinkChecker", "local test server")
+        super().end_headers()
+
+    def send_head(self) -> object:
+        """Send a file gzipped when the client accepts it; anything else (redirects, 404s) as the base class does."""
+        url_path = urlsplit(self.path).path
+        path = Path(self.translate_path(self.path))
+        if path.is_dir() and url_path.endswith("/"):
+            path = path / "index.html"
+        ctype = self.guess_type(str(path))
+        if (
+            "gzip" not in self.headers.get("Accept-Encoding", "")
+            or not path.is_file()
+            or not ctype.startswith(_COMPRESSED_TYPES)
+        ):
+            return super().send_head()
+        data = gzip.compress(path.read_bytes(), mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        return io.BytesIO(data)
+
+
+class QuietServer(http.server.ThreadingHTTPServer):
+    """A threading server that does not print a traceback when a browser drops a request it no longer needs."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Ignore connections the client closed; report anything else as the base class does."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+def build_real_site(site_dir: Path, site_url: str) -> int:
+    """Build the real project into `site_dir` with `site_url` as its address, as the deploy workflow does."""
+    from coguide.cli import build_site
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("COGUIDE_SITE_URL", site_url)
+        return build_site(ROOT, site_dir, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
+    """Build the real site once and serve it on a free port of 127.0.0.1 until the session ends."""
+    site_dir = tmp_path_factory.mktemp("real") / "site"
+    # Bind first, so that the build knows its own address (canonical links, sitemap) before it runs.
+    server = QuietServer(("127.0.0.1", 0), functools.partial(SiteRequestHandler, directory=str(site_dir)))
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    if build_real_site(site_dir, url) != 0:
+        server.server_close()
+        pytest.fail("the real site does not build: run `.venv/bin/coguide build` to see why")
+    thread = threading.Thread(target=server.serve_forever, name="real-site-server", daemon=True)
+    thread.start()
+    try:
+        yield ServedSite(path=site_dir, url=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def site_file(site: Path, url_path: str) -> Path:
+    """Return the file a site-relative URL path is served from (``terms/client/`` -> ``terms/client/index.html``)."""
+    rel = unquote(url_path).lstrip("/")
+    path = site / rel
+    return path / "index.html" if rel == "" or rel.endswith("/") or path.is_dir() else path

@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -631,6 +632,9 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
     for entry in descriptor["resources"]:
         if entry["name"] in tables:
             _write_csv(data / entry["path"], headers[entry["name"]], tables[entry["name"]])
+        elif "schema" in entry and (source / "datapackage" / entry["path"]).is_file():
+            # A table that holds no records (contributors, say) is copied from the real project as it is.
+            shutil.copy2(source / "datapackage" / entry["path"], data / entry["path"])
 
     posts = dest / "docs" / "blog" / "posts"
     posts.mkdir(parents=True, exist_ok=True)
@@ -897,11 +901,19 @@ def measure_citations(
 _ID_CHARS = "a-z0-9-"
 
 
+def _mentions(path: Path, pattern: re.Pattern[bytes]) -> bool:
+    """Return True when a generated file (or, for a zip archive, one of its members) matches `pattern`."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            return any(pattern.search(archive.read(name)) for name in archive.namelist())
+    return pattern.search(path.read_bytes()) is not None
+
+
 def measure_incremental(root: Path, generation: Any) -> dict[str, Any]:
     """Edit one concept's summary and regenerate, checking that only the pages showing it are rewritten.
 
-    A page "shows" the concept when its content before the edit names the concept's id (its own page, the
-    index, and every page that links to it); every page rewritten must be one of these.
+    A file "shows" the concept when its content before the edit names the concept's id (its own page, the
+    index, every page that links to it, and the data exports); every file rewritten must be one of these.
 
     Returns:
         The seconds taken, the pages rewritten and the pages that show the record.
@@ -910,12 +922,10 @@ def measure_incremental(root: Path, generation: Any) -> dict[str, Any]:
 
     site = generation.site
     concept = list(site.concepts.values())[len(site.concepts) // 2]
-    pattern = re.compile(rf"(?<![{_ID_CHARS}]){re.escape(concept.id)}(?![{_ID_CHARS}])")
+    pattern = re.compile(rf"(?<![{_ID_CHARS}]){re.escape(concept.id)}(?![{_ID_CHARS}])".encode())
     out_dir = generation.out_dir
     showing = sorted(
-        p.relative_to(out_dir).as_posix()
-        for p in out_dir.rglob("*.md")
-        if pattern.search(p.read_text(encoding="utf-8"))
+        p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file() and _mentions(p, pattern)
     )
 
     start = time.perf_counter()
@@ -996,6 +1006,7 @@ def run_benchmark(
     source: Path,
     workdir: Path,
     mkdocs: bool = True,
+    incremental: bool = True,
     citations: tuple[int, int, int] = (1000, 1000, 20),
     seed: int = 1,
     progress: Callable[[str], None] | None = None,
@@ -1007,6 +1018,7 @@ def run_benchmark(
         source: The real project (configuration, hand-written docs and descriptor are copied from it).
         workdir: Where to write the synthetic project (an empty or missing folder).
         mkdocs: Also time the MkDocs build.
+        incremental: Also time regenerating after a one-record edit.
         citations: Entries, pages and citations per page of the citation micro-benchmark.
         seed: Seed of the synthetic data.
         progress: Called with a short line as each step starts.
@@ -1017,6 +1029,8 @@ def run_benchmark(
     from coguide.validate import check_project
 
     say = progress or (lambda _line: None)
+    # Other work on the machine slows every stage; the load averages say how busy it was.
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     say("warming up (imports, first run)")
     warm_up = _warm_up(source)
     say(f"writing a synthetic project of {records} records in {workdir}")
@@ -1031,18 +1045,26 @@ def run_benchmark(
         )
     say("timing load, validate, model, render")
     stages, generation = measure_stages(workdir, records)
+    say(", ".join(f"{s.stage} {s.seconds:.2f}s" for s in stages))
     if mkdocs:
         say("timing the MkDocs build (in a separate process)")
         stages.append(measure_mkdocs(workdir, records))
+        say(f"mkdocs {stages[-1].seconds:.2f}s")
     say("timing citation processing")
     cites = measure_citations(*citations)
-    say("timing a one-record edit")
-    incremental = measure_incremental(workdir, generation)
+    edit = None
+    if incremental:
+        say("timing a one-record edit")
+        edit = measure_incremental(workdir, generation)
     ours = sum(s.seconds for s in stages if s.stage in STAGES)
     return {
         "records": records,
         "shape": asdict(shape),
         "machine": machine(),
+        "load_average": {
+            "before": load_before,
+            "after": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        },
         "peak_rss_per_stage": _status_kib("VmHWM") is not None,
         "warm_up_seconds": round(warm_up, 3),
         "write_project_seconds": round(written_in, 3),
@@ -1050,7 +1072,7 @@ def run_benchmark(
         "stages": [asdict(s) for s in stages],
         "ours_seconds": round(ours, 3),
         "citations": cites,
-        "incremental": incremental,
+        "incremental": edit,
     }
 
 
@@ -1092,22 +1114,33 @@ def format_report(result: dict[str, Any]) -> str:
             f"ours / MkDocs itself = {result['ours_seconds'] / max(d['mkdocs_own_seconds'], 1e-9):.1%}"
         )
     c = result["citations"]
-    inc = result["incremental"]
     lines += [
         "",
         f"citations: parse {c['entries']:,} entries {c['parse_seconds']:.2f}s + "
         f"render {c['pages']:,} pages x "
         f"{c['citations_per_page']} citations {c['render_seconds']:.2f}s = {c['seconds']:.2f}s "
         f"(target <= {c['target_seconds']}s)",
-        f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s, "
-        f"{len(inc['written'])} page(s) "
-        f"rewritten, all among the {inc['pages_showing_record']} that show it: {inc['only_affected']} "
-        f"(no edit: {inc['unchanged_seconds']:.2f}s, {inc['unchanged_written']} rewritten); "
-        "`coguide serve` then rebuilds the whole site with MkDocs",
-        f"warm-up (imports + a 20-record run): {result['warm_up_seconds']:.2f}s; "
-        f"peak RSS per stage: {'yes' if result['peak_rss_per_stage'] else 'no (process peaks)'}",
     ]
+    inc = result["incremental"]
+    if inc:
+        lines.append(
+            f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s, "
+            f"{len(inc['written'])} page(s) rewritten, all among the {inc['pages_showing_record']} "
+            f"that show it: {inc['only_affected']} (no edit: {inc['unchanged_seconds']:.2f}s, "
+            f"{inc['unchanged_written']} rewritten); `coguide serve` then rebuilds the whole site with MkDocs"
+        )
+    load = result["load_average"]
+    lines.append(
+        f"warm-up (imports + a 20-record run): {result['warm_up_seconds']:.2f}s; "
+        f"peak RSS per stage: {'yes' if result['peak_rss_per_stage'] else 'no (process peaks)'}; "
+        f"load average before/after: {_loads(load['before'])} / {_loads(load['after'])} "
+        f"on {result['machine']['nproc']} processors"
+    )
     return "\n".join(lines)
+
+
+def _loads(values: list[float] | tuple[float, ...] | None) -> str:
+    return " ".join(f"{v:.1f}" for v in values) if values else "n/a"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -1122,6 +1155,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="also time the MkDocs build (default: yes)",
+    )
+    parser.add_argument(
+        "--incremental",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time regenerating after a one-record edit (default: yes)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (default 1)")
 
@@ -1147,6 +1186,7 @@ def run(args: argparse.Namespace) -> int:
             source=source,
             workdir=workdir,
             mkdocs=args.mkdocs,
+            incremental=args.incremental,
             seed=args.seed,
             progress=progress,
         )
@@ -1157,6 +1197,7 @@ def run(args: argparse.Namespace) -> int:
                 source=source,
                 workdir=Path(tmp) / "project",
                 mkdocs=args.mkdocs,
+                incremental=args.incremental,
                 seed=args.seed,
                 progress=progress,
             )

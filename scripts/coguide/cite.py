@@ -950,7 +950,7 @@ class _Writer:
         start, escaped_key = opening
         preview = self._preview(key)
         return (
-            f'{start}{number}">{inner}</a><span class="cite-preview" role="tooltip"'
+            f'{start}{number}">{inner}</a><span class="cite-preview" role="tooltip" data-search-exclude="true"'
             f' id="cite-{escaped_key}-{number}">{preview}</span></span>'
         )
 

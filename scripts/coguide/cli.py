@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +54,22 @@ def _swap_in(new_dir: Path, site_dir: Path) -> None:
         shutil.rmtree(old)
 
 
+def _last_commit_epoch(root: Path) -> str:
+    """Return the last commit's time as a Unix timestamp, or "" outside a git checkout."""
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%ct"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
 def build_site(root: Path, site_dir: Path, *, verbose: bool = True) -> int:
     """Check, generate and build the site into a temporary folder, then swap it in.
 
@@ -94,8 +111,13 @@ def build_site(root: Path, site_dir: Path, *, verbose: bool = True) -> int:
         )
         return 1
     start = time.perf_counter()
+    # Reproducible output: the sitemap's dates follow the last commit, not the clock.
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or _last_commit_epoch(root)
+    previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     try:
         os.chdir(root)
+        if epoch:
+            os.environ["SOURCE_DATE_EPOCH"] = epoch
         build(config)
     except (MkDocsException, SystemExit, Exception) as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -103,6 +125,8 @@ def build_site(root: Path, site_dir: Path, *, verbose: bool = True) -> int:
         return 1
     finally:
         os.chdir(cwd)
+        if previous_epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
     report("mkdocs", time.perf_counter() - start)
     _swap_in(staging, site_dir)
     if verbose:

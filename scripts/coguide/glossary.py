@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -45,6 +45,30 @@ def _forms(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(forms))
 
 
+def _trie_alternation(forms: Iterable[str]) -> str:
+    """Return a regex alternation of `forms` that shares their common prefixes, trying longer forms first.
+
+    A flat ``a|b|c`` of every label and concept is tried form by form at each position of an essay, so
+    linking cost grew with (essays x forms); a prefix tree is walked once per position. Optional tails are
+    greedy, so the longest form that fits (and passes the boundary check after it) wins, as before.
+    """
+    trie: dict[str, dict] = {}
+    for form in forms:
+        node = trie
+        for char in form:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        branches = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
 class Glossary:
     """The labels and concepts of a site, matched against prose."""
 
@@ -78,11 +102,9 @@ class Glossary:
     @cached_property
     def pattern(self) -> re.Pattern[str] | None:
         """Return one regex matching every form, longest first, on word boundaries."""
-        forms = sorted(self._by_form, key=len, reverse=True)
-        if not forms:
+        if not self._by_form:
             return None
-        alternatives = "|".join(re.escape(f) for f in forms)
-        return re.compile(rf"(?<![\w-])({alternatives})(?![\w-])", re.IGNORECASE)
+        return re.compile(rf"(?<![\w-])({_trie_alternation(self._by_form)})(?![\w-])", re.IGNORECASE)
 
     def link_first_mentions(self, markdown: str, link: Callable[[Entry], str]) -> str:
         """Link the first mention of each entry in a Markdown text.

@@ -374,6 +374,7 @@ def render_document(
     if glossary is not None:
         markdown = glossary.link_first_mentions(markdown, lambda entry: md_link(src_uri, entry.src_uri))
     rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url))
+    rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), rendered)
     known = [k for k in keys if k in bib]
     if known:
         items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url))
@@ -383,6 +384,21 @@ def render_document(
         box = cite_this_page(site, title=essay.title, url=page_url, source=essay.path)
         rendered = f"{rendered.rstrip()}\n\n{box}\n"
     return rendered
+
+
+_CITE_ITEM = re.compile(r'<span class="cite-item">.*?</span></span>', re.DOTALL)
+_TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+_MD_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]{}"})
+
+
+def _inert_markdown(fragment: str) -> str:
+    """Make the text of an inline HTML fragment inert to a second Markdown pass.
+
+    Citations in hand-written pages are inline HTML that the engine's Markdown parser reads again, so
+    Markdown syntax inside a reference (a title with ``[x](javascript:...)``) must not become markup.
+    """
+    parts = _TAG_OR_TEXT.split(fragment)
+    return "".join(part if part.startswith("<") else part.translate(_MD_ACTIVE) for part in parts)
 
 
 def make_glossary(site: Site) -> Glossary:

@@ -71,7 +71,7 @@ def render_timeline_svg(events: list[Event], href: dict[str, str]) -> str:
     height = TOP + ROW * len(events) + 20
     esc = html.escape
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="group" '
         f'aria-labelledby="timeline-title">',
         '<title id="timeline-title">Timeline of the labels and cases, oldest first</title>',
         f'<line class="axis" x1="{LEFT}" y1="{TOP - 14}" x2="{LEFT}" y2="{height - 10}" stroke="currentColor"/>',

@@ -431,6 +431,20 @@ def check_posts(sources: Sources) -> list[Problem]:
                         hint=f"add `{key}:` between the --- lines (see CONTRIBUTING.md)",
                     )
                 )
+        for key, value in doc.meta.items():
+            # The theme prints front matter (description, title) into the page head without escaping.
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(t, str) and ("<" in t or ">" in t) for t in texts):
+                problems.append(
+                    Problem(
+                        path=doc.path,
+                        line=1,
+                        code="raw-html",
+                        field=str(key),
+                        message=f'front matter "{key}" contains < or >',
+                        hint="write plain text in front matter",
+                    )
+                )
         if not any(line.startswith("# ") for line in doc.body.splitlines()):
             problems.append(
                 Problem(

@@ -1,0 +1,348 @@
+"""Built-site checks on the real project: links and anchors, nothing lost, citations, and reproducible builds.
+
+The site is built once per session by the ``real_site`` fixture (conftest.py) and served on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import cache
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import mkdocs.utils
+import pytest
+import yaml
+
+from coguide.cite import find_citations
+from conftest import ROOT, ServedSite, build_real_site, site_file
+
+DATA = ROOT / "datapackage"
+POSTS = ROOT / "docs" / "blog" / "posts"
+#: Where each resource's pages live in the site.
+SECTIONS = {"terms": "terms", "concepts": "concepts", "cases": "cases"}
+#: Attributes whose value is a link to check, by element.
+LINK_ATTRIBUTES = {
+    "a": "href",
+    "link": "href",
+    "script": "src",
+    "img": "src",
+    "area": "href",
+    "source": "src",
+}
+
+
+@dataclass(kw_only=True)
+class Link:
+    """A link found on a page."""
+
+    tag: str
+    target: str
+    classes: tuple[str, ...]
+    data_key: str | None
+    bib_entry: str | None
+    in_cited_in: bool
+
+
+@dataclass(kw_only=True)
+class ParsedPage:
+    """What the checks need from one built page: its ids and its links."""
+
+    ids: set[str] = field(default_factory=set)
+    links: list[Link] = field(default_factory=list)
+
+
+class PageParser(HTMLParser):
+    """Collect ids, links, and which bibliography entry and "Cited in" line a link sits in."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.page = ParsedPage()
+        self._bib_entry: str | None = None
+        self._cited_in = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        classes = tuple(values.get("class", "").split())
+        if "id" in values:
+            self.page.ids.add(values["id"])
+        if tag == "a" and "name" in values:
+            self.page.ids.add(values["name"])
+        if "bib-entry" in classes:
+            self._bib_entry = values.get("id")
+        if tag == "p":
+            self._cited_in = "cited-in" in classes
+        attr = LINK_ATTRIBUTES.get(tag)
+        if attr and values.get(attr):
+            self.page.links.append(
+                Link(
+                    tag=tag,
+                    target=values[attr],
+                    classes=classes,
+                    data_key=values.get("data-key"),
+                    bib_entry=self._bib_entry,
+                    in_cited_in=self._cited_in,
+                )
+            )
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "p":
+            self._cited_in = False
+
+
+@cache
+def parse_page(path: Path) -> ParsedPage:
+    """Parse one built HTML page (cached: the site does not change during a session)."""
+    parser = PageParser()
+    parser.feed(path.read_text(encoding="utf-8"))
+    parser.close()
+    return parser.page
+
+
+def page_url(site: ServedSite, path: Path) -> str:
+    """Return the address a built file is served at."""
+    rel = path.relative_to(site.path).as_posix()
+    return site.url + (rel.removesuffix("index.html"))
+
+
+def resolve(site: ServedSite, from_page: Path, target: str) -> tuple[str, str] | None:
+    """Return the site path and fragment a link points at, or None when it leaves the site."""
+    absolute = urljoin(page_url(site, from_page), target)
+    if not absolute.startswith(site.url):
+        return None
+    parts = urlsplit(absolute)
+    return parts.path, unquote(parts.fragment)
+
+
+def html_pages(site: ServedSite) -> list[Path]:
+    return sorted(site.path.rglob("*.html"))
+
+
+def read_csv(name: str) -> list[dict[str, str]]:
+    with (DATA / f"{name}.csv").open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def essays() -> list[tuple[Path, dict, str]]:
+    """Return every published essay: its file, its front matter and its title."""
+    found = []
+    for path in sorted(POSTS.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        _, front, body = text.split("---", 2)
+        meta = yaml.safe_load(front) or {}
+        if meta.get("draft"):
+            continue
+        title = next(line[2:].strip() for line in body.splitlines() if line.startswith("# "))
+        found.append((path, meta, title))
+    return found
+
+
+def essay_path(path: Path, meta: dict) -> str:
+    """Return an essay's address as mkdocs.yml's ``post_url_format: "{date}/{file}"`` makes it."""
+    date = meta["date"]
+    if isinstance(date, dict):
+        date = date["created"]
+    if isinstance(date, dt.datetime):
+        date = date.date()
+    slug = meta.get("slug") or path.stem
+    return f"blog/{date:%Y/%m/%d}/{slug}/"
+
+
+# --- Links and anchors ------------------------------------------------------------------------------------------
+
+
+def test_linkchecker_finds_no_broken_internal_link(real_site, tmp_path):
+    # LinkChecker's AnchorCheck plugin fetches and parses a page again for every distinct #fragment pointing at it
+    # (about 8 minutes on this site, mostly the bibliography's anchors), so anchors are checked by the next test.
+    config = tmp_path / "linkcheckerrc"
+    config.write_text(
+        "[checking]\nthreads=4\n"
+        # The politeness limit is for other people's servers; ours sends the header that lifts it (conftest.py).
+        "maxrequestspersecond=1000\n"
+        "[filtering]\ncheckextern=0\n",
+        encoding="utf-8",
+    )
+    linkchecker = Path(sys.executable).with_name("linkchecker")
+    run = subprocess.run(
+        [str(linkchecker), "--config", str(config), "--no-status", "--output", "csv", real_site.url],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    rows = [
+        row
+        for row in csv.DictReader(
+            (line for line in run.stdout.splitlines() if not line.startswith("#")), delimiter=";"
+        )
+    ]
+    report = "\n".join(
+        f"{r['parentname']}:{r['line']}: {r['urlname']} -> {r['result']} {r['warningstring']}" for r in rows
+    )
+    assert run.returncode == 0 and not rows, (
+        f"LinkChecker (exit {run.returncode}) reports:\n{report}\n{run.stderr}"
+    )
+
+
+def test_every_internal_link_and_anchor_resolves(real_site):
+    broken = []
+    checked = 0
+    for page in html_pages(real_site):
+        for link in parse_page(page).links:
+            resolved = resolve(real_site, page, link.target)
+            if resolved is None:
+                continue
+            path, fragment = resolved
+            target = site_file(real_site.path, path.removeprefix(urlsplit(real_site.url).path))
+            checked += 1
+            where = f"{page.relative_to(real_site.path)}: <{link.tag}> {link.target}"
+            if not target.is_file():
+                broken.append(f"{where}: no file {target.relative_to(real_site.path)}")
+            elif fragment and target.suffix == ".html" and fragment not in parse_page(target).ids:
+                broken.append(f"{where}: no id {fragment!r} in {target.relative_to(real_site.path)}")
+    assert checked > 1000, "too few internal links found: is the parser reading the pages?"
+    assert not broken, f"{len(broken)} broken internal link(s):\n" + "\n".join(broken[:50])
+
+
+# --- Nothing lost -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("resource", sorted(SECTIONS))
+def test_every_record_has_its_page(real_site, resource):
+    ids = [row["id"] for row in read_csv(resource)]
+    assert ids, f"{resource}.csv has no rows"
+    missing = [i for i in ids if not (real_site.path / SECTIONS[resource] / i / "index.html").is_file()]
+    assert not missing, f"records of {resource}.csv without a page: {missing}"
+
+
+@pytest.mark.parametrize("resource", ["questions", "arguments"])
+def test_every_debate_record_has_its_anchor(real_site, resource):
+    ids = [row["id"] for row in read_csv(resource)]
+    assert ids, f"{resource}.csv has no rows"
+    anchors = parse_page(real_site.path / "debates" / "index.html").ids
+    missing = [i for i in ids if i not in anchors]
+    assert not missing, f"records of {resource}.csv without an anchor on debates/: {missing}"
+
+
+def test_every_essay_has_its_page(real_site):
+    found = essays()
+    assert found, "no essays found in docs/blog/posts"
+    missing = []
+    for path, meta, title in found:
+        page = real_site.path / essay_path(path, meta) / "index.html"
+        if not page.is_file() or title not in page.read_text(encoding="utf-8"):
+            missing.append(f"{path.name} -> {page.relative_to(real_site.path)}")
+    assert not missing, "essays without their page:\n" + "\n".join(missing)
+
+
+def bib_keys() -> list[str]:
+    text = (DATA / "references.bib").read_text(encoding="utf-8-sig")
+    entries = re.findall(r"@(\w+)\s*\{\s*([^,\s]+)\s*,", text)
+    return [key for kind, key in entries if kind.lower() not in ("comment", "string", "preamble")]
+
+
+def cited_keys() -> set[str]:
+    """Return every key cited anywhere: the citations table, text cells, and the essays."""
+    keys = {row["key"] for row in read_csv("citations")}
+    texts = [
+        cell
+        for name in ("terms", "concepts", "cases", "questions", "arguments")
+        for row in read_csv(name)
+        for cell in row.values()
+        if cell
+    ]
+    texts += [path.read_text(encoding="utf-8") for path, _meta, _title in essays()]
+    keys |= {item.key for text in texts for citation in find_citations(text) for item in citation.items}
+    return keys
+
+
+def test_every_reference_and_every_cited_key_has_an_entry(real_site):
+    anchors = parse_page(real_site.path / "bibliography" / "index.html").ids
+    keys = bib_keys()
+    assert len(keys) > 10, "too few keys read from references.bib"
+    assert not [k for k in keys if k not in anchors], "references without an entry on bibliography/"
+    cited = cited_keys()
+    assert cited, "no citations found in the data and essays"
+    assert not sorted(cited - anchors), "cited keys without an entry on bibliography/"
+
+
+def test_every_cited_in_backlink_resolves_to_a_page_that_cites_the_work(real_site):
+    bibliography = real_site.path / "bibliography" / "index.html"
+    backlinks = [link for link in parse_page(bibliography).links if link.in_cited_in]
+    assert len(backlinks) > 50, "too few 'Cited in' links found on bibliography/"
+    problems = []
+    for link in backlinks:
+        path, fragment = resolve(real_site, bibliography, link.target) or ("", "")
+        target = site_file(real_site.path, path.removeprefix(urlsplit(real_site.url).path))
+        where = f"{link.bib_entry}: cited in {link.target}"
+        if not target.is_file():
+            problems.append(f"{where}: no such page")
+            continue
+        page = parse_page(target)
+        if fragment and fragment not in page.ids:
+            problems.append(f"{where}: no id {fragment!r}")
+        cites = {resolve(real_site, target, other.target) for other in page.links}
+        if (urlsplit(real_site.url).path + "bibliography/", link.bib_entry) not in cites:
+            problems.append(f"{where}: that page has no link to the entry")
+    assert not problems, "\n".join(problems[:50])
+
+
+def test_every_in_text_citation_links_to_its_entry(real_site):
+    anchors = parse_page(real_site.path / "bibliography" / "index.html").ids
+    bibliography = urlsplit(real_site.url).path + "bibliography/"
+    problems = []
+    count = 0
+    for page in html_pages(real_site):
+        for link in parse_page(page).links:
+            if "cite" not in link.classes:
+                continue
+            count += 1
+            path, fragment = resolve(real_site, page, link.target) or ("", "")
+            if (
+                path != bibliography
+                or fragment not in anchors
+                or (link.data_key and link.data_key != fragment)
+            ):
+                problems.append(
+                    f"{page.relative_to(real_site.path)}: a.cite {link.target} (data-key {link.data_key})"
+                )
+    assert count > 100, "too few a.cite links found"
+    assert not problems, "\n".join(problems[:50])
+
+
+# --- Reproducible builds ----------------------------------------------------------------------------------------
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+class _NextYear(dt.datetime):
+    """A clock a year ahead: a second build "next year" must not differ from today's."""
+
+    @classmethod
+    def now(cls, tz: dt.tzinfo | None = None) -> dt.datetime:
+        return dt.datetime.now(tz) + dt.timedelta(days=366)
+
+
+def test_two_builds_of_the_same_sources_are_identical(real_site, tmp_path, monkeypatch):
+    # MkDocs dates pages from its clock (sitemap <lastmod>, the .gz header) unless SOURCE_DATE_EPOCH is set.
+    monkeypatch.setattr(mkdocs.utils, "datetime", _NextYear)
+    again = tmp_path / "site"
+    assert build_real_site(again, real_site.url) == 0
+    first, second = tree_digest(real_site.path), tree_digest(again)
+    differ = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
+    assert not differ, f"{len(differ)} file(s) differ between two builds: {differ[:20]}"
+    shutil.rmtree(again)
