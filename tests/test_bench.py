@@ -5,6 +5,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+import pytest
+
 from coguide.bench import STAGES, Shape, write_synthetic_project
 from coguide.cite import Bibliography, find_citations
 from coguide.cli import main
@@ -106,3 +108,8 @@ def test_bench_reports_every_stage_with_non_negative_numbers(tmp_path, capsys):
     table = capsys.readouterr().out
     for stage in [*STAGES, "mkdocs", "citations:", "edit one record"]:
         assert stage in table
+
+
+def test_too_few_records_is_refused_with_the_fix():
+    with pytest.raises(SystemExit, match="--records must be at least 10"):
+        main(["--project", str(ROOT), "bench", "--records", "5"])

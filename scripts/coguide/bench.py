@@ -1174,14 +1174,16 @@ def run(args: argparse.Namespace) -> int:
             "run it from the project folder or pass --project DIR"
         )
 
+    if args.records < 10:
+        raise SystemExit(
+            "coguide bench: --records must be at least 10, so that every kind of record gets its share"
+        )
+
     def progress(line: str) -> None:
         print(f"coguide bench: {line}", file=sys.stderr, flush=True)
 
-    if args.keep:
-        workdir = Path(args.keep).resolve()
-        if workdir.exists() and any(workdir.iterdir()):
-            raise SystemExit(f"coguide bench: {workdir} is not empty; name a new folder for --keep")
-        result = run_benchmark(
+    def measure(workdir: Path) -> dict[str, Any]:
+        return run_benchmark(
             args.records,
             source=source,
             workdir=workdir,
@@ -1190,17 +1192,20 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=progress,
         )
-    else:
-        with tempfile.TemporaryDirectory(prefix="coguide-bench-") as tmp:
-            result = run_benchmark(
-                args.records,
-                source=source,
-                workdir=Path(tmp) / "project",
-                mkdocs=args.mkdocs,
-                incremental=args.incremental,
-                seed=args.seed,
-                progress=progress,
-            )
+
+    try:
+        if args.keep:
+            workdir = Path(args.keep).resolve()
+            if workdir.exists() and any(workdir.iterdir()):
+                raise SystemExit(f"coguide bench: {workdir} is not empty; name a new folder for --keep")
+            result = measure(workdir)
+        else:
+            with tempfile.TemporaryDirectory(prefix="coguide-bench-") as tmp:
+                result = measure(Path(tmp) / "project")
+    except RuntimeError as exc:
+        # A synthetic project that fails the check or the build is a bug in the generator or in this module.
+        print(f"coguide bench: {exc}", file=sys.stderr)
+        return 1
     print(format_report(result))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
