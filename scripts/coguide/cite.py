@@ -298,6 +298,16 @@ def find_citations(text: str) -> list[Citation]:
     Returns:
         The citations in text order, with offsets into ``text`` and 1-based line and column.
     """
+    # The same cells are scanned by validate, model and render: parse each distinct text once.
+    return list(_scan_cached(text))
+
+
+@functools.lru_cache(maxsize=65536)
+def _scan_cached(text: str) -> tuple[Citation, ...]:
+    return tuple(_scan_citations(text))
+
+
+def _scan_citations(text: str) -> list[Citation]:
     masked = _mask(text)
     line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
     citations: list[Citation] = []
