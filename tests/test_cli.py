@@ -6,16 +6,10 @@ from pathlib import Path
 import pytest
 
 from coguide.cli import main, make_parser
+from test_validate import DEFECTS
 
-DEFECTS_FOR_BUILD = [
-    "duplicate-id",
-    "dangling-foreign-key",
-    "unknown-citation-in-record",
-    "malformed-bibtex",
-    "broken-csv-quoting",
-    "non-utf8-file",
-    "id-path-traversal",
-]
+# Every defect fixture: the check fails on it, and so does the build, leaving the old site as it was.
+DEFECTS_FOR_BUILD = sorted(DEFECTS)
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -51,6 +45,10 @@ def test_failed_check_leaves_previous_site_untouched(project, defect, capsys):
     root = project(defect, full=True)
     site = old_site(root)
     before = tree_digest(site)
+    assert main(["--project", str(root), "check"]) == 1
+    path, line, code = DEFECTS[defect]
+    where = f"{path}:{line}: [{code}]" if line else f"{path}: [{code}]"
+    assert where in capsys.readouterr().out
     assert main(["--project", str(root), "build"]) == 1
     assert tree_digest(site) == before
     assert not (root / "generated").exists()
