@@ -346,3 +346,18 @@ def test_two_builds_of_the_same_sources_are_identical(real_site, tmp_path, monke
     differ = sorted(k for k in first.keys() | second.keys() if first.get(k) != second.get(k))
     assert not differ, f"{len(differ)} file(s) differ between two builds: {differ[:20]}"
     shutil.rmtree(again)
+
+
+def test_no_page_loads_anything_from_another_host(real_site):
+    # Readers' browsers must not contact third parties: no web fonts, scripts or images from a CDN.
+    # (Links a reader may follow, and rel="canonical"/"alternate" hints, load nothing.)
+    tag = re.compile(r"<(script|link|img|iframe|source|video|audio)\b[^>]*>", re.I)
+    remote = re.compile(r'\b(?:src|href)="(?:https?:)?//', re.I)
+    hint = re.compile(r'\brel="(?:canonical|alternate|edit)"', re.I)
+    offenders = [
+        (page.relative_to(real_site.path).as_posix(), match.group(0)[:120])
+        for page in real_site.path.rglob("*.html")
+        for match in tag.finditer(page.read_text(encoding="utf-8"))
+        if remote.search(match.group(0)) and not hint.search(match.group(0))
+    ]
+    assert offenders == []
