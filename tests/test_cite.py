@@ -192,7 +192,10 @@ def test_html_links_use_href_and_keep_parentheses_outside(bibliography: Bibliogr
 
 def test_html_preview_holds_the_reference_without_links(bibliography: Bibliography) -> None:
     rendered, _ = bibliography.render_text("[@needham2008]", "html")
-    preview = re.search(r'<span class="cite-preview" role="tooltip" data-search-exclude="true" id="[^"]+">(.*?)</span></span>', rendered)
+    preview = re.search(
+        r'<span class="cite-preview" role="tooltip" data-search-exclude="true" id="[^"]+">(.*?)</span></span>',
+        rendered,
+    )
     assert preview is not None
     assert "<a " not in preview.group(1)
     assert preview.group(1) == re.sub(
