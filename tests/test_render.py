@@ -127,3 +127,12 @@ def test_tooltip_ids_are_unique_across_texts():
     out = unique_tooltip_ids(one + one)
     assert out.count('id="cite-k-1"') == 1 and out.count('id="cite-k-2"') == 1
     assert 'aria-describedby="cite-k-2"' in out
+
+
+def test_citations_in_discussion_questions_count_as_the_records_sources(site):
+    import dataclasses
+
+    from coguide.model import record_keys
+
+    client = dataclasses.replace(site.terms["client"], questions=("Is [@needham2008, p. 224] right?",))
+    assert "needham2008" in record_keys(client)

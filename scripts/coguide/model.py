@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -469,24 +468,17 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
     return site
 
 
-#: Keys found in each record: the model and the render stage both ask, and finding citations is costly.
-_RECORD_KEYS: weakref.WeakKeyDictionary[Record, tuple[str, ...]] = weakref.WeakKeyDictionary()
-
-
 def record_keys(record: Record) -> tuple[str, ...]:
     """Return every key a record cites, inline in its text first, then from the citations table."""
-    cached = _RECORD_KEYS.get(record)
-    if cached is not None:
-        return cached
     keys: list[str] = []
     for name in TEXT_FIELDS.get(record.resource, ()):
-        value = getattr(record, name, "")
+        # The CSV's discussion_questions column is the model's `questions` (one question per line).
+        value = getattr(record, "questions" if name == "discussion_questions" else name)
         if isinstance(value, tuple):
             value = "\n".join(value)
-        keys.extend(i.key for c in find_citations(value or "") for i in c.items)
+        keys.extend(i.key for c in find_citations(value) for i in c.items)
     keys.extend(c.key for c in record.citations)
-    found = _RECORD_KEYS[record] = tuple(dict.fromkeys(keys))
-    return found
+    return tuple(dict.fromkeys(keys))
 
 
 def _cited_by(site: Site) -> dict[str, tuple[Citer, ...]]:
