@@ -48,17 +48,6 @@ class Table:
     rows: tuple[Row, ...]
     readable: bool
 
-    def line_of(self, number: int | None) -> int | None:
-        """Return the file line of the row Frictionless numbers `number`."""
-        if number is None:
-            return None
-        if number == 1:
-            return 1
-        for row in self.rows:
-            if row.number == number:
-                return row.line
-        return None
-
 
 @dataclass(frozen=True, kw_only=True)
 class Document:

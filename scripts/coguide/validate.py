@@ -177,6 +177,7 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
         if table is None or not table.readable:
             continue
         pk = schemas.get(task.name, {}).get("primaryKey", [])
+        rows = {row.number: row for row in table.rows}
         for error in task.errors:
             kind = error.type
             if kind == "foreign-key":
@@ -184,8 +185,7 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
                 continue
             if kind == "unique-error" and [getattr(error, "field_name", "")] == pk:
                 continue  # the primary-key error already says it
-            number = getattr(error, "row_number", None)
-            line = table.line_of(number)
+            row = rows.get(getattr(error, "row_number", None))
             field = getattr(error, "field_name", "") or ""
             if kind in _HEADER_ERRORS:
                 problems.append(
@@ -200,10 +200,10 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
                 continue
             code = kind if kind in _ROW_ERRORS else "table-error"
             message, hint = _frictionless_message(error)
-            if line is not None and field:
-                row = next((r for r in table.rows if r.number == number), None)
-                if row is not None:
-                    line = cell_line(table, row.values, row.line, field)
+            # Frictionless numbers rows; contributors need the editor line of the cell itself.
+            line = (
+                None if row is None else cell_line(table, row.values, row.line, field) if field else row.line
+            )
             problems.append(
                 Problem(path=table.path, line=line, code=code, message=message, hint=hint, field=field)
             )
