@@ -97,3 +97,18 @@ def test_unused_reference_is_a_warning_not_an_error(project):
 def test_github_format(project):
     problems = errors_only(validate_project(load_project(project("self-link"))))
     assert problems[0].format_github().startswith("::error file=datapackage/concept_related.csv,line=3,")
+
+
+def test_a_malformed_id_gets_a_slug_hint_and_links_to_it_point_at_its_row(project):
+    problems = validate_project(load_project(project("id-with-spaces")))
+    (bad_id,) = [p for p in problems if p.code == "constraint-error"]
+    assert (bad_id.line, bad_id.hint) == (6, 'write it as "service-user"')
+    (link,) = [p for p in problems if p.code == "foreign-key"]
+    assert link.path == "datapackage/argument_terms.csv"
+    assert link.hint == 'fix the malformed id "service user" at datapackage/terms.csv:6'
+
+
+def test_type_errors_name_the_expected_type(project):
+    problems = validate_project(load_project(project("wrong-type")))
+    (problem,) = [p for p in problems if p.code == "type-error"]
+    assert problem.message == '"twenty fourteen" is not a valid integer for field "start_year"'

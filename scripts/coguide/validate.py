@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,16 +90,24 @@ def _frictionless_message(error: Any) -> tuple[str, str]:
     field = getattr(error, "field_name", "")
     note = getattr(error, "note", "")
     if kind == "type-error":
-        return f'"{cell}" is not a valid {note.split("/")[0] if note else "value"} for field "{field}"', (
-            "write a whole number" if "integer" in note else "check the data dictionary for the field's type"
+        found = re.search(r'type is "(\w+)', note)
+        expected = found.group(1) if found else "value"
+        hint = (
+            "write a whole number"
+            if expected == "integer"
+            else "check the data dictionary for the field's type"
         )
+        return f'"{cell}" is not a valid {expected} for field "{field}"', hint
     if kind == "constraint-error":
         if "required" in note:
             return f'field "{field}" is required but empty', f'fill in "{field}"'
-        return (
-            f'field "{field}" value "{cell[:60]}" breaks a rule: {note}',
-            "see the field in the data dictionary",
+        slug = slugify(cell)
+        hint = (
+            f'write it as "{slug}"'
+            if "pattern" in note and SLUG.fullmatch(slug) and slug != cell
+            else "see the field in the data dictionary"
         )
+        return f'field "{field}" value "{cell[:60]}" breaks a rule: {note}', hint
     if kind == "primary-key":
         return (
             "this row repeats the id (primary key) of an earlier row",
@@ -115,6 +124,32 @@ def _frictionless_message(error: Any) -> tuple[str, str]:
     return error.message, ""
 
 
+#: What every id looks like (the Table Schema's pattern, repeated here for hints).
+SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+def slugify(value: str) -> str:
+    """Return the id a malformed one was probably meant to be: ``Service User`` -> ``service-user``."""
+    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
+
+
+def missing_id_hint(value: str, target: Table, key: str = "id") -> str:
+    """Say how to mend a link to an id that `target` lacks.
+
+    A malformed id is reported once, on its own row; links to the id it was meant to be point there
+    rather than suggesting the malformed id itself.
+    """
+    for row in target.rows:
+        candidate = row.values.get(key, "")
+        if not SLUG.fullmatch(candidate) and slugify(candidate) == value:
+            return f'fix the malformed id "{candidate}" at {target.path}:{row.line}'
+    valid = {row.values.get(key, "") for row in target.rows} - {""}
+    return (
+        did_you_mean(value, {i for i in valid if SLUG.fullmatch(i)})
+        or f"add a row with id {value!r} to {target.path}"
+    )
+
+
 def _foreign_key_problems(table: Table, tables: dict[str, Table], fks: list[dict[str, Any]]) -> list[Problem]:
     problems: list[Problem] = []
     for fk in fks:
@@ -126,11 +161,24 @@ def _foreign_key_problems(table: Table, tables: dict[str, Table], fks: list[dict
         target = tables.get(target_name)
         if target is None or not target.readable:
             continue
-        ids = {row.values.get(reference.get("fields", "id"), "") for row in target.rows}
+        key = reference.get("fields", "id")
+        ids = {row.values.get(key, "") for row in target.rows}
+        # A malformed id is reported once, on its own row; links to what it was meant to be point there.
+        malformed = {
+            slugify(r.values.get(key, "")): r
+            for r in target.rows
+            if not SLUG.fullmatch(r.values.get(key, ""))
+        }
         for row in table.rows:
             value = row.values.get(field, "")
             if value and value not in ids:
-                hint = did_you_mean(value, ids) or f"add a row with id {value!r} to {target.path}"
+                meant = malformed.get(value)
+                hint = (
+                    f'fix the malformed id "{meant.values.get(key, "")}" at {target.path}:{meant.line}'
+                    if meant is not None
+                    else did_you_mean(value, {i for i in ids if SLUG.fullmatch(i)})
+                    or f"add a row with id {value!r} to {target.path}"
+                )
                 problems.append(
                     Problem(
                         path=table.path,
@@ -318,7 +366,7 @@ def check_citation_records(sources: Sources) -> list[Problem]:
                     line=cell_line(table, row.values, row.line, "record"),
                     code="unknown-record",
                     message=f'record "{record}" is not an id in {target.path}',
-                    hint=did_you_mean(record, ids) or f"add it to {target.path} or fix the id",
+                    hint=missing_id_hint(record, target),
                     field="record",
                 )
             )
