@@ -23,7 +23,11 @@ site: setup  ## check, generate and build site/ (the old site/ is kept if anythi
 serve: setup  ## serve the site at http://127.0.0.1:8000 with live reload
 	$(BIN)/coguide serve
 
-test: setup  ## run the test suite
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the Lighthouse tests will be skipped"; fi
+
+test: setup node_modules/.package-lock.json  ## run the test suite (browser tests need Debian's chromium)
 	$(BIN)/pytest
 
 lint: setup  ## ruff, as CI runs it
@@ -38,4 +42,4 @@ lock: setup  ## re-pin every dependency after changing pyproject.toml
 	$(BIN)/python -m pip freeze --exclude-editable --exclude coguide > constraints.txt
 
 clean:
-	rm -rf $(VENV) site generated .pytest_cache .ruff_cache
+	rm -rf $(VENV) site generated node_modules .pytest_cache .ruff_cache
