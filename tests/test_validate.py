@@ -108,6 +108,23 @@ def test_a_malformed_id_gets_a_slug_hint_and_links_to_it_point_at_its_row(projec
     assert link.hint == 'fix the malformed id "service user" at datapackage/terms.csv:6'
 
 
+def test_links_to_one_malformed_id_come_as_one_problem_per_file(project):
+    root = project("id-with-spaces")
+    links = root / "datapackage" / "argument_terms.csv"
+    links.write_text(
+        "argument,term\nshares-power,service-user\ndevolves-responsibility,client\n"
+        "devolves-responsibility,service-user\nshares-power,nobody\n"
+    )
+    problems = [p for p in validate_project(load_project(root)) if p.path == "datapackage/argument_terms.csv"]
+    assert [(p.line, p.code) for p in problems] == [(2, "foreign-key"), (5, "foreign-key")]
+    grouped, other = problems
+    assert grouped.message == (
+        'term "service-user" (here and on line 4) is not an id in datapackage/terms.csv'
+    )
+    assert grouped.hint == 'fix the malformed id "service user" at datapackage/terms.csv:6'
+    assert other.message == 'term "nobody" is not an id in datapackage/terms.csv'
+
+
 def test_type_errors_name_the_expected_type(project):
     problems = validate_project(load_project(project("wrong-type")))
     (problem,) = [p for p in problems if p.code == "type-error"]

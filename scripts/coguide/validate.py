@@ -16,7 +16,7 @@ from typing import Any
 
 from coguide.cite import Bibliography, find_citations
 from coguide.errors import Problem
-from coguide.load import DESCRIPTOR, Sources, Table
+from coguide.load import DESCRIPTOR, Row, Sources, Table
 from coguide.markup import find_unsafe_markup
 
 #: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
@@ -133,21 +133,74 @@ def slugify(value: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
 
 
-def missing_id_hint(value: str, target: Table, key: str = "id") -> str:
-    """Say how to mend a link to an id that `target` lacks.
+class IdIndex:
+    """The ids of one table, with its malformed ids mapped to the slugs they were meant to be.
 
-    A malformed id is reported once, on its own row; links to the id it was meant to be point there
-    rather than suggesting the malformed id itself.
+    Built once per target table, so checking every link costs one set lookup.
     """
-    for row in target.rows:
-        candidate = row.values.get(key, "")
-        if not SLUG.fullmatch(candidate) and slugify(candidate) == value:
-            return f'fix the malformed id "{candidate}" at {target.path}:{row.line}'
-    valid = {row.values.get(key, "") for row in target.rows} - {""}
-    return (
-        did_you_mean(value, {i for i in valid if SLUG.fullmatch(i)})
-        or f"add a row with id {value!r} to {target.path}"
-    )
+
+    def __init__(self, target: Table, key: str = "id") -> None:
+        self.target = target
+        self.key = key
+        self.ids = {row.values.get(key, "") for row in target.rows} - {""}
+        self.valid = {i for i in self.ids if SLUG.fullmatch(i)}
+        self.malformed = {
+            slugify(i): row for row in target.rows if (i := row.values.get(key, "")) and not SLUG.fullmatch(i)
+        }
+
+    def __contains__(self, value: str) -> bool:
+        return value in self.ids
+
+    def hint(self, value: str) -> str:
+        """Say how to mend a link to `value`, which the table lacks."""
+        meant = self.malformed.get(value)
+        if meant is not None:
+            return (
+                f'fix the malformed id "{meant.values.get(self.key, "")}" at {self.target.path}:{meant.line}'
+            )
+        return did_you_mean(value, self.valid) or f"add a row with id {value!r} to {self.target.path}"
+
+
+def _link_problems(
+    table: Table, field: str, code: str, broken: list[tuple[Row, str, IdIndex]]
+) -> list[Problem]:
+    """Turn broken links into problems, one per link, except links to a malformed id.
+
+    Every link to a malformed id is mended by fixing that one row, so they are reported together:
+    one problem per file and field, on the first such link, listing the other lines.
+    """
+    problems: list[Problem] = []
+    grouped: dict[tuple[str, str], list[int]] = {}
+    hints: dict[tuple[str, str], str] = {}
+    for row, value, index in broken:
+        line = cell_line(table, row.values, row.line, field)
+        message = f'{field} "{value}" is not an id in {index.target.path}'
+        hint = index.hint(value)
+        if value in index.malformed:
+            group = (index.target.path, value)
+            grouped.setdefault(group, []).append(line)
+            hints[group] = hint
+            continue
+        problems.append(
+            Problem(path=table.path, line=line, code=code, message=message, hint=hint, field=field)
+        )
+    for (target_path, value), lines in grouped.items():
+        where = ""
+        if len(lines) > 1:
+            others = ", ".join(str(n) for n in lines[1:])
+            where = f" (here and on line{'s' if len(lines) > 2 else ''} {others})"
+        message = f'{field} "{value}"{where} is not an id in {target_path}'
+        problems.append(
+            Problem(
+                path=table.path,
+                line=lines[0],
+                code=code,
+                message=message,
+                hint=hints[(target_path, value)],
+                field=field,
+            )
+        )
+    return problems
 
 
 def _foreign_key_problems(table: Table, tables: dict[str, Table], fks: list[dict[str, Any]]) -> list[Problem]:
@@ -161,34 +214,13 @@ def _foreign_key_problems(table: Table, tables: dict[str, Table], fks: list[dict
         target = tables.get(target_name)
         if target is None or not target.readable:
             continue
-        key = reference.get("fields", "id")
-        ids = {row.values.get(key, "") for row in target.rows}
-        # A malformed id is reported once, on its own row; links to what it was meant to be point there.
-        malformed = {
-            slugify(r.values.get(key, "")): r
-            for r in target.rows
-            if not SLUG.fullmatch(r.values.get(key, ""))
-        }
-        for row in table.rows:
-            value = row.values.get(field, "")
-            if value and value not in ids:
-                meant = malformed.get(value)
-                hint = (
-                    f'fix the malformed id "{meant.values.get(key, "")}" at {target.path}:{meant.line}'
-                    if meant is not None
-                    else did_you_mean(value, {i for i in ids if SLUG.fullmatch(i)})
-                    or f"add a row with id {value!r} to {target.path}"
-                )
-                problems.append(
-                    Problem(
-                        path=table.path,
-                        line=cell_line(table, row.values, row.line, field),
-                        code="foreign-key",
-                        message=f'{field} "{value}" is not an id in {target.path}',
-                        hint=hint,
-                        field=field,
-                    )
-                )
+        index = IdIndex(target, reference.get("fields", "id"))
+        broken = [
+            (row, value, index)
+            for row in table.rows
+            if (value := row.values.get(field, "")) and value not in index
+        ]
+        problems.extend(_link_problems(table, field, "foreign-key", broken))
     return problems
 
 
@@ -348,29 +380,20 @@ def check_citation_records(sources: Sources) -> list[Problem]:
     table = sources.tables.get("citations")
     if table is None:
         return []
-    problems = []
-    # One id set per resource, not per row: rebuilding it for every row made the check quadratic.
-    ids_of: dict[str, set[str]] = {}
+    # One id index per resource, not per row: rebuilding it for every row made the check quadratic.
+    indexes: dict[str, IdIndex] = {}
+    broken: list[tuple[Row, str, IdIndex]] = []
     for row in table.rows:
         resource, record = row.values.get("resource", ""), row.values.get("record", "")
         target = sources.tables.get(resource)
         if target is None or not target.readable or not record:
             continue
-        ids = ids_of.get(resource)
-        if ids is None:
-            ids = ids_of[resource] = _ids(target)
-        if record not in ids:
-            problems.append(
-                Problem(
-                    path=table.path,
-                    line=cell_line(table, row.values, row.line, "record"),
-                    code="unknown-record",
-                    message=f'record "{record}" is not an id in {target.path}',
-                    hint=missing_id_hint(record, target),
-                    field="record",
-                )
-            )
-    return problems
+        index = indexes.get(resource)
+        if index is None:
+            index = indexes[resource] = IdIndex(target)
+        if record not in index:
+            broken.append((row, record, index))
+    return _link_problems(table, "record", "unknown-record", broken)
 
 
 def check_self_links(sources: Sources) -> list[Problem]:
