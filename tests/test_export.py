@@ -370,3 +370,25 @@ def test_main_template_embeds_json_ld_without_a_script_breakout():
 def test_main_template_adds_nothing_without_json_ld():
     assert "<script" not in render_main({})
     assert "<script" not in render_main({"jsonld": "a string is not a JSON-LD object"})
+
+
+def test_exports_are_reused_while_the_package_is_unchanged_and_redone_when_it_changes(project, monkeypatch):
+    root = project()
+    sources, site = build(root)
+    calls = []
+    import coguide.export as export
+
+    real = export.build_skos_graph
+    monkeypatch.setattr(export, "build_skos_graph", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(export, "_EXPORTS", {})
+    first = render_exports(site, sources, base_url=BASE)
+    assert render_exports(site, sources, base_url=BASE) == first
+    assert len(calls) == 1
+    assert render_exports(site, sources, base_url="") != first  # another address, other URIs
+    assert len(calls) == 2
+    terms = root / "datapackage" / "terms.csv"
+    terms.write_text(terms.read_text().replace("A person who uses a service.", "Someone who uses a service."))
+    sources, site = build(root)
+    changed = {p.src_uri: p.content for p in render_exports(site, sources, base_url=BASE)}
+    assert len(calls) == 3
+    assert "Someone who uses a service." in changed["data/skos.ttl"]

@@ -13,6 +13,7 @@ comes from, in order: a ``base_url`` argument, the model's ``site.info.url`` (``
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -435,6 +436,15 @@ def render_exports(site: Site, sources: Sources, base_url: str | None = None) ->
         base_url: The site's address, for SKOS URIs; None: see `resolve_base_url`.
     """
     files = package_files(sources)
+    # Every export is a function of the package's bytes and the site's address, so under `coguide serve`
+    # an edit to an essay or a template reuses the last exports instead of rebuilding the SKOS graph.
+    digest = hashlib.sha256()
+    for name, data in files:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    key = (digest.hexdigest(), resolve_base_url(base_url, site))
+    cached = _EXPORTS.get(key)
+    if cached is not None:
+        return list(cached)
     pages = [
         Page(src_uri=f"{EXPORT_DIR}/{name}", content=data, source=f"{DATA_DIR}/{name}")
         for name, data in files
@@ -451,7 +461,14 @@ def render_exports(site: Site, sources: Sources, base_url: str | None = None) ->
     source = "datapackage/terms.csv and concepts.csv"
     pages.append(Page(src_uri=f"{EXPORT_DIR}/skos.ttl", content=turtle, source=source))
     pages.append(Page(src_uri=f"{EXPORT_DIR}/skos.jsonld", content=jsonld, source=source))
-    return sorted(pages, key=lambda page: page.src_uri)
+    pages.sort(key=lambda page: page.src_uri)
+    _EXPORTS.clear()
+    _EXPORTS[key] = tuple(pages)
+    return pages
+
+
+#: The last exports, keyed by the package's digest and the site's address (one entry).
+_EXPORTS: dict[tuple[str, str | None], tuple[Page, ...]] = {}
 
 
 # --------------------------------------------------------------------------------------------- schema.org
