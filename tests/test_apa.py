@@ -168,9 +168,83 @@ def test_organisation_ending_with_period() -> None:
     assert reference(bib).startswith("Example Inc. (2000).")
 
 
-def test_capitalisation_is_kept_as_written() -> None:
-    bib = "@book{k, author = {A, B}, title = {The {NHS} And Its Users}, year = 2000}"
-    assert "The NHS And Its Users" in reference(bib)
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("The {NHS} And Its Users", "The NHS and its users."),
+        ("Power: A Radical View", "Power: A radical view."),
+        (
+            "Co-Production and Co-Creation: Engaging Citizens",
+            "Co-production and co-creation: Engaging citizens.",
+        ),
+        ("Doctor Knows Best? {The} Use of Evidence", "Doctor knows best? The use of evidence."),
+        ("Why Do Clients Coproduce? Toward a Theory", "Why do clients coproduce? Toward a theory."),
+        (
+            "Networks in {Wales} and the UK: {KeyRing} and NHS",
+            "Networks in Wales and the UK: KeyRing and NHS.",
+        ),
+        ("Social Class in the 21st Century", "Social class in the 21st century."),
+        ("The {Victoria Climbi{\\'e} Inquiry}", "The Victoria Climbié Inquiry."),
+        ("Client \\ldots{} Has the Time Come", "Client … has the time come."),
+        ("What's in a Name: `Client', `Patient'", "What’s in a name: ‘Client’, ‘patient’."),
+    ],
+)
+def test_titles_are_put_in_sentence_case(title: str, expected: str) -> None:
+    bib = f"@book{{k, author = {{A, B}}, title = {{{title}}}, year = 2000}}"
+    assert reference(bib) == f"A, B. (2000). {expected}"
+
+
+def test_book_titles_of_chapters_are_in_sentence_case_but_journals_and_acts_are_not() -> None:
+    chapter = (
+        "@incollection{k, author = {A, B}, title = {The Social Model}, booktitle = {The Disability Studies Reader},"
+        " editor = {Davis, Lennard J.}, year = 2013, publisher = {Routledge}}"
+    )
+    assert "In L. J. Davis (Ed.), The disability studies reader. Routledge." in reference(chapter)
+    article = "@article{k, author = {A, B}, title = {Two Faces}, journal = {American Political Science Review}, year = 1962}"
+    assert reference(article) == "A, B. (1962). Two faces. American Political Science Review."
+    act = "@legislation{k, title = {National Health Service and Community Care Act 1990}, year = 1990, number = 19}"
+    assert reference(act) == "National Health Service and Community Care Act 1990, c. 19."
+
+
+def test_translator_with_an_edition() -> None:
+    bib = "@book{k, author = {A, B}, translator = {C, D and E, F}, year = {2000}, title = {T}, edition = {3}}"
+    assert reference(bib) == "A, B. (2000). T (D. C & F. E, Trans.; 3rd ed.)."
+
+
+def test_translated_and_republished_book() -> None:
+    bib = (
+        "@book{foucault1998, author = {Foucault, Michel}, translator = {Hurley, Robert}, year = {1998},"
+        " origyear = {1976}, title = {The Will to Knowledge}, publisher = {Penguin}}"
+    )
+    assert reference(bib) == (
+        "Foucault, M. (1998). The will to knowledge (R. Hurley, Trans.). Penguin. "
+        "(Original work published 1976)"
+    )
+    assert intext(bib, "[@foucault1998, p. 63] and @foucault1998") == (
+        "(Foucault, 1976/1998, p. 63) and Foucault (1976/1998)"
+    )
+
+
+def test_editor_who_also_translated() -> None:
+    bib = (
+        "@book{k, author = {Freud, Sigmund}, editor = {Strachey, James}, translator = {Strachey, James},"
+        " year = {1961}, origdate = {1923}, title = {The Ego and the Id}, publisher = {Hogarth Press}}"
+    )
+    assert reference(bib) == (
+        "Freud, S. (1961). The ego and the id (J. Strachey, Ed. & Trans.). Hogarth Press. "
+        "(Original work published 1923)"
+    )
+
+
+def test_chapter_in_an_authored_book() -> None:
+    bib = (
+        "@incollection{k, author = {Writer, Ann}, year = {2016}, title = {A Chapter Title},"
+        " booktitle = {The Whole Book}, bookauthor = {Author, Bea and Other, Cy},"
+        " pages = {1--10}, publisher = {Press}}"
+    )
+    assert reference(bib) == (
+        "Writer, A. (2016). A chapter title. In B. Author & C. Other, The whole book (pp. 1–10). Press."
+    )
 
 
 # --------------------------------------------------------------------------- journal articles

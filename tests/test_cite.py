@@ -206,7 +206,7 @@ def test_html_preview_holds_the_reference_without_links(bibliography: Bibliograp
 HOSTILE_BIB = r"""
 @article{hostile,
   author  = {{<img src=x onerror=alert(1)> \& Co}},
-  title   = {<script>alert("title")</script> and a "quote"},
+  title   = {{<script>}alert("title")</script> and a "quote"},
   journal = {Journal <i>},
   year    = {2020},
   url     = {javascript:alert(1)},
@@ -219,13 +219,13 @@ def test_html_escapes_everything_from_the_bib() -> None:
     bib, problems = Bibliography.parse(HOSTILE_BIB)
     assert problems == []
     reference = bib.format_reference("hostile", "html")
-    assert "<script" not in reference
+    assert "<script" not in reference.lower()
     assert "<img" not in reference
     assert "<i>" not in reference
     assert '&lt;script&gt;alert("title")&lt;/script&gt;' in reference
     assert "<a " not in reference  # a javascript: URL is never a link
     rendered, _ = bib.render_text("[@hostile]", "html")
-    assert "<script" not in rendered
+    assert "<script" not in rendered.lower()
     assert "<img" not in rendered
     assert ">&lt;img src=x onerror=alert(1)&gt; &amp; Co, 2020</a>" in rendered
     link = bib.format_reference("quoted", "html")
@@ -235,7 +235,7 @@ def test_html_escapes_everything_from_the_bib() -> None:
 def test_markdown_escapes_html_from_the_bib() -> None:
     bib, _ = Bibliography.parse(HOSTILE_BIB)
     reference = bib.format_reference("hostile", "markdown")
-    assert "<script" not in reference
+    assert "<script" not in reference.lower()
     assert "<img" not in reference
     assert "&lt;script>" in reference
 

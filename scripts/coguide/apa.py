@@ -10,8 +10,10 @@ The APA rules that in-text citations share with the reference list (who goes in 
 position, year labels with a/b suffixes, reference-list order) live here too, computed once
 per entry by `describe_entry`, so a citation and its reference can never disagree.
 
-Titles keep the capitalisation written in the ``.bib`` file: braces only protect, and APA
-sentence case is the contributor's job.
+Titles and book titles are put in APA sentence case (`sentence_case`), as BibTeX styles do:
+write them in title case or sentence case, and brace proper nouns (``{Welsh}``, ``{Lord Laming}``).
+Words with two or more capitals (``NHS``, ``KeyRing``) are kept as written. Journal names, the
+names of Acts and in-text titles keep their capitals.
 """
 
 from __future__ import annotations
@@ -336,6 +338,7 @@ class EntryFacts:
         year: "2008" when ``status == "year"``.
         month: 1-12 or None.
         day: Day of the month or None.
+        original_year: When a republished or translated work first appeared (``origyear``), else None.
         identity: Equal for works whose author lists are identical (None when the title is the author).
         sort_key: Reference-list order.
     """
@@ -353,6 +356,7 @@ class EntryFacts:
     day: int | None
     identity: tuple[Any, ...] | None
     sort_key: tuple[Any, ...]
+    original_year: str | None = None
 
     @property
     def group_name(self) -> str | None:
@@ -472,12 +476,71 @@ def _creator(entry: Entry, kind: EntryKind) -> tuple[Role, tuple[Name, ...], boo
     return "title", (), False
 
 
-def _title(entry: Entry) -> Text:
-    """Return title and subtitle as rich text ("Power: A radical view")."""
-    title = latex_to_text(_field(entry, "title") or "")
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_SENTENCE_BREAK = frozenset(":?!")
+
+
+def sentence_case(value: str) -> str:
+    r"""Return a BibTeX title in APA sentence case, leaving braced text and acronyms alone.
+
+    The first word and the first word after a colon, question mark or exclamation mark keep a
+    capital; every other word outside braces is lowercased unless it has two or more capitals
+    ("NHS", "KeyRing", "UK"). LaTeX commands (``\\ldots``) pass through.
+
+    >>> sentence_case("Power: A Radical View of {Lukes}'s {NHS} and UK")
+    "Power: A radical view of {Lukes}'s {NHS} and UK"
+    """
+    out: list[str] = []
+    depth = 0
+    capital = True
+    index = 0
+    while index < len(value):
+        char = value[index]
+        if char == "\\":
+            command = re.match(r"\\(?:[A-Za-z]+|.)", value[index:])
+            token = command.group() if command else char
+            out.append(token)
+            index += len(token)
+            continue
+        if char == "{":
+            depth += 1
+            capital = capital and depth > 1  # a braced word at a sentence start counts as capitalised
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif depth == 0:
+            word = (
+                _WORD.match(value, index) if char.isalpha() and not (out and out[-1][-1:].isalnum()) else None
+            )
+            if word:
+                out.append(_sentence_case_word(word.group(), capital))
+                index = word.end()
+                capital = False
+                continue
+            if char.isalnum():
+                capital = False
+            elif char in _SENTENCE_BREAK:
+                capital = True
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def _sentence_case_word(word: str, capital: bool) -> str:
+    """Lowercase each part of a (hyphenated) word unless it has two capitals; capitalise the first if asked."""
+    parts = word.split("-")
+    cased = [part if sum(c.isupper() for c in part) >= 2 else part.lower() for part in parts]
+    if capital and cased[0]:
+        cased[0] = cased[0][0].upper() + cased[0][1:]
+    return "-".join(cased)
+
+
+def _title(entry: Entry, *, sentence: bool = True) -> Text:
+    """Return title and subtitle as rich text, in sentence case unless told not to ("Power: A radical view")."""
+    cased = sentence_case if sentence else str
+    title = latex_to_text(cased(_field(entry, "title") or ""))
     subtitle = _field(entry, "subtitle")
     if subtitle:
-        title = Text(title, _subtitle_separator(str(title)), latex_to_text(subtitle))
+        title = Text(title, _subtitle_separator(str(title)), latex_to_text(cased(subtitle)))
     return title
 
 
@@ -518,7 +581,22 @@ def describe_entry(entry: Entry) -> EntryFacts:
         day=day,
         identity=identity,
         sort_key=(creator_key, _date_sort_key(status, year), title_key, entry.key or ""),
+        original_year=_original_year(entry, year),
     )
+
+
+def _original_year(entry: Entry, year: str | None) -> str | None:
+    """Return ``origyear`` (or the year of BibLaTeX's ``origdate``) when it differs from the year cited."""
+    value = _plain(_field(entry, "origyear") or "").strip()
+    if not value:
+        match = _ISO_DATE.match(_field(entry, "origdate") or "")
+        value = match.group(1) if match else ""
+    return value if value and value != year else None
+
+
+def _intext_date(facts: EntryFacts, label: str) -> str:
+    """APA shows both dates of a republished work in text: "1984/1986"."""
+    return f"{facts.original_year}/{label}" if facts.original_year else label
 
 
 def _date_sort_key(status: DateStatus, year: str | None) -> tuple[int, int, str]:
@@ -648,6 +726,7 @@ def intext_parenthetical(facts: EntryFacts, label: str, *, show_author: bool = T
     """Return "Needham, 2008" (or "“Title,” 2019", "Children Act 2004", or "2008" without the author)."""
     if facts.kind == "legislation":
         return Text(facts.title_plain)
+    label = _intext_date(facts, label)
     if not show_author:
         return Text(label)
     if facts.role == "title" and facts.kind in _PART_OF_WHOLE:
@@ -660,7 +739,7 @@ def intext_narrative(facts: EntryFacts, label: str) -> tuple[Text, str]:
     """Return the two halves of a narrative citation: ("Needham", "2008"); legislation has no date."""
     if facts.kind == "legislation":
         return Text(facts.title_plain), ""
-    return intext_author(facts, narrative=True), label
+    return intext_author(facts, narrative=True), _intext_date(facts, label)
 
 
 # --------------------------------------------------------------------------- template nodes
@@ -755,16 +834,43 @@ def volume(children: list[Any], context: dict[str, Any]) -> Text:
     return Text("Vol. ", latex_to_text(value))
 
 
+def _translators(entry: Entry) -> list[Person]:
+    """Return the ``translator`` field's people (BibTeX keeps it as a plain string)."""
+    value = _plain(_field(entry, "translator") or "").strip()
+    return [Person(name) for name in re.split(r"\s+and\s+", value) if name and name != "others"]
+
+
+def _roles_in_title(entry: Entry, facts: EntryFacts) -> list[Text]:
+    """Return "J. Strachey, Ed." and "R. Hurley, Trans." (or "J. Strachey, Ed. & Trans.") for a book.
+
+    Editors are listed here only when authors stand in the author position.
+    """
+    editors = (
+        [p for p in entry.persons.get("editor", ()) if not _is_others(p)] if facts.role == "author" else []
+    )
+    translators = _translators(entry)
+    groups: list[tuple[list[Person], str]] = []
+    if editors and [str(p) for p in editors] == [str(p) for p in translators]:
+        groups.append((editors, "Ed. & Trans." if len(editors) == 1 else "Eds. & Trans."))
+    else:
+        if editors:
+            groups.append((editors, "Ed." if len(editors) == 1 else "Eds."))
+        if translators:
+            groups.append((translators, "Trans."))
+    parts = []
+    for people, role in groups:
+        names = [_name_of(person).direct for person in people]
+        parts.append(Text(join(sep=", ", sep2=" & ", last_sep=", & ")[names].format(), f", {role}"))
+    return parts
+
+
 @node
-def editors_in_title(children: list[Any], context: dict[str, Any]) -> Text:
-    """Return "J. Strachey, Ed." when a book has both authors and editors."""
-    facts = _facts(context)
-    editors = [p for p in context["entry"].persons.get("editor", ()) if not _is_others(p)]
-    if facts.role != "author" or not editors:
-        raise FieldIsMissing("editor", context["entry"])
-    names = [_name_of(person).direct for person in editors]
-    joined = join(sep=", ", sep2=" & ", last_sep=", & ")[names].format()
-    return Text(joined, ", Ed." if len(names) == 1 else ", Eds.")
+def roles_in_title(children: list[Any], context: dict[str, Any]) -> Text:
+    """Return the editors and translators that APA puts after a book's title, joined by "; "."""
+    parts = _roles_in_title(context["entry"], _facts(context))
+    if not parts:
+        raise FieldIsMissing("translator", context["entry"])
+    return Text("; ").join(parts)
 
 
 def _unitalicised(text: BaseText) -> list[BaseText]:
@@ -838,10 +944,10 @@ def in_book(children: list[Any], context: dict[str, Any]) -> Text:
     booktitle = _field(entry, "booktitle")
     if booktitle is None:
         raise FieldIsMissing("booktitle", entry)
-    book = latex_to_text(booktitle)
+    book = latex_to_text(sentence_case(booktitle))
     booksubtitle = _field(entry, "booksubtitle")
     if booksubtitle:
-        book = Text(book, ": ", latex_to_text(booksubtitle))
+        book = Text(book, ": ", latex_to_text(sentence_case(booksubtitle)))
     parts: list[Any] = ["In "]
     editors = [p for p in entry.persons.get("editor", ()) if not _is_others(p)]
     if editors:
@@ -850,6 +956,12 @@ def in_book(children: list[Any], context: dict[str, Any]) -> Text:
             join(sep=", ", sep2=" & ", last_sep=", & ")[names].format(),
             " (Ed.), " if len(names) == 1 else " (Eds.), ",
         ]
+    else:
+        # A chapter in an authored book (BibLaTeX ``bookauthor``): "In C. Durose & L. Richardson, *Book*".
+        bookauthor = _plain(_field(entry, "bookauthor") or "").strip()
+        names = [_name_of(Person(n)).direct for n in re.split(r"\s+and\s+", bookauthor) if n]
+        if names:
+            parts += [join(sep=", ", sep2=" & ", last_sep=", & ")[names].format(), ", "]
     parts.append(Tag("em", *_unitalicised(book)))
     details = join(sep=", ")[children].format_data(context)
     if details:
@@ -1021,6 +1133,9 @@ def reference(children: list[Any], context: dict[str, Any], title: Any, full_dat
     link = _link_element(entry, facts)
     if link:
         elements.append(link)
+    if facts.original_year:
+        # APA 7, republished and translated works: the note ends the reference, with no full stop.
+        elements.append(Text(f"(Original work published {facts.original_year})"))
     return Text(" ").join(elements)
 
 
@@ -1030,7 +1145,7 @@ def legislation(children: list[Any], context: dict[str, Any]) -> Text:
     facts = _facts(context)
     entry = context["entry"]
     number = _field(entry, "number") or _field(entry, "chapter")
-    head = _title(entry)
+    head = _title(entry, sentence=False)  # the name of an Act keeps its capitals
     if number:
         plain = _plain(number)
         head = Text(head, ", ", f"c. {plain}" if plain.isdigit() else plain)
@@ -1081,10 +1196,10 @@ class APAStyle(BaseStyle):
         return reference(title=title)[journal]
 
     def get_book_template(self, e: Entry) -> Any:
-        """Book, edited book: Author. (2005). *Title* (2nd ed.). Publisher. DOI."""
+        """Book: Author. (1998). *Title* (R. Hurley, Trans.; 2nd ed.). Publisher. DOI. (Original work published 1976)."""
         # APA separates a role from edition and volume with a semicolon: (J. Strachey, Ed.; 2nd ed.).
         details = join(sep="; ")[
-            optional[editors_in_title], join(sep=", ")[optional[edition], optional[volume]]
+            optional[roles_in_title], join(sep=", ")[optional[edition], optional[volume]]
         ]
         return reference(title=title(italic=True)[details])[
             source("publisher", "organization", "institution")
