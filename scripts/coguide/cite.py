@@ -47,6 +47,7 @@ from coguide.apa import (
     intext_narrative,
     intext_parenthetical,
     needs_author,
+    sort_text,
     year_labels,
 )
 
@@ -894,8 +895,11 @@ class Bibliography:
             previous = item
         return "(" + "; ".join(", ".join(group) for group in groups) + ")"
 
-    def _item_rank(self, item: CiteItem) -> int:
-        return self._rank[item.key]
+    def _item_rank(self, item: CiteItem) -> tuple[str, int]:
+        """Order items alphabetically by the author shown: for "X, 2010, as cited in @y" that is X."""
+        if item.prefix and _AS_CITED.search(item.prefix):
+            return sort_text(item.prefix), self._rank[item.key]
+        return sort_text(intext_parenthetical(self._facts[item.key], "").render_as("text")), self._rank[item.key]
 
     def _format_narrative_item(self, item: CiteItem, writer: _Writer) -> str:
         date = self._narrative_parts(item.key, writer.fmt)[1]
@@ -926,6 +930,9 @@ class Bibliography:
             backend = _BACKENDS[fmt]
             cached = self._narratives[key, fmt] = (author.render(backend), backend.format_str(date))
         return cached
+
+
+_AS_CITED = re.compile(r"\bas cited in\s*$", re.IGNORECASE)
 
 
 class _Writer:
