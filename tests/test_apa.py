@@ -158,6 +158,21 @@ def test_no_doubled_punctuation_after_titles(title: str, expected: str) -> None:
     assert reference(bib, "markdown").endswith(expected)
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Chat Summary ``{What's} in a Name?''", "A, B. (2000). Chat summary “What’s in a name?” J, 1."),
+        (
+            "Stereotypes of ``Chavs'' and ``Bogans''",
+            "A, B. (2000). Stereotypes of “chavs” and “bogans.” J, 1.",
+        ),
+    ],
+)
+def test_full_stops_and_closing_quotation_marks(title: str, expected: str) -> None:
+    bib = f"@article{{k, author = {{A, B}}, title = {{{title}}}, journal = {{J}}, year = 2000, volume = 1}}"
+    assert reference(bib) == expected
+
+
 def test_article_title_ending_in_question_mark() -> None:
     bib = "@article{k, author = {A, B}, title = {Why?}, journal = {J}, year = 2000, volume = 1}"
     assert reference(bib) == "A, B. (2000). Why? J, 1."

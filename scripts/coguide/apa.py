@@ -1110,6 +1110,20 @@ def _date_element(facts: EntryFacts, label: str, *, full: bool) -> Text:
     return Text(f"({label})")
 
 
+_CLOSERS = "\"'”’"
+
+
+def _with_period(text: Text) -> Text:
+    """End an element with a full stop, unless it already ends with one, "?" or "!" (inside quotes too)."""
+    plain = str(text)
+    if plain.rstrip(_CLOSERS).endswith((".", "?", "!")):
+        return text
+    if plain.endswith("”"):
+        # APA follows American punctuation: the full stop goes inside the closing quotation mark.
+        return Text(text[:-1], ".”")
+    return text.add_period()
+
+
 @node
 def reference(children: list[Any], context: dict[str, Any], title: Any, full_date: bool = False) -> Text:
     """Assemble an APA reference: author. (date). title. source elements. link.
@@ -1122,14 +1136,14 @@ def reference(children: list[Any], context: dict[str, Any], title: Any, full_dat
     date = _date_element(facts, context.get("label") or _date_base(facts), full=full_date)
     title_text = title.format_data(context)
     head = [creator, date, title_text] if creator else [title_text, date]
-    elements = [Text(part).add_period() for part in head if part]
+    elements = [_with_period(Text(part)) for part in head if part]
     for child in children:
         try:
             formatted = child.format_data(context)
         except FieldIsMissing:
             continue
         if formatted:
-            elements.append(Text(formatted).add_period())
+            elements.append(_with_period(Text(formatted)))
     link = _link_element(entry, facts)
     if link:
         elements.append(link)
@@ -1149,7 +1163,7 @@ def legislation(children: list[Any], context: dict[str, Any]) -> Text:
     if number:
         plain = _plain(number)
         head = Text(head, ", ", f"c. {plain}" if plain.isdigit() else plain)
-    elements = [head.add_period()]
+    elements = [_with_period(head)]
     link = _link_element(entry, facts)
     if link:
         elements.append(link)
