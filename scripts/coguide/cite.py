@@ -899,9 +899,7 @@ class Bibliography:
         """Order items alphabetically by the author shown: for "X, 2010, as cited in @y" that is X."""
         if item.prefix and _AS_CITED.search(item.prefix):
             return sort_text(item.prefix), self._rank[item.key]
-        return sort_text(intext_parenthetical(self._facts[item.key], "").render_as("text")), self._rank[
-            item.key
-        ]
+        return sort_text(self._author_date(item.key, True, "text")), self._rank[item.key]
 
     def _format_narrative_item(self, item: CiteItem, writer: _Writer) -> str:
         date = self._narrative_parts(item.key, writer.fmt)[1]
