@@ -191,6 +191,14 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         "cite it or leave it there on purpose.",
         severity="warning",
     ),
+    # Reported by `coguide overlap`, which needs the source texts and so is not part of `coguide check`.
+    ErrorType(
+        code="copied-wording",
+        title="Wording copied from a source",
+        description="A line of an essay or a record shares a run of words with a source text "
+        "(reported by `coguide overlap SOURCE ...`, not by `coguide check`). Write the idea in your own "
+        "words, or quote the source: under 25 words, in quotation marks, with its citation and page.",
+    ),
 )
 
 
