@@ -169,3 +169,11 @@ def test_the_command_exits_1_on_a_copy_0_when_clean_and_2_on_bad_arguments(proje
     assert main(["--project", str(root), "overlap", str(tmp_path / "nope.txt")]) == 2
     assert main(["--project", str(root), "overlap", source, "--words", "2"]) == 2
     assert "at least 4" in capsys.readouterr().err
+
+
+def test_the_command_refuses_a_project_it_cannot_read_whole(project, tmp_path, capsys):
+    # Comparing only the readable rows would pass over the rest in silence.
+    root = project("broken-csv-quoting")
+    assert main(["--project", str(root), "overlap", str(_source(tmp_path))]) == 2
+    err = capsys.readouterr().err
+    assert "[csv-syntax]" in err and "cannot be read" in err

@@ -5,10 +5,11 @@ check makes that promise testable. Give it the source texts you worked from (pla
 files, or folders of them) and it reports every line of an essay or a record cell that shares a run
 of ``--words`` consecutive words (8 by default) with one of them.
 
-Words are compared lower-cased, with hyphens and punctuation ignored, so a line break inside a PDF
-extract ("co-" at the end of one line, "production" on the next) or curly quotes do not hide a copy. Text inside quotation marks,
+Words are compared lower-cased, with hyphens and punctuation ignored, so curly quotes or a word
+hyphenated across a line break in a PDF extract do not hide a copy. Text inside quotation marks,
 citations (``[@key, p. 3]``), link targets and code are skipped: a marked quotation is allowed.
-Titles and names (``title``, ``name`` and similar fields) are not prose and are not compared.
+Only the Markdown text cells (`coguide.validate.TEXT_FIELDS`) are compared, so ids, names and titles,
+which are meant to match the sources that cite them, are not.
 
 The sources are not part of the project, so ``coguide check`` cannot run this; contributors run
 ``coguide overlap SOURCE ...`` before opening a pull request, and reviewers run it on what the
@@ -24,14 +25,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from coguide.errors import Problem
+from coguide.errors import Problem, errors_only
 from coguide.load import Sources, load_project
+from coguide.validate import text_cells
 
 DEFAULT_WORDS = 8
 MIN_WORDS = 4
 SOURCE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
-# Fields that hold names rather than prose: a work's title is meant to match the source that cites it.
-NAME_FIELDS = frozenset({"id", "name", "title", "label", "aliases", "synonyms", "key", "slug", "url", "doi"})
 
 _WORD = re.compile(r"[0-9a-z]+(?:'[a-z]+)?")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
@@ -116,25 +116,18 @@ def read_sources(paths: Iterable[Path]) -> list[Source]:
 
 
 def passages(sources: Sources) -> Iterator[Passage]:
-    """Yield the guide's prose line by line: hand-written pages, then the text cells of every table.
+    """Yield the guide's prose line by line: hand-written pages, then the Markdown text cells of the tables.
 
     Lines are the lines a contributor sees in an editor, so a multi-line CSV cell yields one passage per line.
     """
     for doc in sources.documents:
-        in_front = doc.body_line
         for offset, line in enumerate(own_words(doc.body).split("\n")):
             if line.strip() and not line.lstrip().startswith("#"):
-                yield Passage(path=doc.path, line=in_front + offset, text=line)
-    for table in sources.tables.values():
-        for row in table.rows:
-            line = row.line
-            for name in table.header:
-                value = row.values.get(name, "")
-                if name not in NAME_FIELDS and not name.endswith("_id") and " " in value:
-                    for offset, part in enumerate(own_words(value).split("\n")):
-                        if part.strip():
-                            yield Passage(path=table.path, line=line + offset, text=part, field=name)
-                line += value.count("\n")
+                yield Passage(path=doc.path, line=doc.body_line + offset, text=line)
+    for table, field, line, value in text_cells(sources):
+        for offset, part in enumerate(own_words(value).split("\n")):
+            if part.strip():
+                yield Passage(path=table.path, line=line + offset, text=part, field=field)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -199,7 +192,7 @@ def find_overlaps(sources: Sources, texts: Sequence[Source], n: int = DEFAULT_WO
         n: The shortest run reported.
 
     Returns:
-        One ``copied-wording`` problem per line, longest run first within a file's order.
+        One ``copied-wording`` problem per line (naming its longest run), in file and line order.
     """
     index = Index(texts, n)
     problems = []
@@ -238,12 +231,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Compare the project's prose with the sources; exit 1 if any line repeats one word for word."""
+    if args.words < MIN_WORDS:
+        print(
+            f"coguide overlap: --words must be at least {MIN_WORDS}; shorter runs are everyday phrases",
+            file=sys.stderr,
+        )
+        return 2
     try:
         texts = read_sources(args.sources)
-        problems = find_overlaps(load_project(Path(args.project).resolve()), texts, args.words)
-    except (FileNotFoundError, ValueError) as exc:
+    except FileNotFoundError as exc:
         print(f"coguide overlap: {exc}", file=sys.stderr)
         return 2
+    project = load_project(Path(args.project).resolve())
+    unreadable = errors_only(list(project.problems))
+    if unreadable:
+        # Comparing only what could be read would pass over the rest in silence.
+        for problem in unreadable:
+            print(problem.format(), file=sys.stderr)
+        print(
+            "coguide overlap: some files cannot be read; fix them (see coguide check) and run again",
+            file=sys.stderr,
+        )
+        return 2
+    problems = find_overlaps(project, texts, args.words)
     for problem in problems:
         print(problem.format())
     words = sum(len(t.words) for t in texts)

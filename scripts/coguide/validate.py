@@ -299,7 +299,8 @@ def _ids(table: Table | None) -> set[str]:
     return {row.values.get("id", "") for row in table.rows} if table else set()
 
 
-def _text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
+def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
+    """Yield every non-empty Markdown text cell (`TEXT_FIELDS`) as (table, field, editor line, value)."""
     for name, fields in TEXT_FIELDS.items():
         table = sources.tables.get(name)
         if table is None:
@@ -314,7 +315,7 @@ def _text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
 def collect_citation_uses(sources: Sources) -> list[CitationUse]:
     """Find every citation of a key: in text cells, in the citations table and in Markdown pages."""
     uses: list[CitationUse] = []
-    for table, _field, line, value in _text_cells(sources):
+    for table, _field, line, value in text_cells(sources):
         for citation in find_citations(value):
             uses.extend(
                 CitationUse(key=i.key, path=table.path, line=line + citation.line - 1) for i in citation.items
@@ -453,7 +454,7 @@ def check_aliases(sources: Sources) -> list[Problem]:
 def check_markup(sources: Sources) -> list[Problem]:
     """Report raw HTML and unsafe links in data text cells and essays."""
     problems = []
-    for table, field, line, value in _text_cells(sources):
+    for table, field, line, value in text_cells(sources):
         for issue in find_unsafe_markup(value):
             problems.append(
                 Problem(
