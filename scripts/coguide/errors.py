@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -31,6 +32,75 @@ def _catalogue(*types: ErrorType) -> dict[str, ErrorType]:
 
 CATALOGUE: dict[str, ErrorType] = _catalogue(
     # Reading files.
+    ErrorType(
+        code="unsafe-path",
+        title="Path outside the project",
+        description="A path would make the guide read something it must not: a URL (the check and the build "
+        "never fetch anything over the network), an absolute path, a path that climbs out with `..`, or a "
+        "symbolic link (which could point at any file on the machine that builds the site). Put the file "
+        "itself in the project and name it by a plain relative path.",
+    ),
+    ErrorType(
+        code="not-a-file",
+        title="Not an ordinary file",
+        description="A path names a folder, a named pipe, a socket or a device instead of an ordinary file. "
+        "Reading a pipe would wait forever, so it is refused before anything is read. Replace it with an "
+        "ordinary text file.",
+    ),
+    ErrorType(
+        code="descriptor-contract",
+        title="Schema the generator cannot trust",
+        description="`datapackage.json` changes something the generator relies on whatever the descriptor "
+        "says, such as a table's primary key (without it, two records could share an id and one would vanish). "
+        "Restore the key as the data dictionary shows it.",
+    ),
+    ErrorType(
+        code="invalid-id",
+        title="Id that cannot be an address",
+        description="Ids and aliases become page addresses, so the generator accepts only lower-case letters "
+        "and digits joined by single hyphens (`service-user`), whatever `datapackage.json` says, and refuses "
+        "names the site uses itself (such as `index`). Write the id as the hint suggests.",
+    ),
+    ErrorType(
+        code="unexpected-file",
+        title="File the site would publish unchecked",
+        description="A file under `docs/` would be copied to the site as it is, or run as code in readers' "
+        "browsers: an HTML or JavaScript file outside `docs/overrides/` and `docs/assets/`, an SVG image with "
+        "a script, an event handler or a link to another host, or a file of a type the guide does not publish. "
+        "Write the page in Markdown, or ask a maintainer to add the asset.",
+    ),
+    ErrorType(
+        code="unsafe-config",
+        title="Configuration that opens a door",
+        description="`mkdocs.yml` turns on something that lets a page pull in other files or run code at build "
+        "time (the `pymdownx.snippets` include extension, an extra hooks file, a theme folder outside "
+        "`docs/overrides/`). Remove it; the generator writes every included page itself.",
+    ),
+    ErrorType(
+        code="invalid-config",
+        title="Unreadable configuration",
+        description="`mkdocs.yml` or `docs/blog/.authors.yml` is not valid YAML or not laid out as expected. "
+        "Check the indentation near the line shown, and compare with the file in the main repository.",
+    ),
+    ErrorType(
+        code="unknown-front-matter",
+        title="Unknown front-matter key",
+        description="A page's front matter (the lines between `---` at the top) has a key the guide does not "
+        "support. The theme prints some keys into the page unchecked, so only the keys listed on the "
+        "contributing page are accepted. Remove the key or correct its spelling.",
+    ),
+    ErrorType(
+        code="unknown-author",
+        title="Unknown essay author",
+        description="An essay's `authors:` names someone who is not in `docs/blog/.authors.yml`. Add the author "
+        "there (an id, a name and a short description) or correct the spelling.",
+    ),
+    ErrorType(
+        code="errors-truncated",
+        title="More problems than shown",
+        description="Table validation stops after 1,000 problems in one table, so more may follow. Fix the ones "
+        "shown (often one cause, such as a shifted column, explains them all) and run the check again.",
+    ),
     ErrorType(
         code="missing-file",
         title="Missing file",
@@ -202,6 +272,16 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
 )
 
 
+#: The longest message or hint a problem prints; longer ones are cut with an ellipsis.
+MESSAGE_LIMIT = 300
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(text: str, limit: int) -> str:
+    text = _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Problem:
     """One problem found in the project's sources.
@@ -225,6 +305,10 @@ class Problem:
     def __post_init__(self) -> None:
         if self.code not in CATALOGUE:
             raise ValueError(f"error code {self.code!r} is not in the catalogue")
+        # Messages quote contributor input, and `--format github` makes them public annotations: keep every
+        # message on one line and short, so no file's content (a symlinked secret, say) is ever echoed whole.
+        for name in ("message", "hint"):
+            object.__setattr__(self, name, _one_line(getattr(self, name), MESSAGE_LIMIT))
 
     @property
     def severity(self) -> Severity:

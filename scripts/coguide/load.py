@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,11 +16,16 @@ from typing import Any
 import yaml
 
 from coguide.errors import Problem
+from coguide.guard import check_descriptor, check_input_file, excerpt, walk_files
 
 DATA_DIR = "datapackage"
 DOCS_DIR = "docs"
 POSTS_DIR = "docs/blog/posts"
 DESCRIPTOR = "datapackage/datapackage.json"
+AUTHORS = "docs/blog/.authors.yml"
+CONFIG = "mkdocs.yml"
+#: Pages kept outside ``docs/`` that the generator publishes, by their place in the site.
+INCLUDED_PAGES = {"CONTRIBUTING.md": "contributing/index.md"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +66,7 @@ class Document:
         body: The Markdown after the front matter.
         body_line: The file line on which `body` starts.
         is_post: True for essays under ``docs/blog/posts/``.
+        meta_lines: The file line of each top-level front-matter key.
     """
 
     path: str
@@ -68,6 +75,7 @@ class Document:
     body: str
     body_line: int
     is_post: bool
+    meta_lines: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,6 +89,12 @@ class Sources:
     bib_text: str
     documents: tuple[Document, ...]
     problems: tuple[Problem, ...] = field(default=())
+    #: Every regular file under ``docs/`` (relative to the root): what the engine would publish.
+    doc_files: tuple[str, ...] = ()
+    #: Essay author names by id, from ``docs/blog/.authors.yml``.
+    authors: dict[str, str] = field(default_factory=dict)
+    #: The engine configuration (``mkdocs.yml``) as YAML, its tags (``!ENV``) read as plain values.
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 def _decode(raw: bytes, rel: str, problems: list[Problem]) -> str | None:
@@ -103,6 +117,10 @@ def _decode(raw: bytes, rel: str, problems: list[Problem]) -> str | None:
 def read_text(root: Path, rel: str, problems: list[Problem]) -> str | None:
     """Read a UTF-8 text file (a BOM is accepted), recording a problem if it is missing or not UTF-8."""
     path = root / rel
+    refused = check_input_file(root, rel)
+    if refused is not None:
+        problems.append(refused)
+        return None
     if not path.is_file():
         problems.append(
             Problem(path=rel, line=None, code="missing-file", message="file not found", hint=f"create {rel}")
@@ -183,8 +201,17 @@ def split_front_matter(text: str) -> tuple[str | None, str, int]:
     return "".join(lines[1:]), "", len(lines) + 1
 
 
-def read_document(root: Path, path: Path, problems: list[Problem]) -> Document | None:
-    """Read one hand-written Markdown page and its front matter."""
+def read_document(
+    root: Path, path: Path, problems: list[Problem], *, src_uri: str | None = None
+) -> Document | None:
+    """Read one hand-written Markdown page and its front matter.
+
+    Args:
+        root: The project folder.
+        path: The page's file.
+        problems: Where to record what cannot be read.
+        src_uri: The page's place in the site, for a page kept outside ``docs/`` (default: its path there).
+    """
     rel = path.relative_to(root).as_posix()
     text = _decode(path.read_bytes(), rel, problems)
     if text is None:
@@ -203,8 +230,22 @@ def read_document(root: Path, path: Path, problems: list[Problem]) -> Document |
                     path=rel,
                     line=line,
                     code="front-matter",
-                    message=f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}",
+                    message=f"front matter is not valid YAML: {excerpt(getattr(exc, 'problem', exc), 120)}",
                     hint="check the indentation and quote values that contain a colon",
+                )
+            )
+            loaded = {}
+        except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+            # PyYAML builds dates itself and raises ValueError for one that does not exist (2026-02-30).
+            key, line = _failing_key(yaml_src)
+            problems.append(
+                Problem(
+                    path=rel,
+                    line=line,
+                    code="front-matter",
+                    field=key,
+                    message=f'front matter "{key}" cannot be read: {excerpt(exc, 120)}',
+                    hint="write a real date as YYYY-MM-DD" if key == "date" else "check the value's format",
                 )
             )
             loaded = {}
@@ -223,22 +264,47 @@ def read_document(root: Path, path: Path, problems: list[Problem]) -> Document |
     docs = root / DOCS_DIR
     return Document(
         path=rel,
-        src_uri=path.relative_to(docs).as_posix(),
+        src_uri=src_uri or path.relative_to(docs).as_posix(),
         meta=meta,
         body=body,
         body_line=body_line,
         is_post=rel.startswith(POSTS_DIR + "/"),
+        meta_lines=_key_lines(yaml_src or ""),
     )
 
 
-def read_documents(root: Path, problems: list[Problem]) -> tuple[Document, ...]:
-    """Read every hand-written Markdown page under ``docs/`` in a stable order."""
+_KEY = re.compile(r"^([A-Za-z_$][\w$-]*)\s*:")
+
+
+def _key_lines(yaml_src: str) -> dict[str, int]:
+    """Return the file line of each top-level key (the front matter starts on line 2)."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(yaml_src.splitlines(), start=2):
+        match = _KEY.match(line)
+        if match:
+            lines.setdefault(match.group(1), number)
+    return lines
+
+
+def _failing_key(yaml_src: str) -> tuple[str, int]:
+    """Find the top-level key whose value PyYAML cannot construct, by loading one key at a time."""
+    for key, line in _key_lines(yaml_src).items():
+        block = [src for src in yaml_src.splitlines()[line - 2 :]]
+        end = next((i for i, src in enumerate(block[1:], 1) if _KEY.match(src)), len(block))
+        try:
+            yaml.safe_load("\n".join(block[:end]))
+        except Exception:  # noqa: BLE001 - any failure names the key
+            return key, line
+    return "", 2
+
+
+def read_documents(root: Path, files: list[str], problems: list[Problem]) -> tuple[Document, ...]:
+    """Read every hand-written Markdown page among `files` (paths under ``docs/``) in a stable order."""
     docs = root / DOCS_DIR
-    if not docs.is_dir():
-        return ()
     found = []
-    for path in sorted(docs.rglob("*.md")):
-        if any(part.startswith(".") for part in path.relative_to(docs).parts):
+    for rel in files:
+        path = root / rel
+        if path.suffix != ".md" or any(part.startswith(".") for part in path.relative_to(docs).parts):
             continue
         doc = read_document(root, path, problems)
         if doc is not None:
@@ -264,7 +330,8 @@ def load_project(root: Path | str) -> Sources:
             loaded = json.loads(text)
             if not isinstance(loaded, dict):
                 raise ValueError("the top level must be an object")
-            descriptor = loaded
+            descriptor, unsafe = check_descriptor(loaded, text, DESCRIPTOR)
+            problems.extend(unsafe)
         except ValueError as exc:
             line = getattr(exc, "lineno", None)
             problems.append(
@@ -288,12 +355,90 @@ def load_project(root: Path | str) -> Sources:
         elif str(resource.get("path", "")).endswith(".bib"):
             bib_path = f"{DATA_DIR}/{resource['path']}"
             bib_text = read_text(root, bib_path, problems) or ""
+    doc_files, doc_problems = walk_files(root, DOCS_DIR)
+    authors = read_authors(root, problems) if AUTHORS in doc_files else {}
+    config = read_config(root, problems)
+    documents = read_documents(root, doc_files, problems)
+    # CONTRIBUTING.md is the repository's page for contributors and the site's Contributing page at once.
+    for rel, src_uri in INCLUDED_PAGES.items():
+        if ((root / rel).exists() or (root / rel).is_symlink()) and read_text(root, rel, problems) is not None:
+            doc = read_document(root, root / rel, problems, src_uri=src_uri)
+            documents += (doc,) if doc is not None else ()
+    problems.extend(doc_problems)
     return Sources(
         root=root,
         descriptor=descriptor,
         tables=tables,
         bib_path=bib_path,
         bib_text=bib_text.replace("\r\n", "\n"),
-        documents=read_documents(root, problems),
+        documents=documents,
         problems=tuple(problems),
+        doc_files=tuple(doc_files),
+        authors=authors,
+        config=config,
     )
+
+
+class _TaggedLoader(yaml.SafeLoader):
+    """A safe loader that reads any tag (``!ENV [NAME, default]``) as the plain value it carries."""
+
+
+def _untagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    return loader.construct_mapping(node)  # type: ignore[arg-type]
+
+
+_TaggedLoader.add_multi_constructor("!", _untagged)
+_TaggedLoader.add_multi_constructor("tag:yaml.org,2002:python/", _untagged)
+
+
+def _read_yaml(root: Path, rel: str, problems: list[Problem], loader: type = yaml.SafeLoader) -> Any:
+    text = read_text(root, rel, problems)
+    if text is None:
+        return None
+    try:
+        return yaml.load(text, Loader=loader)
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problems.append(
+            Problem(
+                path=rel,
+                line=mark.line + 1 if mark is not None else None,
+                code="invalid-config",
+                message=f"not valid YAML: {excerpt(getattr(exc, 'problem', exc), 120)}",
+                hint="check the indentation near this line",
+            )
+        )
+        return None
+
+
+def read_authors(root: Path, problems: list[Problem]) -> dict[str, str]:
+    """Read the essay authors (id -> name) from the blog's authors file."""
+    data = _read_yaml(root, AUTHORS, problems)
+    entries = data.get("authors") if isinstance(data, dict) else None
+    if not isinstance(entries, dict):
+        if data is not None:
+            problems.append(
+                Problem(
+                    path=AUTHORS,
+                    line=1,
+                    code="invalid-config",
+                    message="the file must hold `authors:` with one entry per author id",
+                    hint="see the entry for `editors`",
+                )
+            )
+        return {}
+    return {
+        str(key): str(value.get("name", key)) for key, value in entries.items() if isinstance(value, dict)
+    }
+
+
+def read_config(root: Path, problems: list[Problem]) -> dict[str, Any]:
+    """Read ``mkdocs.yml`` (if the project has one) so that the check can see what it turns on."""
+    if not (root / CONFIG).exists() and not (root / CONFIG).is_symlink():
+        return {}
+    data = _read_yaml(root, CONFIG, problems, _TaggedLoader)
+    return data if isinstance(data, dict) else {}

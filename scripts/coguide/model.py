@@ -245,6 +245,8 @@ class Site:
     cited_by: dict[str, tuple[Citer, ...]]
     contributors: tuple[Contributor, ...] = ()
     info: SiteInfo = field(default_factory=SiteInfo)
+    #: Pages kept outside ``docs/`` (CONTRIBUTING.md), by their place in the site: (source path, Markdown).
+    included: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def record(self, resource: str, record_id: str) -> Record:
         """Return one record by resource name and id."""
@@ -463,6 +465,7 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
             Contributor(name=v["name"], roles=_split(v["roles"]), since=int(v["since"]), url=v.get("url", ""))
             for _line, v in _rows(sources, "contributors")
         ),
+        included={d.src_uri: (d.path, d.body) for d in sources.documents if not d.path.startswith("docs/")},
     )
     object.__setattr__(site, "cited_by", _cited_by(site))
     return site

@@ -298,6 +298,19 @@ def render_site(site: Site) -> list[Page]:
             contributors=site.contributors,
         )
     )
+    for src_uri, (path, body) in site.included.items():
+        # Checked like every page (no raw HTML, safe links), so its Markdown is passed on as it is.
+        pages.append(
+            _render(
+                env,
+                "contributing.md.jinja",
+                src_uri,
+                path,
+                title="Contributing",
+                description="How to add or correct a label, concept, case, argument, reference or essay.",
+                body=Markup(body),
+            )
+        )
     pages.append(
         _render(
             env,

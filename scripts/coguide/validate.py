@@ -16,7 +16,9 @@ from typing import Any
 
 from coguide.cite import Bibliography, find_citations
 from coguide.errors import Problem
-from coguide.load import DESCRIPTOR, Row, Sources, Table
+from coguide.frontmatter import check_front_matter
+from coguide.guard import PRIMARY_KEYS, excerpt
+from coguide.load import CONFIG, DESCRIPTOR, Row, Sources, Table
 from coguide.markup import find_unsafe_markup
 
 #: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
@@ -97,7 +99,7 @@ def _frictionless_message(error: Any) -> tuple[str, str]:
             if expected == "integer"
             else "check the data dictionary for the field's type"
         )
-        return f'"{cell}" is not a valid {expected} for field "{field}"', hint
+        return f'"{excerpt(cell)}" is not a valid {expected} for field "{field}"', hint
     if kind == "constraint-error":
         if "required" in note:
             return f'field "{field}" is required but empty', f'fill in "{field}"'
@@ -107,14 +109,14 @@ def _frictionless_message(error: Any) -> tuple[str, str]:
             if "pattern" in note and SLUG.fullmatch(slug) and slug != cell
             else "see the field in the data dictionary"
         )
-        return f'field "{field}" value "{cell[:60]}" breaks a rule: {note}', hint
+        return f'field "{field}" value "{excerpt(cell)}" breaks a rule: {note}', hint
     if kind == "primary-key":
         return (
             "this row repeats the id (primary key) of an earlier row",
             "ids must be unique: rename one of them",
         )
     if kind == "unique-error":
-        return f'field "{field}" value "{cell[:60]}" is already used by another row', "make it unique"
+        return f'field "{field}" value "{excerpt(cell)}" is already used by another row', "make it unique"
     if kind in ("missing-cell", "extra-cell"):
         return error.message.split(":")[
             0
@@ -123,6 +125,9 @@ def _frictionless_message(error: Any) -> tuple[str, str]:
         return "the row is blank", "delete the empty row"
     return error.message, ""
 
+
+#: Frictionless stops validating a table after this many errors; the check says so when it happens.
+LIMIT_ERRORS = 1000
 
 #: What every id looks like (the Table Schema's pattern, repeated here for hints).
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
@@ -239,7 +244,7 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
             resource["schema"].pop("foreignKeys", None)
     try:
         package = Package(descriptor, basepath=str(descriptor_path.parent))
-        report = package.validate()
+        report = package.validate(limit_errors=LIMIT_ERRORS)
     except FrictionlessException as exc:
         return [
             Problem(
@@ -286,6 +291,16 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
             )
             problems.append(
                 Problem(path=table.path, line=line, code=code, message=message, hint=hint, field=field)
+            )
+        if len(task.errors) >= LIMIT_ERRORS:
+            problems.append(
+                Problem(
+                    path=table.path,
+                    line=None,
+                    code="errors-truncated",
+                    message=f"validation of this table stopped after {LIMIT_ERRORS:,} problems; more may follow",
+                    hint="fix the problems shown (often one cause explains many) and run the check again",
+                )
             )
         fks = schemas.get(task.name, {}).get("foreignKeys", [])
         problems.extend(_foreign_key_problems(table, sources.tables, fks))
@@ -467,9 +482,7 @@ def check_markup(sources: Sources) -> list[Problem]:
                 )
             )
     for doc in sources.documents:
-        if not doc.is_post:
-            continue
-        for issue in find_unsafe_markup(doc.body, allow_excerpt_mark=True):
+        for issue in find_unsafe_markup(doc.body, allow_excerpt_mark=doc.is_post):
             problems.append(
                 Problem(
                     path=doc.path,
@@ -482,42 +495,12 @@ def check_markup(sources: Sources) -> list[Problem]:
     return problems
 
 
-POST_KEYS = ("date", "authors", "categories", "description")
-
-
 def check_posts(sources: Sources) -> list[Problem]:
-    """Report essays whose front matter lacks a required key or whose body has no title."""
+    """Report front matter that is not the supported keys and types, and essays with no ``# Title`` line."""
     problems = []
     for doc in sources.documents:
-        if not doc.is_post:
-            continue
-        for key in POST_KEYS:
-            if key not in doc.meta:
-                problems.append(
-                    Problem(
-                        path=doc.path,
-                        line=1,
-                        code="front-matter",
-                        field=key,
-                        message=f'front matter has no "{key}"',
-                        hint=f"add `{key}:` between the --- lines (see CONTRIBUTING.md)",
-                    )
-                )
-        for key, value in doc.meta.items():
-            # The theme prints front matter (description, title) into the page head without escaping.
-            texts = value if isinstance(value, list) else [value]
-            if any(isinstance(t, str) and ("<" in t or ">" in t) for t in texts):
-                problems.append(
-                    Problem(
-                        path=doc.path,
-                        line=1,
-                        code="raw-html",
-                        field=str(key),
-                        message=f'front matter "{key}" contains < or >',
-                        hint="write plain text in front matter",
-                    )
-                )
-        if not any(line.startswith("# ") for line in doc.body.splitlines()):
+        problems.extend(check_front_matter(doc, sources.authors))
+        if doc.is_post and not any(line.startswith("# ") for line in doc.body.splitlines()):
             problems.append(
                 Problem(
                     path=doc.path,
@@ -527,6 +510,161 @@ def check_posts(sources: Sources) -> list[Problem]:
                     hint="add one after the front matter",
                 )
             )
+    return problems
+
+
+#: Ids the site uses for its own pages in every section.
+RESERVED_IDS = frozenset({"index"})
+#: The record tables: their ids and aliases become page addresses.
+RECORD_TABLES = tuple(name for name, key in PRIMARY_KEYS.items() if key == ("id",))
+
+
+def check_ids(sources: Sources) -> list[Problem]:
+    """Report ids and aliases that could not be safe page addresses, whatever the descriptor's patterns say.
+
+    The descriptor's patterns are editable; this rule is the generator's own, so an id such as
+    ``../../x`` can never become a path, even when a pull request drops the pattern from the schema.
+    """
+    problems = []
+    for name in RECORD_TABLES:
+        table = sources.tables.get(name)
+        if table is None:
+            continue
+        for row in table.rows:
+            values = [("id", row.values.get("id", ""))]
+            values += [("aliases", a.strip()) for a in row.values.get("aliases", "").split(";") if a.strip()]
+            for field, value in values:
+                if not value and field == "id":
+                    continue  # a missing id is a required-field problem
+                reserved = value in RESERVED_IDS
+                if SLUG.fullmatch(value) and not reserved and len(value) <= 80:
+                    continue
+                meant = slugify(value)
+                hint = (
+                    f'"{value}" is a name the site uses itself: choose another'
+                    if reserved
+                    else f'write it as "{meant}"'
+                    if meant and SLUG.fullmatch(meant)
+                    else "use lower-case letters and digits joined by single hyphens"
+                )
+                problems.append(
+                    Problem(
+                        path=table.path,
+                        line=cell_line(table, row.values, row.line, field),
+                        code="invalid-id",
+                        field=field,
+                        message=f'{field} "{excerpt(value)}" cannot be a page address',
+                        hint=hint,
+                    )
+                )
+    return problems
+
+
+#: Files under docs/ that are published as they are, by folder: anything else is refused.
+_PUBLISHED_AS_IS = {
+    ".md": None,  # every page is checked as Markdown
+    ".png": None,
+    ".jpg": None,
+    ".jpeg": None,
+    ".gif": None,
+    ".webp": None,
+    ".svg": None,  # checked for scripts below
+    ".css": ("docs/assets/",),
+    ".js": ("docs/assets/",),
+    ".html": ("docs/overrides/",),
+    ".yml": ("docs/blog/.authors.yml",),
+}
+#: What an SVG image may not hold: scripts, event handlers, links out of the file, embedded documents.
+_SVG_ACTIVE = re.compile(
+    r"<\s*(script|foreignObject|iframe|embed|object)\b|\bon[a-z]+\s*=|(?:href|src)\s*=\s*[\"']?\s*"
+    r"(?!#)[a-z][a-z0-9+.-]*:|<!ENTITY|@import",
+    re.IGNORECASE,
+)
+
+
+def check_docs_files(sources: Sources) -> list[Problem]:
+    """Report files under ``docs/`` that the engine would publish without the checks Markdown pages get."""
+    problems = []
+    for rel in sources.doc_files:
+        suffix = Path(rel).suffix.lower()
+        if suffix not in _PUBLISHED_AS_IS:
+            problems.append(
+                Problem(
+                    path=rel,
+                    line=None,
+                    code="unexpected-file",
+                    message=f"a {suffix or 'extension-less'} file would be published as it is",
+                    hint="write pages in Markdown (.md); images may be PNG, JPEG, GIF, WebP or SVG",
+                )
+            )
+            continue
+        allowed = _PUBLISHED_AS_IS[suffix]
+        if allowed is not None and not rel.startswith(allowed):
+            problems.append(
+                Problem(
+                    path=rel,
+                    line=None,
+                    code="unexpected-file",
+                    message=f"a {suffix} file here would be published (or run) unchecked",
+                    hint=f"{suffix} files belong in {' or '.join(allowed)}, which maintainers review as code",
+                )
+            )
+        elif suffix == ".svg":
+            text = (sources.root / rel).read_bytes().decode("utf-8", "replace")
+            found = _SVG_ACTIVE.search(text)
+            if found:
+                problems.append(
+                    Problem(
+                        path=rel,
+                        line=text.count("\n", 0, found.start()) + 1,
+                        code="unexpected-file",
+                        message=f"the SVG image holds {excerpt(found.group(), 30)!r}, which could run or load",
+                        hint="export the image without scripts, event handlers or links to other files",
+                    )
+                )
+    return problems
+
+
+#: Markdown extensions that read other files into a page.
+_INCLUDE_EXTENSIONS = frozenset({"pymdownx.snippets", "markdown_include.include", "mdx_include"})
+_HOOKS = ("scripts/coguide/mkdocs_adapter.py",)
+
+
+def check_config(sources: Sources) -> list[Problem]:
+    """Report engine settings that would let a page include other files or run other code at build time."""
+    config = sources.config
+    problems = []
+
+    def refuse(message: str, hint: str, needle: str) -> None:
+        text = (sources.root / CONFIG).read_text(encoding="utf-8-sig", errors="replace")
+        index = text.find(needle)
+        line = text.count("\n", 0, index) + 1 if index >= 0 else None
+        problems.append(Problem(path=CONFIG, line=line, code="unsafe-config", message=message, hint=hint))
+
+    for item in config.get("markdown_extensions") or []:
+        name = next(iter(item)) if isinstance(item, dict) and item else item
+        if isinstance(name, str) and name in _INCLUDE_EXTENSIONS:
+            refuse(
+                f'the "{name}" extension lets any page include any file of the project',
+                "remove it: the generator writes included pages (such as CONTRIBUTING) itself",
+                name,
+            )
+    hooks = config.get("hooks") or []
+    for hook in hooks if isinstance(hooks, list) else [hooks]:
+        if hook not in _HOOKS:
+            refuse(
+                f'hooks file "{excerpt(hook)}" would run at build time',
+                "only " + ", ".join(_HOOKS) + " may be a hooks file",
+                str(hook),
+            )
+    theme = config.get("theme") if isinstance(config.get("theme"), dict) else {}
+    custom_dir = theme.get("custom_dir")
+    if custom_dir is not None and custom_dir != "docs/overrides":
+        refuse(
+            f'theme custom_dir "{excerpt(custom_dir)}" is not docs/overrides',
+            "keep theme overrides in docs/overrides/",
+            "custom_dir",
+        )
     return problems
 
 
@@ -574,6 +712,9 @@ def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Pro
     problems.extend(check_aliases(sources))
     problems.extend(check_markup(sources))
     problems.extend(check_posts(sources))
+    problems.extend(check_ids(sources))
+    problems.extend(check_docs_files(sources))
+    problems.extend(check_config(sources))
     if bib_problems == [] or all(p.code != "bibtex-syntax" for p in bib_problems):
         problems.extend(check_unused(uses, bib, sources.bib_path))
     unique = {(p.path, p.line, p.code, p.message): p for p in problems}
