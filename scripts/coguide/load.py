@@ -293,7 +293,7 @@ def _failing_key(yaml_src: str) -> tuple[str, int]:
         end = next((i for i, src in enumerate(block[1:], 1) if _KEY.match(src)), len(block))
         try:
             yaml.safe_load("\n".join(block[:end]))
-        except Exception:  # noqa: BLE001 - any failure names the key
+        except Exception:  # any failure names the key
             return key, line
     return "", 2
 
