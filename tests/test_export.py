@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import json
@@ -30,6 +31,7 @@ from coguide.export import (
     render_exports,
     render_ris,
     resolve_base_url,
+    spreadsheet_csv,
 )
 from coguide.load import load_project
 from coguide.model import build_model
@@ -73,6 +75,7 @@ def test_exports_are_the_package_files_plus_zip_ris_and_skos(project):
         f"data/{name}"
         for name in ("coproduction-guide-data.zip", "references.ris", "skos.ttl", "skos.jsonld")
     }
+    expected |= {f"data/spreadsheet/{name}" for name in package if name.endswith(".csv")}
     assert set(files) == expected
     for name in package:
         assert files[f"data/{name}"] == (root / "datapackage" / name).read_bytes(), name
@@ -103,6 +106,35 @@ def test_a_resource_path_outside_the_package_is_refused(project):
     sources.descriptor["resources"][0]["path"] = "../secrets.csv"
     with pytest.raises(ValueError, match="not a file in datapackage/"):
         package_files(sources)
+
+
+# --------------------------------------------------------------------------- spreadsheet copies
+
+
+@pytest.mark.parametrize(
+    "formula",
+    ['=HYPERLINK("https://evil.example","click")', "+1+cmd|' /C calc'!A0", "-2+3", "@(1+1)", "\t=1+1"],
+)
+def test_spreadsheet_copies_neutralise_formula_cells_and_keep_the_package_unchanged(project, formula):
+    root = project()
+    path = root / "datapackage" / "questions.csv"
+    original = path.read_text()
+    header = original.splitlines()[0]
+    formula = f'{start}HYPERLINK("https://evil.example","click")'
+    path.write_text(original + f'q-one,Is it safe?,"{formula.replace(chr(34), chr(34) * 2)}"\n')
+    files = exports(root)
+    assert files["data/questions.csv"] == path.read_bytes()
+    copy = files["data/spreadsheet/questions.csv"]
+    assert copy.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(copy.decode("utf-8-sig"), newline="")))
+    assert rows[-1] == ["q-one", "Is it safe?", "'" + formula]
+    assert rows[0] == header.split(",")
+
+
+def test_spreadsheet_copies_leave_ordinary_cells_alone():
+    data = b'id,text\nclient,"A [@key] citation, and ""quotes"""\nx,3 - 2\n'
+    rows = list(csv.reader(io.StringIO(spreadsheet_csv(data).decode("utf-8-sig"), newline="")))
+    assert rows == [["id", "text"], ["client", 'A [@key] citation, and "quotes"'], ["x", "3 - 2"]]
 
 
 # --------------------------------------------------------------------------- RIS

@@ -13,6 +13,7 @@ comes from, in order: a ``base_url`` argument, the model's ``site.info.url`` (``
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
@@ -302,6 +303,28 @@ def package_files(sources: Sources) -> list[tuple[str, bytes]]:
     return [(name, (folder / name).read_bytes()) for name in sorted(names)]
 
 
+#: First characters that make a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+#: Where the spreadsheet copies of the tables are published, under the export folder.
+SPREADSHEET_DIR = "spreadsheet"
+
+
+def spreadsheet_csv(data: bytes) -> bytes:
+    """Return a CSV table with every cell that a spreadsheet would run as a formula made plain text.
+
+    Such a cell gets a leading apostrophe, which Excel, LibreOffice and Google Sheets read as "this is text"
+    and do not show. The source tables (and the data package published beside these copies) are unchanged:
+    an apostrophe there would corrupt ids, citations and Markdown for every program that is not a spreadsheet.
+    """
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in rows:
+        writer.writerow(["'" + cell if cell.startswith(FORMULA_STARTS) else cell for cell in row])
+    # A byte-order mark makes Excel read the file as UTF-8 rather than the system's code page.
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
 def render_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
     """Return a zip of `files` that is byte-identical whenever the files are (fixed dates, sorted names)."""
     buffer = io.BytesIO()
@@ -450,6 +473,15 @@ def render_exports(site: Site, sources: Sources, base_url: str | None = None) ->
         for name, data in files
     ]
     pages.append(Page(src_uri=f"{EXPORT_DIR}/{ZIP_NAME}", content=render_zip(files), source=f"{DATA_DIR}/"))
+    pages.extend(
+        Page(
+            src_uri=f"{EXPORT_DIR}/{SPREADSHEET_DIR}/{name}",
+            content=spreadsheet_csv(data),
+            source=f"{DATA_DIR}/{name}",
+        )
+        for name, data in files
+        if name.endswith(".csv")
+    )
     pages.append(
         Page(
             src_uri=f"{EXPORT_DIR}/references.ris",

@@ -168,7 +168,9 @@ def check_front_matter(doc: Document, authors: Collection[str]) -> list[Problem]
             continue
         message = spec.check(value)
         if message:
-            problem(spec.name, "front-matter", f'front matter "{spec.name}" {message}', f"write a {spec.kind}")
+            problem(
+                spec.name, "front-matter", f'front matter "{spec.name}" {message}', f"write a {spec.kind}"
+            )
     for spec in keys.values():
         if spec.required and spec.name not in doc.meta:
             problem(

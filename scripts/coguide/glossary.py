@@ -31,6 +31,13 @@ class Entry:
     forms: tuple[str, ...]
 
 
+#: Characters that would end a Markdown link title or its target early, written as HTML character references
+#: (Python-Markdown keeps references in attributes as they are, and the browser shows the characters).
+_TITLE_ESCAPES = str.maketrans(
+    {c: f"&#{ord(c)};" for c in "\"'()[]\\<>`*_{}"} | {"\n": " ", "\r": " ", "\t": " "}
+)
+
+
 def _forms(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     forms: list[str] = []
     for base in (name, *extra):
@@ -158,7 +165,7 @@ class Glossary:
             if entry.url in done:
                 return match.group(0)
             done.add(entry.url)
-            title = entry.definition.replace('"', "'")
+            title = entry.definition.translate(_TITLE_ESCAPES)
             return f'[{match.group(0)}]({link(entry)} "{title}"){{ .glossary-link }}'
 
         return pattern.sub(replace, text)

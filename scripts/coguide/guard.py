@@ -32,7 +32,9 @@ def excerpt(value: object, limit: int = 60) -> str:
     return shown + ("…" if len(text) > limit else "")
 
 
-def check_relative_path(value: object, *, where: str, line: int | None = None, field: str = "") -> Problem | None:
+def check_relative_path(
+    value: object, *, where: str, line: int | None = None, field: str = ""
+) -> Problem | None:
     """Refuse a path written in a descriptor unless it is a plain relative path inside its folder.
 
     Args:
@@ -238,7 +240,12 @@ def check_descriptor(descriptor: dict, text: str, where: str) -> tuple[dict, lis
         if value in _PROFILES:
             safe[key] = value
         else:
-            refuse(f'"{key}"', key, f'{key} "{excerpt(value)}" is not a standard profile name', 'write "data-package"')
+            refuse(
+                f'"{key}"',
+                key,
+                f'{key} "{excerpt(value)}" is not a standard profile name',
+                'write "data-package"',
+            )
     resources = []
     for index, resource in enumerate(descriptor.get("resources", []) or []):
         if not isinstance(resource, dict):
@@ -250,7 +257,9 @@ def check_descriptor(descriptor: dict, text: str, where: str) -> tuple[dict, lis
             )
             continue
         name = str(resource.get("name", ""))
-        path_problem = check_relative_path(resource.get("path"), where=where, field=f"{name or 'resource'}.path")
+        path_problem = check_relative_path(
+            resource.get("path"), where=where, field=f"{name or 'resource'}.path"
+        )
         if path_problem is not None:
             problems.append(
                 Problem(
@@ -284,7 +293,9 @@ def check_descriptor(descriptor: dict, text: str, where: str) -> tuple[dict, lis
                 )
                 unsafe = True
         if "data" in resource:
-            refuse('"data"', f"{name}.data", f"{name}: inline data is not read", "keep the rows in the CSV file")
+            refuse(
+                '"data"', f"{name}.data", f"{name}: inline data is not read", "keep the rows in the CSV file"
+            )
             unsafe = True
         expected = PRIMARY_KEYS.get(name)
         schema = resource.get("schema")

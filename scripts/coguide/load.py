@@ -361,7 +361,9 @@ def load_project(root: Path | str) -> Sources:
     documents = read_documents(root, doc_files, problems)
     # CONTRIBUTING.md is the repository's page for contributors and the site's Contributing page at once.
     for rel, src_uri in INCLUDED_PAGES.items():
-        if ((root / rel).exists() or (root / rel).is_symlink()) and read_text(root, rel, problems) is not None:
+        if ((root / rel).exists() or (root / rel).is_symlink()) and read_text(
+            root, rel, problems
+        ) is not None:
             doc = read_document(root, root / rel, problems, src_uri=src_uri)
             documents += (doc,) if doc is not None else ()
     problems.extend(doc_problems)

@@ -239,7 +239,14 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
     # Foreign keys are checked by our own pass (with did-you-mean hints), so Frictionless need not build
     # its lookup tables, which costs more than the rest of its validation together.
     descriptor = json.loads(json.dumps(sources.descriptor))
-    for resource in descriptor.get("resources", []):
+    # Frictionless opens every resource itself: only tables that loading read as ordinary files are given to it
+    # (a named pipe would block it forever; a refused symlink would be followed).
+    # The bibliography is not a table: its own parser checks it.
+    readable = {name for name, table in sources.tables.items() if table.readable}
+    descriptor["resources"] = [
+        r for r in descriptor.get("resources", []) if isinstance(r, dict) and r.get("name") in readable
+    ]
+    for resource in descriptor["resources"]:
         if isinstance(resource, dict) and isinstance(resource.get("schema"), dict):
             resource["schema"].pop("foreignKeys", None)
     try:
