@@ -120,7 +120,6 @@ def test_spreadsheet_copies_neutralise_formula_cells_and_keep_the_package_unchan
     path = root / "datapackage" / "questions.csv"
     original = path.read_text()
     header = original.splitlines()[0]
-    formula = f'{start}HYPERLINK("https://evil.example","click")'
     path.write_text(original + f'q-one,Is it safe?,"{formula.replace(chr(34), chr(34) * 2)}"\n')
     files = exports(root)
     assert files["data/questions.csv"] == path.read_bytes()
