@@ -190,6 +190,13 @@ CASES = (
         lambda r, s: (r / "mkdocs.yml").write_text("site_name: x\nhooks:\n  - evil.py\n"),
         ("mkdocs.yml", 3, "unsafe-config"),
     ),
+    Case(
+        "remote-script-in-config",
+        lambda r, s: (r / "mkdocs.yml").write_text(
+            "site_name: x\nextra_javascript:\n  - https://cdn.example/x.js\n"
+        ),
+        ("mkdocs.yml", 3, "unsafe-config"),
+    ),
     # 5. Symlinks and URLs in the package and under docs/.
     Case("table-linked-outside", lambda r, s: _replace_with_link(r, T, s), (T, None, "unsafe-path")),
     Case(

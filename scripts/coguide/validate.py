@@ -18,7 +18,7 @@ from coguide.cite import Bibliography, find_citations
 from coguide.errors import Problem
 from coguide.frontmatter import check_front_matter
 from coguide.guard import PRIMARY_KEYS, excerpt
-from coguide.load import CONFIG, DESCRIPTOR, Row, Sources, Table
+from coguide.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table
 from coguide.markup import find_unsafe_markup
 
 #: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
@@ -593,6 +593,8 @@ def check_docs_files(sources: Sources) -> list[Problem]:
     """Report files under ``docs/`` that the engine would publish without the checks Markdown pages get."""
     problems = []
     for rel in sources.doc_files:
+        if any(part.startswith(".") for part in Path(rel).parts[1:]) and rel != AUTHORS:
+            continue  # the engine publishes no hidden file (its exclude_docs default is ".*")
         suffix = Path(rel).suffix.lower()
         if suffix not in _PUBLISHED_AS_IS:
             problems.append(
@@ -664,6 +666,17 @@ def check_config(sources: Sources) -> list[Problem]:
                 "only " + ", ".join(_HOOKS) + " may be a hooks file",
                 str(hook),
             )
+    for key in ("extra_css", "extra_javascript"):
+        for item in config.get(key) or []:
+            path = item.get("path") if isinstance(item, dict) else item
+            if not (
+                isinstance(path, str) and path.startswith("assets/") and ".." not in path and ":" not in path
+            ):
+                refuse(
+                    f'{key} entry "{excerpt(path)}" is not a file in docs/assets/',
+                    "serve styles and scripts from docs/assets/: the site loads nothing from another host",
+                    str(path),
+                )
     theme = config.get("theme") if isinstance(config.get("theme"), dict) else {}
     custom_dir = theme.get("custom_dir")
     if custom_dir is not None and custom_dir != "docs/overrides":
