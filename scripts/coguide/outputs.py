@@ -82,7 +82,7 @@ def check_output_dir(root: Path, path: Path, *, kind: str, fix: str, reserved: t
         path: The folder as given (relative paths are taken from the current folder).
         kind: ``"site"`` or ``"generated"``, for the messages and the marker check.
         fix: How to choose another folder, ending each message (``"choose another folder with --site-dir"``).
-        reserved: More top-level folders of the project the output may not be in or be.
+        reserved: The top-level folders of the build's other outputs, which this one may not be or lie in.
 
     Raises:
         OutputError: The folder is, contains or lies inside the project or its sources, is a symlink or lies
@@ -116,8 +116,9 @@ def check_output_dir(root: Path, path: Path, *, kind: str, fix: str, reserved: t
         protected = SOURCE_FOLDERS | tracked_folders(root) | set(reserved)
         if top in protected:
             what = "is" if real == root / top else "lies inside"
+            holds = "the other output of the build" if top in reserved else "the project's sources or tools"
             raise OutputError(
-                f"the {label} {shown} {what} {top}/, which holds the project's sources or tools; a build would "
+                f"the {label} {shown} {what} {top}/, which holds {holds}; a build would "
                 f"replace them with its output: {fix}, e.g. site/ (the default) or public/"
             )
     if real.is_dir() and any(real.iterdir()) and not is_marked(real, kind):
