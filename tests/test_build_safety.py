@@ -207,6 +207,44 @@ def test_site_dir_in_mkdocs_yml_is_checked_too(project, capsys):
     assert sources(root) == before
 
 
+@pytest.mark.parametrize("site_dir", ["docs", "datapackage/out", ".", "generated"])
+def test_check_reports_a_site_dir_in_mkdocs_yml_that_a_build_would_refuse(project, capsys, site_dir):
+    root = project(full=True)
+    config = root / "mkdocs.yml"
+    text = config.read_text()
+    line = text[: text.index("site_dir: site\n")].count("\n") + 1
+    config.write_text(text.replace("site_dir: site\n", f"site_dir: {site_dir}\n"))
+    assert main(["--project", str(root), "check"]) == 1
+    out = capsys.readouterr().out
+    assert f"mkdocs.yml:{line}: [unsafe-output] the site folder " in out
+    assert ": set site_dir in mkdocs.yml to a folder of its own" in out
+
+
+def test_check_reports_a_committed_generated_symlink_or_file(project, capsys):
+    root = project()
+    (root / "generated").symlink_to("datapackage", target_is_directory=True)
+    assert main(["--project", str(root), "check", "--format", "github"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "::error file=generated,title=Output folder that would destroy files::[unsafe-output] "
+    )
+    assert "the generated-pages folder generated is a symlink (to datapackage)" in out
+    (root / "generated").unlink()
+    (root / "generated").write_text("a file\n")
+    assert main(["--project", str(root), "check"]) == 1
+    assert (
+        "generated: [unsafe-output] the generated-pages folder generated is a file" in capsys.readouterr().out
+    )
+
+
+def test_check_passes_a_safe_project_whatever_is_in_its_site_folder(project, capsys):
+    root = project(full=True)
+    (root / "site").mkdir()
+    (root / "site" / "notes.txt").write_text("built on another day, by hand\n")
+    assert main(["--project", str(root), "check"]) == 0
+    assert "unsafe-output" not in capsys.readouterr().out
+
+
 def test_plain_mkdocs_build_refuses_the_same_folders(project):
     root = project(full=True)
     config = root / "mkdocs.yml"
@@ -404,6 +442,22 @@ def test_a_read_only_site_gives_a_clear_error_and_stays_as_it_was(project, capsy
     assert "(Permission denied)" in err and "chmod -R u+w" in err
     assert "Traceback" not in err
     assert digest(root / "site") == before
+
+
+def test_a_read_only_site_is_refused_before_anything_is_built(project, capsys, monkeypatch):
+    root = project(full=True)
+    before = old_site(root / "site")
+    real_access = os.access
+    monkeypatch.setattr(
+        outputs.os, "access", lambda path, mode: Path(path) != root / "site" and real_access(path, mode)
+    )
+    status, err = build(root, capsys)
+    assert status == 2
+    assert f"coguide: the site folder {root / 'site'} is read-only, so the build could not replace it" in err
+    assert f"chmod -R u+w {root / 'site'}" in err
+    assert digest(root / "site") == before
+    assert not (root / "generated").exists()
+    assert scratch_folders(root) == []
 
 
 def test_an_unwritable_site_parent_gives_a_clear_error(project, capsys, monkeypatch):

@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -13,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from coguide.errors import errors_only
+from coguide.errors import Problem, errors_only
 
 
 def _project(args: argparse.Namespace) -> Path:
@@ -28,7 +29,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from coguide.validate import check_project
 
     start = time.perf_counter()
-    problems = check_project(_project(args))
+    root = _project(args)
+    problems = check_project(root) + _output_problems(root)
     for problem in problems:
         if problem.severity == "warning" and not args.warnings:
             continue
@@ -99,6 +101,7 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
 
     from coguide.build import generate_cached
     from coguide.outputs import (
+        check_replaceable,
         clean_stale,
         make_scratch,
         normalise_permissions,
@@ -116,6 +119,7 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
         print(f"coguide: {restored}", file=sys.stderr)
     for warning in clean_stale(site_dir):
         print(f"coguide: warning: {warning}", file=sys.stderr)
+    check_replaceable(site_dir)
     scratch = make_scratch(site_dir)
     staging = scratch / "site"
     cwd = Path.cwd()
@@ -173,7 +177,7 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
             remove_marked(scratch)
         except OSError as exc:
             print(
-                f"coguide: warning: could not delete {scratch} ({exc}); the next build tries again",
+                f"coguide: warning: could not delete {scratch} ({exc}); the next build tries again, or delete it by hand",
                 file=sys.stderr,
             )
     if verbose:
@@ -182,16 +186,52 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
 
 
 def _configured_site_dir(root: Path) -> Path:
-    """Return the site folder mkdocs.yml names (``site_dir``, relative to it), or ``site/`` when it names none."""
+    """Return the site folder mkdocs.yml names (``site_dir``, relative to it), or ``site/`` when it names none.
+
+    A mkdocs.yml that does not load gives ``site/`` too: MkDocs then reports the error before anything is built.
+    """
     from mkdocs.utils.yaml import yaml_load
 
     config_file = root / "mkdocs.yml"
-    if not config_file.is_file():
+    try:
+        with config_file.open(encoding="utf-8") as stream:
+            data = yaml_load(stream)
+    except Exception:  # a missing or broken mkdocs.yml, reported by MkDocs itself
         return root / "site"
-    with config_file.open(encoding="utf-8") as stream:
-        data = yaml_load(stream) or {}
-    value = data.get("site_dir") or "site"
-    return root / str(value)
+    value = data.get("site_dir") if isinstance(data, dict) else None
+    return root / str(value or "site")
+
+
+def _output_problems(root: Path) -> list[Problem]:
+    """Return a problem for each output folder a build would refuse: a pull request can change either."""
+    from coguide.build import GENERATED_DIR, GENERATED_FIX
+    from coguide.outputs import OutputError, check_output_dir
+
+    config_file = root / "mkdocs.yml"
+    lines = (
+        config_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        if config_file.is_file()
+        else []
+    )
+    line = next((n for n, text in enumerate(lines, 1) if re.match(r"site_dir\s*:", text)), None)
+    checks = (
+        (
+            "mkdocs.yml",
+            line,
+            _configured_site_dir(root),
+            "site",
+            "set site_dir in mkdocs.yml to a folder of its own",
+        ),
+        (GENERATED_DIR, None, root / GENERATED_DIR, "generated", GENERATED_FIX),
+    )
+    problems = []
+    for path, at, folder, kind, fix in checks:
+        reserved = (GENERATED_DIR,) if kind == "site" else ()
+        try:
+            check_output_dir(root, folder, kind=kind, fix=fix, reserved=reserved, contents=False)
+        except OutputError as exc:
+            problems.append(Problem(path=path, line=at, code="unsafe-output", message=str(exc)))
+    return problems
 
 
 def cmd_build(args: argparse.Namespace) -> int:

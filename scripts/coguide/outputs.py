@@ -74,7 +74,9 @@ def is_marked(folder: Path, kind: str) -> bool:
     return all((folder / name).is_file() for name in LEGACY_SIGNATURES[kind])
 
 
-def check_output_dir(root: Path, path: Path, *, kind: str, fix: str, reserved: tuple[str, ...] = ()) -> Path:
+def check_output_dir(
+    root: Path, path: Path, *, kind: str, fix: str, reserved: tuple[str, ...] = (), contents: bool = True
+) -> Path:
     """Return where output folder `path` really is, or refuse it if a build there could destroy anything.
 
     Args:
@@ -83,6 +85,8 @@ def check_output_dir(root: Path, path: Path, *, kind: str, fix: str, reserved: t
         kind: ``"site"`` or ``"generated"``, for the messages and the marker check.
         fix: How to choose another folder, ending each message (``"choose another folder with --site-dir"``).
         reserved: The top-level folders of the build's other outputs, which this one may not be or lie in.
+        contents: Also refuse an existing folder that holds files but no marker (a build's check; `coguide
+            check` leaves it out, as it judges the sources, not what is on one machine).
 
     Raises:
         OutputError: The folder is, contains or lies inside the project or its sources, is a symlink or lies
@@ -121,7 +125,7 @@ def check_output_dir(root: Path, path: Path, *, kind: str, fix: str, reserved: t
                 f"the {label} {shown} {what} {top}/, which holds {holds}; a build would "
                 f"replace them with its output: {fix}, e.g. site/ (the default) or public/"
             )
-    if real.is_dir() and any(real.iterdir()) and not is_marked(real, kind):
+    if contents and real.is_dir() and any(real.iterdir()) and not is_marked(real, kind):
         raise OutputError(
             f"the {label} {shown} already holds files that no coguide build made (it has no {MARKER} file); "
             "the build never deletes what it did not create: move them away, or, if the folder is an old "
@@ -204,6 +208,19 @@ def build_lock(root: Path, *, wait: float | None = None) -> Iterator[None]:
 def scratch_prefix(site_dir: Path) -> str:
     """Return the name prefix of the scratch folders a build of `site_dir` makes next to it."""
     return f".{site_dir.name}.build-"
+
+
+def check_replaceable(site_dir: Path) -> None:
+    """Refuse, before anything is built, a site folder this process may not move away (a read-only folder).
+
+    Raises:
+        OutputError: `site_dir` exists and is not writable by this process.
+    """
+    if site_dir.is_dir() and not os.access(site_dir, os.W_OK | os.X_OK):
+        raise OutputError(
+            f"the site folder {site_dir} is read-only, so the build could not replace it; it is unchanged: "
+            f"make it writable (chmod -R u+w {site_dir}) or choose another folder with --site-dir"
+        )
 
 
 def make_scratch(site_dir: Path) -> Path:
