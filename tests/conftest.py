@@ -36,7 +36,7 @@ def missing_tool(reason: str) -> None:
         reason: What is missing and how to install it.
     """
     if under_ci():
-        pytest.fail(f"{reason}; with CI set, every tool the tests use must be installed (as .ci/run does)")
+        pytest.fail(f"{reason}; with CI set, every tool the tests use must be installed")
     pytest.skip(reason)
 
 
