@@ -177,7 +177,8 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
             remove_marked(scratch)
         except OSError as exc:
             print(
-                f"coguide: warning: could not delete {scratch} ({exc}); the next build tries again, or delete it by hand",
+                f"coguide: warning: could not delete {scratch} ({exc}); "
+                "the next build tries again, or delete it by hand",
                 file=sys.stderr,
             )
     if verbose:
