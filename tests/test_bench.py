@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -73,8 +74,13 @@ def test_the_same_seed_gives_the_same_project(tmp_path):
         ).read_bytes()
 
 
-def test_bench_reports_every_stage_with_plausible_numbers(tmp_path, capsys):
+def test_bench_reports_every_stage_with_plausible_numbers(tmp_path, capsys, monkeypatch):
     out = tmp_path / "bench.json"
+    # Everything the bench and its MkDocs process make in the system's temporary folder, they delete.
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
     assert (
         main(
             [
@@ -119,6 +125,7 @@ def test_bench_reports_every_stage_with_plausible_numbers(tmp_path, capsys):
     table = capsys.readouterr().out
     for stage in [*STAGES, "mkdocs", "citations:", "edit one record"]:
         assert stage in table
+    assert list(system_tmp.iterdir()) == []
 
 
 def test_too_few_records_is_refused_with_the_fix():
