@@ -19,7 +19,7 @@ from coguide.validate import parse_bibliography, validate_project
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
 GENERATED_DIR = "generated"
 #: How to fix a refused generated-pages folder.
-GENERATED_FIX = f"delete or rename it; the build makes {GENERATED_DIR}/ in the project folder itself and writes only there"
+GENERATED_FIX = f"remove it; the build makes {GENERATED_DIR}/ in the project folder itself"
 
 
 @dataclass(kw_only=True)

@@ -93,12 +93,14 @@ def check_output_dir(
             under one inside the project, is a file, or holds files no build made.
     """
     label = "site folder" if kind == "site" else "generated-pages folder"
+    # The site folder can be chosen; the generated folder cannot, and the build makes it again once it is gone.
+    alternative = f"; or {fix}" if kind == "site" else ""
     given = Path(os.path.abspath(path))
     shown = os.path.relpath(given, root) if _within(given, root) else str(given)
     if given.is_symlink():
         raise OutputError(
             f"the {label} {shown} is a symlink (to {os.readlink(given)}); a build empties and replaces the folder, "
-            f"so it would delete what the link points at: remove the link (rm {shown}) or {fix}"
+            f"so it would delete what the link points at: remove the link (rm {shown}){alternative}"
         )
     for parent in given.parents:
         if parent.is_symlink() and _within(parent.parent.resolve() / parent.name, root) and parent != root:
@@ -123,13 +125,13 @@ def check_output_dir(
             holds = "the other output of the build" if top in reserved else "the project's sources or tools"
             raise OutputError(
                 f"the {label} {shown} {what} {top}/, which holds {holds}; a build would "
-                f"replace them with its output: {fix}, e.g. site/ (the default) or public/"
+                f"delete what is there: {fix}, e.g. site/ (the default) or public/"
             )
     if contents and real.is_dir() and any(real.iterdir()) and not is_marked(real, kind):
         raise OutputError(
             f"the {label} {shown} already holds files that no coguide build made (it has no {MARKER} file); "
             "the build never deletes what it did not create: move them away, or, if the folder is an old "
-            f"build you no longer need, delete it (rm -r {shown}) and build again; or {fix}"
+            f"build you no longer need, delete it (rm -r {shown}) and build again{alternative}"
         )
     return real
 
