@@ -317,6 +317,23 @@ def test_the_generated_pages_writer_refuses_paths_that_leave_its_folder(tmp_path
     assert not (tmp_path / "escape.md").exists() and not Path("/abs.md").exists()
 
 
+def test_the_generated_pages_writer_never_writes_or_deletes_through_a_symlink(tmp_path):
+    out = tmp_path / "generated"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "b.md").write_text("not generated\n")
+    write_pages([Page(src_uri="terms/a.md", content="a", source="test")], out)
+    (out / "data").symlink_to(elsewhere, target_is_directory=True)
+    # A marker that lists files behind the link, or outside the folder, deletes none of them.
+    (out / MARKER).write_text(MARKER_TEXT + "data/b.md\n../elsewhere/b.md\n..\n")
+    write_pages([Page(src_uri="terms/a.md", content="a", source="test")], out)
+    assert (elsewhere / "b.md").read_text() == "not generated\n"
+    for uri in ("data/c.md", "data/sub/c.md"):
+        with pytest.raises(OutputError, match=r"leads out of .* \(a symlink\)"):
+            write_pages([Page(src_uri=uri, content="c", source="test")], out)
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["b.md"]
+
+
 def test_a_stray_file_in_generated_is_not_published(project, capsys):
     root = project(full=True)
     assert build(root, capsys)[0] == 0
