@@ -25,7 +25,7 @@ serve: setup  ## serve the site at http://127.0.0.1:8000 with live reload
 
 node_modules/.package-lock.json: package.json package-lock.json
 	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the Lighthouse tests will be skipped"; fi
+	else echo "npm not found: the Lighthouse tests will be skipped (with CI=true they fail)"; fi
 
 test: setup node_modules/.package-lock.json  ## run the test suite (browser tests need Debian's chromium)
 	$(BIN)/pytest

@@ -6,6 +6,7 @@ import functools
 import gzip
 import http.server
 import io
+import os
 import shutil
 import sys
 import threading
@@ -21,6 +22,22 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 #: Files of the real project that a fixture project needs to build with MkDocs.
 PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs", "scripts/coguide/mkdocs_adapter.py")
+
+
+def under_ci() -> bool:
+    """Return True when the tests run in continuous integration (GitHub Actions and ``.ci/run`` set ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def missing_tool(reason: str) -> None:
+    """Skip a test whose tool is not installed here, or fail it under CI, which must install every tool.
+
+    Args:
+        reason: What is missing and how to install it.
+    """
+    if under_ci():
+        pytest.fail(f"{reason}; with CI set, every tool the tests use must be installed")
+    pytest.skip(reason)
 
 
 def make_project(dest: Path, *overlays: str, full: bool = False) -> Path:

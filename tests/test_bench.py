@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -73,8 +74,13 @@ def test_the_same_seed_gives_the_same_project(tmp_path):
         ).read_bytes()
 
 
-def test_bench_reports_every_stage_with_non_negative_numbers(tmp_path, capsys):
+def test_bench_reports_every_stage_with_plausible_numbers(tmp_path, capsys, monkeypatch):
     out = tmp_path / "bench.json"
+    # Everything the bench and its MkDocs process make in the system's temporary folder, they delete.
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
+    monkeypatch.setenv("TMPDIR", str(system_tmp))
     assert (
         main(
             [
@@ -96,10 +102,21 @@ def test_bench_reports_every_stage_with_non_negative_numbers(tmp_path, capsys):
     stages = {s["stage"]: s for s in result["stages"]}
     assert list(stages) == [*STAGES, "mkdocs"]
     for stage in stages.values():
-        assert all(stage[k] >= 0 for k in ("seconds", "records_per_second", "peak_rss_mib")), stage
+        # Every stage does real work on 40 records: it takes some time, but not minutes, in a process of
+        # some megabytes; the rate is the records over that time.
+        assert 0 < stage["seconds"] < 300, stage
+        assert stage["records_per_second"] == pytest.approx(result["records"] / stage["seconds"], rel=0.01), (
+            stage
+        )
+        assert 10 < stage["peak_rss_mib"] < 4096, stage
     assert stages["mkdocs"]["detail"]["html_pages"] > result["shape"]["terms"] + result["shape"]["concepts"]
     assert result["shape"] == asdict(Shape.for_records(40))
-    assert result["citations"]["seconds"] >= 0 and result["citations"]["entries"] == 1000
+    citations = result["citations"]
+    assert citations["entries"] == 1000
+    assert citations["parse_seconds"] > 0 and citations["render_seconds"] > 0
+    assert citations["seconds"] == pytest.approx(
+        citations["parse_seconds"] + citations["render_seconds"], abs=0.002
+    )
     incremental = result["incremental"]
     assert incremental["unchanged_written"] == 0
     assert incremental["only_affected"], incremental
@@ -108,6 +125,7 @@ def test_bench_reports_every_stage_with_non_negative_numbers(tmp_path, capsys):
     table = capsys.readouterr().out
     for stage in [*STAGES, "mkdocs", "citations:", "edit one record"]:
         assert stage in table
+    assert list(system_tmp.iterdir()) == []
 
 
 def test_too_few_records_is_refused_with_the_fix():

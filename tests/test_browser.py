@@ -2,7 +2,8 @@
 screenshots, axe-core accessibility and Lighthouse scores.
 
 They drive Debian's Chromium through Playwright and skip, saying what to install, when Chromium (or, for
-Lighthouse, the npm packages of package.json) is absent; ``.ci/run`` installs both.
+Lighthouse, the npm packages of package.json) is absent; with ``CI=true`` (GitHub Actions, ``.ci/run``) a
+missing tool fails them instead, so CI cannot pass without running them. ``.ci/run`` installs both.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, ServedSite
+from conftest import ROOT, ServedSite, missing_tool
 
 CHROMIUM = Path("/usr/bin/chromium")
 #: The flags this machine needs (no outside network); Playwright adds a fresh --user-data-dir on every launch.
@@ -80,7 +81,7 @@ def named_pages(site: ServedSite) -> dict[str, str]:
 def browser() -> Iterator[object]:
     """Launch headless Chromium once for the module."""
     if not CHROMIUM.is_file():
-        pytest.skip(
+        missing_tool(
             "Chromium is not installed at /usr/bin/chromium: apt-get install chromium (as .ci/run does)"
         )
     from playwright.sync_api import sync_playwright
@@ -197,8 +198,8 @@ def test_cite_this_page_copies_its_text(open_page, real_site):
 
     page = open_page("terms/expert-by-experience/")
     buttons = page.locator(".cite-this-page button[data-copy-target]")
-    if buttons.count() == 0:
-        pytest.skip("the pages have no 'Cite this page' box (.cite-this-page button[data-copy-target]) yet")
+    # Every record page has the box, with a copy button for each format (APA, BibTeX, RIS); losing it fails.
+    assert buttons.count() == 3, "the page lacks the 'Cite this page' box's buttons (.cite-this-page button)"
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=real_site.url.rstrip("/"))
     page.locator(".cite-this-page summary").click()
     for index in range(buttons.count()):
@@ -273,11 +274,11 @@ def test_no_serious_accessibility_violations(open_page, real_site, name):
 @pytest.mark.parametrize("name", ["home", "essay", "label"])
 def test_lighthouse_scores(real_site, tmp_path, name):
     if not CHROMIUM.is_file():
-        pytest.skip(
+        missing_tool(
             "Chromium is not installed at /usr/bin/chromium: apt-get install chromium (as .ci/run does)"
         )
     if not LIGHTHOUSE.is_file():
-        pytest.skip("Lighthouse is not installed: run `npm ci` in the project folder (as .ci/run does)")
+        missing_tool("Lighthouse is not installed: run `npm ci` in the project folder (as .ci/run does)")
     report = tmp_path / "lighthouse.json"
     flags = " ".join([*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"])
     run = subprocess.run(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from coguide.cli import main, make_parser
+from coguide.outputs import MARKER, MARKER_TEXT
 from test_validate import DEFECTS
 
 # Every defect fixture: the check fails on it, and so does the build, leaving the old site as it was.
@@ -25,6 +26,7 @@ def old_site(root: Path) -> Path:
     (site / "terms" / "client").mkdir(parents=True)
     (site / "index.html").write_text("<p>the previous site</p>")
     (site / "terms" / "client" / "index.html").write_text("<p>client</p>")
+    (site / MARKER).write_text(MARKER_TEXT)
     return site
 
 

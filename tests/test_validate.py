@@ -43,6 +43,17 @@ DEFECTS = {
 }
 
 
+# What a defect brings with it, besides its own error: links to a malformed id fail too, and each of two
+# tags is reported. Anything else a defect reports is a misleading extra, and fails the test.
+FOLLOW_ON = {
+    "id-path-traversal": [("datapackage/argument_terms.csv", 2, "foreign-key")],
+    "id-unicode-lookalike": [("datapackage/argument_terms.csv", 2, "foreign-key")],
+    "id-with-capitals": [("datapackage/argument_terms.csv", 2, "foreign-key")],
+    "id-with-spaces": [("datapackage/argument_terms.csv", 2, "foreign-key")],
+    "raw-html-in-record": [(C, 3, "raw-html")],
+}
+
+
 def errors(root):
     return [(p.path, p.line, p.code) for p in errors_only(validate_project(load_project(root)))]
 
@@ -59,7 +70,9 @@ def test_bom_and_crlf_are_accepted(project):
 def test_defect_is_reported_with_file_line_and_code(project, defect):
     expected = DEFECTS[defect]
     found = errors(project(defect))
-    assert expected in found, f"{defect}: expected {expected}, got {found}"
+    assert sorted(found) == sorted([expected, *FOLLOW_ON.get(defect, [])]), (
+        f"{defect}: expected {expected}, got {found}"
+    )
     assert expected[2] in CATALOGUE
 
 
@@ -78,8 +91,10 @@ def test_did_you_mean_for_keys_and_ids(project):
 
 def test_every_problem_is_reported_at_once(project):
     root = project("dangling-foreign-key", "self-link", "unknown-citation-in-essay", "wrong-type")
-    codes = {code for _path, _line, code in errors(root)}
-    assert {"foreign-key", "self-link", "unknown-citation", "type-error"} <= codes
+    expected = [
+        DEFECTS[d] for d in ("dangling-foreign-key", "self-link", "unknown-citation-in-essay", "wrong-type")
+    ]
+    assert sorted(errors(root)) == sorted(expected)
 
 
 def test_unused_reference_is_a_warning_not_an_error(project):

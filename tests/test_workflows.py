@@ -73,3 +73,39 @@ def test_pre_commit_runs_the_check_and_ruff_from_the_project_venv():
         assert program.startswith(".venv/bin/"), program
         # The tests run from the same virtual environment the hooks use.
         assert (Path(sys.executable).parent / Path(program).name).is_file(), program
+
+
+def test_ci_runs_the_tests_as_ci_run_does_on_debian_with_ci_set():
+    job = yaml.safe_load((GITHUB / "workflows" / "ci.yml").read_text())["jobs"]["test"]
+    assert job["container"].startswith("debian:")
+    assert job["env"]["CI"] == "true"
+    runs = [step.get("run", "") for step in job["steps"]]
+    assert "bash .ci/run" in runs
+    # The tests run only through .ci/run, which installs the browser and Lighthouse first.
+    assert not any("make test" in run or "pytest" in run for run in runs)
+
+
+def test_ci_run_installs_every_tool_and_sets_ci():
+    script = (ROOT / ".ci" / "run").read_text()
+    for package in ("chromium", "chromium-driver", "nodejs npm", "python3-venv", "git", "make"):
+        assert f"missing+=({package})" in script, package
+    assert 'export CI="${CI:-true}"' in script
+    assert script.rstrip().endswith("make test")
+
+
+@pytest.mark.parametrize(
+    ("ci", "outcome"), [("true", "fail"), ("1", "fail"), ("", "skip"), ("false", "skip")]
+)
+def test_a_missing_tool_fails_under_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    from conftest import missing_tool
+
+    monkeypatch.setenv("CI", ci)
+    expected = pytest.fail.Exception if outcome == "fail" else pytest.skip.Exception
+    with pytest.raises(expected, match="Chromium is not installed"):
+        missing_tool("Chromium is not installed")
+
+
+def test_browser_tests_skip_only_through_missing_tool():
+    source = (ROOT / "tests" / "test_browser.py").read_text()
+    assert "pytest.skip(" not in source and "importorskip" not in source
+    assert source.count("missing_tool(") >= 3

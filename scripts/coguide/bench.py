@@ -798,7 +798,12 @@ def mkdocs_child(root: str, site_dir: str) -> None:
 
     start = time.perf_counter()
     config = load_config(str(Path(root) / "mkdocs.yml"), site_dir=site_dir, strict=True)
-    build(config)
+    # As the `mkdocs` command does: the blog plugin deletes its temporary folder only in on_shutdown.
+    config.plugins.on_startup(command="build", dirty=False)
+    try:
+        build(config)
+    finally:
+        config.plugins.on_shutdown()
     seconds = time.perf_counter() - start
     pages = sum(1 for _ in Path(site_dir).rglob("index.html"))
     print(

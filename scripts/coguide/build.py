@@ -12,11 +12,14 @@ from coguide.errors import Problem, errors_only
 from coguide.export import render_exports
 from coguide.load import load_project
 from coguide.model import Site, SiteInfo, build_model
+from coguide.outputs import check_output_dir
 from coguide.render import render_site, write_pages
 from coguide.validate import parse_bibliography, validate_project
 
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
 GENERATED_DIR = "generated"
+#: How to fix a refused generated-pages folder.
+GENERATED_FIX = f"remove it; the build makes {GENERATED_DIR}/ in the project folder itself"
 
 
 @dataclass(kw_only=True)
@@ -27,6 +30,7 @@ class Generation:
         problems: Every problem found (warnings included).
         site: The model, or None when there were errors.
         written: Generated pages whose content changed in this run.
+        files: Every generated page and data file, as paths relative to `out_dir`.
         out_dir: Where the generated pages are.
         timings: Seconds per stage, in order.
     """
@@ -35,6 +39,7 @@ class Generation:
     site: Site | None
     written: list[str]
     out_dir: Path
+    files: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -63,7 +68,7 @@ def generate_cached(root: Path | str, *, site_name: str | None = None, site_url:
     key = (root, site_name, site_url, input_fingerprint(root))
     cached = _CACHE.get(key)
     out_dir = root / GENERATED_DIR
-    if cached is not None and out_dir.is_dir():
+    if cached is not None and out_dir.is_dir() and not out_dir.is_symlink():
         return cached
     generation = generate(root, site_name=site_name, site_url=site_url)
     _CACHE.clear()
@@ -116,9 +121,12 @@ def generate(
 
     Returns:
         The problems, the model and the pages written.
+
+    Raises:
+        OutputError: `out_dir` is a symlink, lies in the sources or holds files no build made.
     """
     root = Path(root).resolve()
-    out_dir = out_dir or root / GENERATED_DIR
+    out_dir = check_output_dir(root, out_dir or root / GENERATED_DIR, kind="generated", fix=GENERATED_FIX)
     timings: dict[str, float] = {}
 
     def timed(stage: str, start: float) -> None:
@@ -141,6 +149,10 @@ def generate(
     site = build_model(sources, bib, info)
     timed("model", start)
     start = time.perf_counter()
-    written = write_pages([*render_site(site), *render_exports(site, sources)], out_dir)
+    pages = [*render_site(site), *render_exports(site, sources)]
+    written = write_pages(pages, out_dir)
     timed("render", start)
-    return Generation(problems=problems, site=site, written=written, out_dir=out_dir, timings=timings)
+    files = sorted(page.src_uri for page in pages)
+    return Generation(
+        problems=problems, site=site, written=written, out_dir=out_dir, files=files, timings=timings
+    )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
-import shutil
+import re
 import subprocess
 import sys
 import tempfile
@@ -13,7 +14,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from coguide.errors import errors_only
+from coguide.errors import Problem, errors_only
 
 
 def _project(args: argparse.Namespace) -> Path:
@@ -28,7 +29,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from coguide.validate import check_project
 
     start = time.perf_counter()
-    problems = check_project(_project(args))
+    root = _project(args)
+    problems = check_project(root) + _output_problems(root)
     for problem in problems:
         if problem.severity == "warning" and not args.warnings:
             continue
@@ -40,18 +42,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         summary += " (show warnings with --warnings)"
     print(summary, file=sys.stderr)
     return 1 if errors else 0
-
-
-def _swap_in(new_dir: Path, site_dir: Path) -> None:
-    """Replace `site_dir` with `new_dir` so that readers never see a half-built site."""
-    old = site_dir.with_name(site_dir.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if site_dir.exists():
-        site_dir.rename(old)
-    new_dir.rename(site_dir)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 def _last_commit_epoch(root: Path) -> str:
@@ -70,75 +60,187 @@ def _last_commit_epoch(root: Path) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def build_site(root: Path, site_dir: Path, *, verbose: bool = True) -> int:
-    """Check, generate and build the site into a temporary folder, then swap it in.
+def build_site(root: Path, site_dir: Path, *, verbose: bool = True, how: str = "--site-dir") -> int:
+    """Check, generate and build the site into a scratch folder next to `site_dir`, then swap it in.
 
-    A failure at any stage leaves `site_dir` exactly as it was.
+    The site folder is checked first (`coguide.outputs.check_output_dir`); builds of one project take turns;
+    what killed builds left behind is cleaned up; a failure at any stage leaves `site_dir` exactly as it was.
+
+    Args:
+        root: The project folder.
+        site_dir: Where the site goes.
+        verbose: Print each stage's time.
+        how: How the site folder was chosen, for the fix in a refusal.
 
     Returns:
-        The exit status: 0 on success, 1 on failure.
+        The exit status: 0 on success, 1 when the sources or the MkDocs build fail, 2 when the output
+        folders are refused or cannot be written.
     """
+    from coguide.build import GENERATED_DIR
+    from coguide.outputs import OutputError, build_lock, check_output_dir
+
+    root = root.resolve()
+    try:
+        check_output_dir(
+            root, site_dir, kind="site", fix=f"choose another folder with {how}", reserved=(GENERATED_DIR,)
+        )
+        site_dir = Path(os.path.abspath(site_dir))
+        site_dir.parent.mkdir(parents=True, exist_ok=True)
+        with build_lock(root):
+            return _build_locked(root, site_dir, verbose=verbose)
+    except OutputError as exc:
+        print(f"coguide: {exc}", file=sys.stderr)
+        return 2
+
+
+def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
+    """Build the site, holding the project's build lock (see `build_site`)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
     from coguide.build import generate_cached
-
-    cwd = Path.cwd()
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.build-", dir=site_dir.parent))
-    try:
-        os.chdir(root)
-        config = load_config(str(root / "mkdocs.yml"), site_dir=str(staging), strict=True)
-    finally:
-        os.chdir(cwd)
+    from coguide.outputs import (
+        check_replaceable,
+        clean_stale,
+        make_scratch,
+        normalise_permissions,
+        recover,
+        remove_marked,
+        swap_in,
+    )
 
     def report(stage: str, seconds: float) -> None:
         if verbose:
             print(f"coguide: {stage:<8} {seconds:6.2f}s", file=sys.stderr)
 
-    generation = generate_cached(root, site_name=config.site_name, site_url=config.site_url or "")
-    for stage, seconds in generation.timings.items():
-        report(stage, seconds)
-    errors = errors_only(generation.problems)
-    if errors:
-        shutil.rmtree(staging, ignore_errors=True)
-        for problem in errors:
-            print(problem.format())
-        print(
-            f"coguide: {len(errors)} error(s); the site was not built and {site_dir} is unchanged",
-            file=sys.stderr,
-        )
-        return 1
-    start = time.perf_counter()
-    # Reproducible output: the sitemap's dates follow the last commit, not the clock.
-    epoch = os.environ.get("SOURCE_DATE_EPOCH") or _last_commit_epoch(root)
+    restored = recover(site_dir)
+    if restored:
+        print(f"coguide: {restored}", file=sys.stderr)
+    for warning in clean_stale(site_dir):
+        print(f"coguide: warning: {warning}", file=sys.stderr)
+    check_replaceable(site_dir)
+    scratch = make_scratch(site_dir)
+    staging = scratch / "site"
+    cwd = Path.cwd()
+    config = None
+    # Plugins make temporary folders as they load (the blog plugin keeps its category pages in one and removes
+    # it only on shutdown): they are made inside the scratch folder, so nothing is left in the system's.
+    previous_tempdir = tempfile.tempdir
     previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     try:
         os.chdir(root)
+        tempfile.tempdir = str(scratch / "tmp")
+        config = load_config(str(root / "mkdocs.yml"), site_dir=str(staging), strict=True)
+        os.chdir(cwd)
+        generation = generate_cached(root, site_name=config.site_name, site_url=config.site_url or "")
+        for stage, seconds in generation.timings.items():
+            report(stage, seconds)
+        errors = errors_only(generation.problems)
+        if errors:
+            for problem in errors:
+                print(problem.format())
+            print(
+                f"coguide: {len(errors)} error(s); the site was not built and {site_dir} is unchanged",
+                file=sys.stderr,
+            )
+            return 1
+        start = time.perf_counter()
+        # Reproducible output: the sitemap's dates follow the last commit, not the clock.
+        epoch = previous_epoch or _last_commit_epoch(root)
+        os.chdir(root)
         if epoch:
             os.environ["SOURCE_DATE_EPOCH"] = epoch
-        build(config)
-    except (MkDocsException, SystemExit, Exception) as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        print(f"coguide: the MkDocs build failed ({exc}); {site_dir} is unchanged", file=sys.stderr)
+        config.plugins.on_startup(command="build", dirty=False)
+        try:
+            build(config)
+        except (MkDocsException, SystemExit, Exception) as exc:
+            print(f"coguide: the MkDocs build failed ({exc}); {site_dir} is unchanged", file=sys.stderr)
+            return 1
+        report("mkdocs", time.perf_counter() - start)
+        normalise_permissions(staging)
+        swap_in(scratch, site_dir)
+    except MkDocsException as exc:
+        print(
+            f"coguide: the MkDocs configuration is invalid ({exc}); {site_dir} is unchanged", file=sys.stderr
+        )
         return 1
     finally:
+        tempfile.tempdir = previous_tempdir
         os.chdir(cwd)
         if previous_epoch is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
-    report("mkdocs", time.perf_counter() - start)
-    _swap_in(staging, site_dir)
+        if config is not None:
+            with contextlib.suppress(Exception):
+                config.plugins.on_shutdown()
+        try:
+            remove_marked(scratch)
+        except OSError as exc:
+            print(
+                f"coguide: warning: could not delete {scratch} ({exc}); "
+                "the next build tries again, or delete it by hand",
+                file=sys.stderr,
+            )
     if verbose:
         print(f"coguide: site built in {site_dir}", file=sys.stderr)
     return 0
 
 
+def _configured_site_dir(root: Path) -> Path:
+    """Return the site folder mkdocs.yml names (``site_dir``, relative to it), or ``site/`` when it names none.
+
+    A mkdocs.yml that does not load gives ``site/`` too: MkDocs then reports the error before anything is built.
+    """
+    from mkdocs.utils.yaml import yaml_load
+
+    config_file = root / "mkdocs.yml"
+    try:
+        with config_file.open(encoding="utf-8") as stream:
+            data = yaml_load(stream)
+    except Exception:  # a missing or broken mkdocs.yml, reported by MkDocs itself
+        return root / "site"
+    value = data.get("site_dir") if isinstance(data, dict) else None
+    return root / str(value or "site")
+
+
+def _output_problems(root: Path) -> list[Problem]:
+    """Return a problem for each output folder a build would refuse: a pull request can change either."""
+    from coguide.build import GENERATED_DIR, GENERATED_FIX
+    from coguide.outputs import OutputError, check_output_dir
+
+    config_file = root / "mkdocs.yml"
+    lines = (
+        config_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        if config_file.is_file()
+        else []
+    )
+    line = next((n for n, text in enumerate(lines, 1) if re.match(r"site_dir\s*:", text)), None)
+    checks = (
+        (
+            "mkdocs.yml",
+            line,
+            _configured_site_dir(root),
+            "site",
+            "set site_dir in mkdocs.yml to a folder of its own",
+        ),
+        (GENERATED_DIR, None, root / GENERATED_DIR, "generated", GENERATED_FIX),
+    )
+    problems = []
+    for path, at, folder, kind, fix in checks:
+        reserved = (GENERATED_DIR,) if kind == "site" else ()
+        try:
+            check_output_dir(root, folder, kind=kind, fix=fix, reserved=reserved, contents=False)
+        except OutputError as exc:
+            problems.append(Problem(path=path, line=at, code="unsafe-output", message=str(exc)))
+    return problems
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the site atomically."""
     root = _project(args)
-    site_dir = Path(args.site_dir).resolve() if args.site_dir else root / "site"
-    return build_site(root, site_dir)
+    if args.site_dir:
+        return build_site(root, Path(args.site_dir), how="--site-dir")
+    return build_site(root, _configured_site_dir(root), how="site_dir in mkdocs.yml or --site-dir")
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

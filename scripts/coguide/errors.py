@@ -269,6 +269,16 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         "(reported by `coguide overlap SOURCE ...`, not by `coguide check`). Write the idea in your own "
         "words, or quote the source: under 25 words, in quotation marks, with its citation and page.",
     ),
+    # Output folders, checked by `coguide check` and again before every build (coguide.outputs).
+    ErrorType(
+        code="unsafe-output",
+        title="Output folder that would destroy files",
+        description="`site_dir` in `mkdocs.yml`, or the `generated` folder, is a symlink, a file, the project "
+        "folder or a folder around it, or lies in a folder of sources (`datapackage/`, `docs/`, `scripts/`, "
+        "`tests/`, `.git/`, any folder git tracks files in). A build empties and replaces that folder, so it "
+        "would delete what is there. Set `site_dir: site` (or another folder of its own) and remove a committed "
+        "`generated` link or file.",
+    ),
 )
 
 

@@ -131,12 +131,14 @@ PAGE_KEYS: tuple[Key, ...] = (
 )
 
 
-def check_front_matter(doc: Document, authors: Collection[str]) -> list[Problem]:
+def check_front_matter(doc: Document, authors: Collection[str], *, parsed: bool = True) -> list[Problem]:
     """Check one page's front matter against the keys its kind supports.
 
     Args:
         doc: The page as loaded.
         authors: The author ids ``docs/blog/.authors.yml`` defines (essays only).
+        parsed: False when the front matter could not be read (already a problem): its keys are then
+            unread rather than missing, and only what was read is checked.
 
     Returns:
         A problem for each unknown key, missing required key, bad value and unknown author.
@@ -172,7 +174,7 @@ def check_front_matter(doc: Document, authors: Collection[str]) -> list[Problem]
                 spec.name, "front-matter", f'front matter "{spec.name}" {message}', f"write a {spec.kind}"
             )
     for spec in keys.values():
-        if spec.required and spec.name not in doc.meta:
+        if parsed and spec.required and spec.name not in doc.meta:
             problem(
                 spec.name,
                 "front-matter",

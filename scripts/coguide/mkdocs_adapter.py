@@ -22,6 +22,7 @@ from mkdocs.structure.pages import Page
 from coguide.build import GENERATED_DIR, Generation, generate_cached
 from coguide.export import load_author_names, page_jsonld
 from coguide.glossary import Glossary
+from coguide.outputs import MARKER, OutputError, check_output_dir, mark
 from coguide.render import make_glossary, render_document
 
 log = logging.getLogger("mkdocs.plugins.coguide")
@@ -82,7 +83,18 @@ def _root(config: MkDocsConfig) -> Path:
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
     """Run the generator and fail the build, listing every problem, if the sources have errors."""
     root = _root(config)
-    generation = generate_cached(root, site_name=config.site_name, site_url=config.site_url or "")
+    try:
+        # `mkdocs build` (without coguide) empties site_dir right after this hook: refuse a folder it must not.
+        check_output_dir(
+            root,
+            Path(config.site_dir),
+            kind="site",
+            fix="choose another site_dir in mkdocs.yml",
+            reserved=(GENERATED_DIR,),
+        )
+        generation = generate_cached(root, site_name=config.site_name, site_url=config.site_url or "")
+    except OutputError as exc:
+        raise PluginError(f"coguide: {exc}") from None
     for problem in generation.problems:
         if problem.severity == "warning":
             log.debug(problem.format())
@@ -115,8 +127,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     assert generation is not None
     out_dir = generation.out_dir
     STATE.generated = set()
-    for path in sorted(p for p in out_dir.rglob("*") if p.is_file()):
-        src_uri = path.relative_to(out_dir).as_posix()
+    # Only what the generator wrote in this run: a stray file in the folder is never published.
+    for src_uri in generation.files:
         if files.get_file_from_path(src_uri) is not None:
             raise PluginError(
                 f"docs/{src_uri} would hide a generated page: move or rename the hand-written page"
@@ -169,8 +181,11 @@ def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, n
 
 
 def on_post_build(config: MkDocsConfig) -> None:
-    """End the progress line."""
+    """End the progress line; mark the site folder as the build's, so the next build may replace it."""
     STATE.progress.finish()
+    site_dir = Path(config.site_dir)
+    if not (site_dir / MARKER).is_file():
+        mark(site_dir)
 
 
 # `mkdocs serve` watches docs/ only; data and templates live elsewhere.

@@ -13,7 +13,7 @@ import posixpath
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -24,6 +24,7 @@ from coguide.errors import CATALOGUE
 from coguide.glossary import Glossary
 from coguide.markup import render_safe_html, render_safe_inline
 from coguide.model import Site, essay_url, record_keys
+from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
 from coguide.timeline import render_timeline_svg, timeline_events
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -346,26 +347,78 @@ def render_feed(env: Environment, site: Site) -> Page:
 
 
 def write_pages(pages: list[Page], out_dir: Path) -> list[str]:
-    """Write generated pages, touching only files whose content changed, and delete stale ones.
+    """Write generated pages, touching only files whose content changed, and delete the stale ones.
+
+    The folder's marker file lists what the last run wrote; only those files are ever deleted, so a file the
+    generator did not write survives (and is not published). A page whose path would leave `out_dir`, by
+    ``..``, an absolute path or a symlinked folder inside `out_dir`, is refused.
 
     Returns:
         The src_uris of the pages written (new or changed).
+
+    Raises:
+        OutputError: A page's path leaves `out_dir`.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
+    base = out_dir.resolve()
+    previous = _previous_files(out_dir)
     written = []
     wanted = {p.src_uri for p in pages}
+    for uri in sorted(wanted):
+        if not _is_inside(uri):
+            raise OutputError(
+                f"the generated page {uri!r} would be written outside {out_dir}: fix the id it comes from"
+            )
     for page in pages:
         path = out_dir / page.src_uri
         data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
-        if path.is_file() and path.read_bytes() == data:
+        if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
             continue
+        _refuse_symlinked_parent(path, base, out_dir)
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.is_symlink():
+            path.unlink()
         path.write_bytes(data)
         written.append(page.src_uri)
-    for path in sorted(out_dir.rglob("*")):
-        if path.is_file() and path.relative_to(out_dir).as_posix() not in wanted:
-            path.unlink()
+    for uri in sorted(previous - wanted):
+        path = out_dir / uri
+        if path.parent.is_dir() and path.parent.resolve().is_relative_to(base) and not path.is_dir():
+            path.unlink(missing_ok=True)
+    (out_dir / MARKER).write_text(
+        MARKER_TEXT + "".join(f"{uri}\n" for uri in sorted(wanted)), encoding="utf-8"
+    )
     return written
+
+
+def _is_inside(uri: str) -> bool:
+    """Return True for a relative path that stays inside its folder (no ``..``, no absolute path, no backslash)."""
+    parts = PurePosixPath(uri).parts
+    return (
+        bool(parts)
+        and not uri.startswith("/")
+        and "\\" not in uri
+        and not any(p in ("..", ".") for p in parts)
+    )
+
+
+def _refuse_symlinked_parent(path: Path, base: Path, out_dir: Path) -> None:
+    existing = next(folder for folder in path.parents if folder.exists())
+    if not existing.resolve().is_relative_to(base):
+        raise OutputError(
+            f"{existing} leads out of {out_dir} (a symlink), so a generated page would be written elsewhere: "
+            f"delete {out_dir} (the build makes it again)"
+        )
+
+
+def _previous_files(out_dir: Path) -> set[str]:
+    """Return what the last run wrote in `out_dir`: the marker's list, or every file of a folder built without one."""
+    marker = out_dir / MARKER
+    if marker.is_file():
+        lines = marker.read_text(encoding="utf-8", errors="replace").splitlines()[1:]
+        return {line for line in lines if _is_inside(line)}
+    if is_marked(out_dir, "generated"):
+        return {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()}
+    return set()
 
 
 def render_document(
