@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from pybtex.database import Person
@@ -59,6 +59,7 @@ NAME_FIELDS: dict[str, tuple[str, ...]] = {
 _SECOND_SENTENCE = re.compile(r"(\S*[a-z][.?!]) (?=[A-Z][a-z]+ [a-z]+ [a-z]+ .*[.?!]$)")
 _ABBREVIATIONS = frozenset(
     {"al.", "e.g.", "i.e.", "cf.", "p.", "pp.", "vs.", "etc.", "ch.", "no.", "vol.", "ed.", "eds.", "approx."}
+    | {"dr.", "mr.", "mrs.", "ms.", "prof.", "st."}
 )
 _QUESTION = re.compile(r"^\d+\. ", re.MULTILINE)
 
@@ -137,12 +138,13 @@ def check_essay(doc: Document, root: Path) -> list[Problem]:
     lines = doc.body.split("\n")
     heading = next((i for i, line in enumerate(lines) if line.startswith(QUESTIONS_HEADING)), None)
     if heading is None:
+        last = max((i for i, line in enumerate(lines) if line.strip()), default=0)
         add(
-            doc.body_line + len(lines) - 1,
+            doc.body_line + last,
             "discussion-questions",
             f'the essay has no "{QUESTIONS_HEADING}" section',
             f"end the essay with {QUESTIONS_HEADING} and {MIN_QUESTIONS} or {MAX_QUESTIONS} numbered "
-            "questions (1. ...)",
+            "questions, each on its own line: 1. 2. 3.",
         )
     else:
         count = len(_QUESTION.findall("\n".join(lines[heading + 1 :])))
@@ -152,7 +154,7 @@ def check_essay(doc: Document, root: Path) -> list[Problem]:
                 "discussion-questions",
                 f"the essay has {count} numbered discussion question{'s' if count != 1 else ''}; "
                 f"it needs {MIN_QUESTIONS} or {MAX_QUESTIONS}",
-                "write one question per line, each starting with its number (1. ...)",
+                "write one question per line, each starting with its number: 1. 2. 3.",
             )
     for line_no, line in prose_lines(doc):
         if not line.rstrip().endswith((".", "?", "!")):
@@ -268,7 +270,7 @@ def check_record_sources(sources: Sources) -> list[Problem]:
                     code="uncited-record",
                     field="id",
                     message=f'"{record}" cites no source',
-                    hint=f"cite one in its text ([@key]) or add the row {name},{record},KEY, "
+                    hint=f"cite one in its text as [@key], or add the row {name},{record},KEY, "
                     "to datapackage/citations.csv",
                 )
             )
@@ -456,14 +458,29 @@ def _title_words(value: str) -> Iterator[tuple[str, bool]]:
         index += 1
 
 
-def lost_capitals(title: str) -> list[tuple[str, str]]:
+def lost_capitals(title: str, names: Iterable[str] = ()) -> list[tuple[str, str]]:
     """Return the words of a title that APA sentence case would wrongly lowercase, each with the reason.
 
     A one-letter capital ("R", but not the article "A") and a word with a single inner capital ("iPhone")
     are always flagged. A capitalised word in mid-title is flagged only when the title is written in
     sentence case (it has a lower-case word that title case would capitalise), because there the capital
-    marks a proper noun; in a title written in title case nothing tells a proper noun from the rest.
+    marks a proper noun. In a title written in title case only one thing does: the word is part of a
+    name of two or more words among `names` (the entry's authors and organisations) written out unbraced in
+    it, as in "Doing Business with the Big Lottery Fund" by the Big Lottery Fund.
+
+    Args:
+        title: The title as written in the .bib file, braces included.
+        names: Names from the same entry whose words are proper nouns.
+
+    Returns:
+        (word, reason) pairs, in title order, without repeats.
     """
+    unbraced = re.sub(r"\{[^{}]*\}", "\x00", title)
+    named = set()
+    for name in names:
+        name_words = name.replace("{", "").replace("}", "").split()
+        if len(name_words) > 1 and " ".join(name_words) in unbraced:
+            named.update(word for word in name_words if word[:1].isupper())
     words = list(_title_words(title))
     sentence_cased = any(
         not keeps and word.islower() and len(word) >= 4 and word.lower() not in _MINOR
@@ -481,6 +498,8 @@ def lost_capitals(title: str) -> list[tuple[str, str]]:
                 found.append((part, "a word with an inner capital"))
             elif sentence_cased and len(part) > 1:
                 found.append((part, "capitalised in a title written in sentence case"))
+            elif part in named and part.lower() not in _MINOR:
+                found.append((part, "part of the author's name"))
     return list(dict.fromkeys(found))
 
 
@@ -518,9 +537,13 @@ def check_references(bib: Bibliography, bib_path: str) -> list[Problem]:
     problems = []
     for key in bib.keys:
         entry = bib.entry(key)
+        names = [str(entry.fields.get(f) or "") for f in ("organization", "institution")]
+        names += [
+            " ".join(p.first_names + p.middle_names + p.last_names) for p in entry.persons.get("author", ())
+        ]
         for field in _TITLE_FIELDS:
             value = entry.fields.get(field) or ""
-            lost = lost_capitals(value)
+            lost = lost_capitals(value, names)
             if not lost:
                 continue
             listed = ", ".join(f'"{word}" ({reason})' for word, reason in lost)
