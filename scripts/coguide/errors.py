@@ -249,8 +249,9 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         title="Capitals a title would lose",
         description="The site puts titles in APA sentence case, lowercasing every word after the first "
         "unless it is braced or has two capitals. This title has a word that would be wrongly lowercased: "
-        'a one-letter word ("R"), a word with one inner capital ("iPhone"), or, in a title written in '
-        "sentence case, a capitalised proper noun. Brace it: `{R}`, `{iPhone}`, `{Mozilla}`.",
+        'a one-letter word ("R"), a word with one inner capital ("iPhone"), a capitalised proper noun in a '
+        "title written in sentence case, or the author's own name written out in the title. "
+        "Brace it: `{R}`, `{iPhone}`, `{Mozilla}`.",
         severity="warning",
     ),
     ErrorType(
