@@ -49,6 +49,7 @@ DEFECTS = {
     "record-without-citation": ("datapackage/arguments.csv", 3, "uncited-record"),
     "placeholder-left-in-record": (T, 6, "placeholder-text"),
     "name-shared-by-two-records": (T, 6, "shared-name"),
+    "debate-without-a-side": ("datapackage/questions.csv", 2, "one-sided-debate"),
 }
 
 # Each of these is reported as a warning (shown by `check --warnings`); the check still passes.
@@ -66,6 +67,7 @@ NEAR_MISSES = {
     "record-cited-in-a-question": "uncited-record",
     "write-in-a-question": "placeholder-text",
     "name-repeated-in-one-record": "shared-name",
+    "debate-with-a-second-argument-for": "one-sided-debate",
     "title-capitals-braced": "title-case-lost",
     "organisation-in-double-braces": "group-author",
 }

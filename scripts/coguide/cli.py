@@ -207,7 +207,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="run every check and print every problem")
     check.add_argument("--format", choices=("text", "github"), default="text")
-    check.add_argument("--warnings", action="store_true", help="also print warnings (unused references)")
+    check.add_argument(
+        "--warnings",
+        action="store_true",
+        help="also print warnings (unused references, title words sentence case would lowercase, organisations read as people)",
+    )
     check.set_defaults(func=cmd_check)
 
     build = sub.add_parser("build", help="check, generate and build the site atomically")

@@ -245,6 +245,12 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         "Keep the name on one record (merge the two if they are the same thing).",
     ),
     ErrorType(
+        code="one-sided-debate",
+        title="Debate without every side",
+        description="Every question in `questions.csv` is answered by arguments of each stance: at least one "
+        "`for`, one `against` and one `qualifies` in `arguments.csv`. Add the missing side, with its sources.",
+    ),
+    ErrorType(
         code="title-case-lost",
         title="Capitals a title would lose",
         description="The site puts titles in APA sentence case, lowercasing every word after the first "

@@ -2,7 +2,8 @@
 
 The Frictionless schema says what a valid row is; these rules say what a finished contribution is:
 essays of 800-1,600 words with at least 8 citations, 3 or 4 discussion questions and one sentence per
-line; records that cite a source; no instruction left by ``coguide new``; no name shared by two records.
+line; records that cite a source; no instruction left by ``coguide new``; no name shared by two records;
+debates argued from every side.
 Two warnings (shown with ``--warnings``) catch what a reference manager's export gets wrong: title words
 that APA sentence case would lowercase, and organisations written as if they were people.
 
@@ -35,6 +36,7 @@ HOUSE_RULES: tuple[str, ...] = (
     "uncited-record",
     "placeholder-text",
     "shared-name",
+    "one-sided-debate",
     "title-case-lost",
     "group-author",
 )
@@ -315,6 +317,36 @@ def check_shared_names(sources: Sources) -> list[Problem]:
                     f"({owner_table.path}:{owner[3]})",
                     hint="essays link a name to one page only: keep it on one record, "
                     "or merge the two records if they are the same thing",
+                )
+            )
+    return problems
+
+
+STANCES = ("for", "against", "qualifies")
+
+
+def check_debates(sources: Sources) -> list[Problem]:
+    """Report questions that lack an argument of some stance (for, against, qualifies)."""
+    questions, arguments = sources.tables.get("questions"), sources.tables.get("arguments")
+    if questions is None or arguments is None or not questions.readable or not arguments.readable:
+        return []
+    stances: dict[str, set[str]] = {}
+    for row in arguments.rows:
+        stances.setdefault(row.values.get("question", ""), set()).add(row.values.get("stance", ""))
+    problems = []
+    for row in questions.rows:
+        question = row.values.get("id", "")
+        missing = [s for s in STANCES if s not in stances.get(question, set())]
+        if question and missing:
+            problems.append(
+                Problem(
+                    path=questions.path,
+                    line=row.line,
+                    code="one-sided-debate",
+                    field="id",
+                    message=f'the debate "{question}" has no argument that is {" or ".join(missing)}',
+                    hint=f"add a {missing[0]} argument for this question to {arguments.path}; "
+                    f"`coguide new argument ID --question {question}` starts one, then set its stance",
                 )
             )
     return problems
@@ -604,6 +636,7 @@ def check_house_rules(sources: Sources, bib: Bibliography) -> list[Problem]:
     problems.extend(check_record_sources(sources))
     problems.extend(check_placeholders(sources))
     problems.extend(check_shared_names(sources))
+    problems.extend(check_debates(sources))
     problems.extend(check_references(bib, sources.bib_path))
     return problems
 
