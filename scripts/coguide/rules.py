@@ -242,7 +242,7 @@ def check_placeholders(sources: Sources) -> list[Problem]:
                         code="placeholder-text",
                         field=field,
                         message=f'{field} of "{row.values.get("id", "")}" is still the instruction "{prompt}"',
-                        hint=f"replace it with the real {field.replace('_', ' ')}",
+                        hint="replace the instruction with your own text",
                     )
                 )
     return problems
