@@ -344,7 +344,8 @@ def check_debates(sources: Sources) -> list[Problem]:
                     line=row.line,
                     code="one-sided-debate",
                     field="id",
-                    message=f'the debate "{question}" has no argument that is {" or ".join(missing)}',
+                    message=f'the debate "{question}" has no argument with the stance{"s" if len(missing) > 1 else ""} '
+                    + ", ".join(missing),
                     hint=f"add a {missing[0]} argument for this question to {arguments.path}; "
                     f"`coguide new argument ID --question {question}` starts one, then set its stance",
                 )
