@@ -26,7 +26,7 @@ def errors(root: Path) -> list[str]:
 #: What `check` says about an untouched skeleton record: its instructions, and that it cites nothing yet.
 SKELETON_CODES = {"placeholder-text", "uncited-record"}
 #: What `check` says about an untouched skeleton essay.
-ESSAY_CODES = {"placeholder-text", "essay-length", "essay-citations", "discussion-questions"}
+ESSAY_CODES = {"placeholder-text", "essay-length", "essay-citations"}
 
 
 def codes(root: Path) -> set[str]:
@@ -166,7 +166,7 @@ def test_new_essay_is_valid_and_never_overwritten(project, capsys):
     assert {p.code for p in problems} == ESSAY_CODES
     essay = "docs/blog/posts/is-co-production-a-myth.md"
     assert all(p.path == essay for p in problems)
-    # Every instruction is reported on its own line: the description (line 7) and the four prompts.
+    # Every instruction is reported on its own line: the description (line 7) and the six prompts.
     lines = [p.line for p in problems if p.code == "placeholder-text"]
     assert lines == [i + 1 for i, line in enumerate(text.splitlines()) if "Write " in line]
     sources = load_project(root)

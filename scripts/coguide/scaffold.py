@@ -5,7 +5,7 @@ cells hold an instruction to the contributor ("Write a one-sentence definition .
 vocabularies and numbers a valid default, so the row fits the schema straight away; ``coguide check``
 then lists each instruction still to replace (``placeholder-text``) and, until the record cites a
 source, ``uncited-record``. A new essay is a Markdown file with valid front matter whose prompts
-``coguide check`` reports in the same way, with the essay rules (length, citations, questions).
+``coguide check`` reports in the same way, with the essay rules it does not meet yet (length, citations).
 """
 
 from __future__ import annotations
@@ -95,6 +95,8 @@ The reference list is added for you.
 ## Discussion questions
 
 1. Write a question for a seminar or journal club.
+2. Write a second question.
+3. Write a third question; a fourth is welcome, no more.
 """
 
 
