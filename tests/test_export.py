@@ -58,7 +58,9 @@ def narrower_project(project):
     """The base fixture plus a concept whose broader concept is "power"."""
     root = project()
     with (root / "datapackage" / "concepts.csv").open("a", encoding="utf-8") as handle:
-        handle.write("user-power,user power,,Power held by people who use services.,It is small.,power,,\n")
+        handle.write(
+            "user-power,user power,,Power held by people who use services.,It is small [@needham2008].,power,,\n"
+        )
     return root
 
 

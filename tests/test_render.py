@@ -111,7 +111,7 @@ def test_links_resolve_both_ways(site):
     assert site.concepts["co-production"].related == ("power",)
     assert site.cases["care-act-2014"].terms == ("service-user",)
     assert site.terms["service-user"].cases == ("care-act-2014",)
-    assert {c.kind for c in site.cited_by["mclaughlin2009"]} == {"Essay", "Label"}
+    assert {c.kind for c in site.cited_by["mclaughlin2009"]} == {"Essay", "Label", "Concept"}
 
 
 def test_url_for_and_escaping():

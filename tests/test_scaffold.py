@@ -1,4 +1,4 @@
-"""`coguide new`: skeleton records and essays that pass every check as they are."""
+"""`coguide new`: skeleton records and essays that are valid rows and files, whose instructions `check` reports."""
 
 from __future__ import annotations
 
@@ -23,6 +23,16 @@ def errors(root: Path) -> list[str]:
     return [p.format() for p in errors_only(validate_project(load_project(root)))]
 
 
+#: What `check` says about an untouched skeleton record: its instructions, and that it cites nothing yet.
+SKELETON_CODES = {"placeholder-text", "uncited-record"}
+#: What `check` says about an untouched skeleton essay.
+ESSAY_CODES = {"placeholder-text", "essay-length", "essay-citations"}
+
+
+def codes(root: Path) -> set[str]:
+    return {p.code for p in errors_only(validate_project(load_project(root)))}
+
+
 def last_row(path: Path) -> dict[str, str]:
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
     return rows[-1]
@@ -44,6 +54,27 @@ def test_new_record_appends_a_valid_row(project, capsys, kind, table):
     for field, prompt in PROMPTS[table].items():
         assert row[field] == prompt
         assert field in out
+    problems = errors_only(validate_project(load_project(root)))
+    assert {p.code for p in problems} == SKELETON_CODES
+    assert sorted(p.field for p in problems if p.code == "placeholder-text") == sorted(PROMPTS[table])
+    assert all(p.path == f"datapackage/{table}.csv" for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("kind", "table"),
+    [("term", "terms"), ("concept", "concepts"), ("case", "cases"), ("argument", "arguments")],
+)
+def test_a_skeleton_filled_in_as_contributing_says_passes(project, kind, table):
+    root = project()
+    assert main(["--project", str(root), "new", kind, "a-new-one"]) == 0
+    path = root / "datapackage" / f"{table}.csv"
+    text = path.read_text(encoding="utf-8")
+    for field, prompt in PROMPTS[table].items():
+        text = text.replace(prompt, f"The {field.replace('_', ' ')} of the record in the editors' own words.")
+    path.write_text(text, encoding="utf-8")
+    assert codes(root) == {"uncited-record"}
+    citations = root / "datapackage" / "citations.csv"
+    citations.write_text(citations.read_text(encoding="utf-8") + f"{table},a-new-one,needham2008,\n")
     assert errors(root) == []
 
 
@@ -58,7 +89,7 @@ def test_new_rows_use_valid_defaults(project):
     assert (case["title"], case["level"], case["kind"]) == ("X 1", "individual", "programme")
     argument = last_row(root / "datapackage" / "arguments.csv")
     assert (argument["question"], argument["stance"]) == ("does-co-production-empower", "for")
-    assert errors(root) == []
+    assert codes(root) == SKELETON_CODES
 
 
 def test_argument_question_can_be_chosen_and_must_exist(project, capsys):
@@ -78,7 +109,7 @@ def test_new_record_keeps_crlf_line_endings_and_a_missing_final_newline(project)
     data = path.read_bytes()
     assert data.endswith(b"\r\n") and b"\r\r" not in data and data.count(b"\n") == data.count(b"\r\n")
     assert last_row(path)["id"] == "fresh"
-    assert errors(root) == []
+    assert codes(root) == SKELETON_CODES
 
 
 @pytest.mark.parametrize(
@@ -131,7 +162,13 @@ def test_new_essay_is_valid_and_never_overwritten(project, capsys):
     assert text.startswith(f"---\ndate: {dt.date.today().isoformat()}\nauthors:\n  - editors\n")
     assert "\n# Is co-production a myth?\n" in text
     assert "<!-- more -->" in text and "## Discussion questions" in text
-    assert errors(root) == []
+    problems = errors_only(validate_project(load_project(root)))
+    assert {p.code for p in problems} == ESSAY_CODES
+    essay = "docs/blog/posts/is-co-production-a-myth.md"
+    assert all(p.path == essay for p in problems)
+    # Every instruction is reported on its own line: the description (line 7) and the six prompts.
+    lines = [p.line for p in problems if p.code == "placeholder-text"]
+    assert lines == [i + 1 for i, line in enumerate(text.splitlines()) if "Write " in line]
     sources = load_project(root)
     essay = next(d for d in sources.documents if d.path.endswith("is-co-production-a-myth.md"))
     assert essay.meta["categories"] == ["Co-production"] and essay.meta["description"]
@@ -170,6 +207,14 @@ def test_new_record_on_a_copy_of_the_real_project_still_passes_the_check(tmp_pat
     shutil.copytree(ROOT / "datapackage", root / "datapackage")
     shutil.copytree(ROOT / "docs", root / "docs")
     for kind in ("term", "concept", "case", "argument"):
-        assert main(["--project", str(root), "new", kind, "zz-scaffold-check"]) == 0
+        assert main(["--project", str(root), "new", kind, f"zz-scaffold-{kind}"]) == 0
     assert main(["--project", str(root), "new", "essay", "A scaffold check"]) == 0
-    assert errors(root) == []
+    problems = errors_only(validate_project(load_project(root)))
+    assert {p.code for p in problems} <= SKELETON_CODES | ESSAY_CODES
+    assert {p.path for p in problems} == {
+        "datapackage/terms.csv",
+        "datapackage/concepts.csv",
+        "datapackage/cases.csv",
+        "datapackage/arguments.csv",
+        "docs/blog/posts/a-scaffold-check.md",
+    }

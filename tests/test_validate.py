@@ -40,6 +40,36 @@ DEFECTS = {
     "unknown-record-in-citations": ("datapackage/citations.csv", 4, "unknown-record"),
     "misspelt-header": ("datapackage/questions.csv", 1, "header-error"),
     "bad-enum-value": ("datapackage/arguments.csv", 2, "constraint-error"),
+    "row-one-cell-short": (T, 6, "missing-cell"),
+    # House rules (coguide.rules): what CI requires of finished content.
+    "essay-too-short": (ESSAY, 10, "essay-length"),
+    "essay-too-few-citations": (ESSAY, 10, "essay-citations"),
+    "two-discussion-questions": (ESSAY, 84, "discussion-questions"),
+    "two-sentences-on-a-line": (ESSAY, 26, "one-sentence-per-line"),
+    "record-without-citation": ("datapackage/arguments.csv", 3, "uncited-record"),
+    "placeholder-left-in-record": (T, 6, "placeholder-text"),
+    "name-shared-by-two-records": (T, 6, "shared-name"),
+    "debate-without-a-side": ("datapackage/questions.csv", 2, "one-sided-debate"),
+}
+
+# Each of these is reported as a warning (shown by `check --warnings`); the check still passes.
+WARNING_DEFECTS = {
+    "title-loses-capitals": (B, 37, "title-case-lost"),
+    "organisation-as-person": (B, 35, "group-author"),
+}
+
+# The near miss of each house rule: a fixture that must NOT be reported under the code given.
+NEAR_MISSES = {
+    "essay-just-long-enough": "essay-length",
+    "essay-with-eight-citations": "essay-citations",
+    "four-discussion-questions": "discussion-questions",
+    "abbreviations-on-a-line": "one-sentence-per-line",
+    "record-cited-in-a-question": "uncited-record",
+    "write-in-a-question": "placeholder-text",
+    "name-repeated-in-one-record": "shared-name",
+    "debate-with-a-second-argument-for": "one-sided-debate",
+    "title-capitals-braced": "title-case-lost",
+    "organisation-in-double-braces": "group-author",
 }
 
 
@@ -131,8 +161,9 @@ def test_links_to_one_malformed_id_come_as_one_problem_per_file(project):
         "devolves-responsibility,service-user\nshares-power,nobody\n"
     )
     problems = [p for p in validate_project(load_project(root)) if p.path == "datapackage/argument_terms.csv"]
-    assert [(p.line, p.code) for p in problems] == [(2, "foreign-key"), (5, "foreign-key")]
-    grouped, other = problems
+    # The links broken by the malformed id follow that id (in terms.csv); the other keeps its place.
+    assert [(p.line, p.code) for p in problems] == [(5, "foreign-key"), (2, "foreign-key")]
+    other, grouped = problems
     assert grouped.message == (
         'term "service-user" (here and on line 4) is not an id in datapackage/terms.csv'
     )
@@ -144,3 +175,130 @@ def test_type_errors_name_the_expected_type(project):
     problems = validate_project(load_project(project("wrong-type")))
     (problem,) = [p for p in problems if p.code == "type-error"]
     assert problem.message == '"twenty fourteen" is not a valid integer for field "start_year"'
+
+
+@pytest.mark.parametrize("defect", sorted(WARNING_DEFECTS))
+def test_reference_warnings_name_file_line_and_code(project, defect):
+    problems = validate_project(load_project(project(defect)))
+    assert errors_only(problems) == []
+    found = [(p.path, p.line, p.code) for p in problems if p.severity == "warning"]
+    assert WARNING_DEFECTS[defect] in found, found
+
+
+@pytest.mark.parametrize("fixture", sorted(NEAR_MISSES))
+def test_a_near_miss_passes_its_rule(project, fixture):
+    problems = validate_project(load_project(project(fixture)))
+    assert [p.format() for p in problems if p.code != "unused-reference"] == []
+
+
+def test_every_house_rule_has_a_failing_and_a_passing_fixture():
+    from coguide.rules import HOUSE_RULES
+
+    failing = {code for _path, _line, code in [*DEFECTS.values(), *WARNING_DEFECTS.values()]}
+    assert set(HOUSE_RULES) <= failing
+    assert set(HOUSE_RULES) == set(NEAR_MISSES.values())
+
+
+def test_a_short_row_is_one_problem_that_counts_its_cells(project):
+    problems = validate_project(load_project(project("row-one-cell-short")))
+    # The shifted cells would break three rules of their new columns; only the cause is reported.
+    assert [p.format() for p in problems] == [
+        "datapackage/terms.csv:6: [missing-cell] this row has 13 cells but the header has 14: 1 cell is missing; "
+        "unless it was the last, every cell after the gap has moved one column to the left "
+        "(add the comma where a cell was left out: an empty cell is still written, as ,,)"
+    ]
+
+
+def test_a_row_with_an_extra_cell_and_links_from_it(project):
+    root = project()
+    links = root / "datapackage" / "case_concepts.csv"
+    links.write_text("case,concept\ncare-act-2014,co-production,power\ncare-act-2014,powr\n")
+    problems = [p for p in validate_project(load_project(root)) if p.path == "datapackage/case_concepts.csv"]
+    assert [(p.line, p.code) for p in problems] == [(2, "extra-cell"), (3, "foreign-key")]
+    assert problems[0].message.startswith("this row has 3 cells but the header has 2: 1 cell too many")
+
+
+def test_a_malformed_id_comes_before_the_links_it_breaks_and_is_explained_in_words(project):
+    problems = errors_only(validate_project(load_project(project("id-with-spaces"))))
+    codes = [(p.path, p.code) for p in problems]
+    cause = codes.index((T, "constraint-error"))
+    consequence = codes.index(("datapackage/argument_terms.csv", "foreign-key"))
+    assert cause < consequence
+    message = problems[cause].message
+    assert message == (
+        'field "id" value "service user" is not a valid id: use lower-case letters and digits joined by '
+        'single hyphens, such as "service-user"'
+    )
+    assert "^[a-z0-9]" not in message
+
+
+def test_constraints_are_explained_in_words(project):
+    problems = errors_only(validate_project(load_project(project("bad-enum-value"))))
+    (problem,) = [p for p in problems if p.code == "constraint-error"]
+    assert "is not one of the allowed values: for, against, qualifies" in problem.message
+
+
+@pytest.mark.parametrize(("words", "ok"), [(799, False), (800, True), (1600, True), (1601, False)])
+def test_essay_length_limits(project, words, ok):
+    from coguide.rules import prose_words
+
+    root = project()
+    path = root / "docs" / "blog" / "posts" / "a-fixture-essay.md"
+    head, rest = path.read_text().split("<!-- more -->\n")
+    argument, questions = rest.split("## Discussion questions")
+
+    def write(lines: list[str], padding: int) -> int:
+        path.write_text(
+            head
+            + "<!-- more -->\n"
+            + "".join(lines)
+            + "Yes.\n" * padding
+            + "## Discussion questions"
+            + questions
+        )
+        return prose_words(next(d for d in load_project(root).documents if d.is_post))
+
+    # Drop whole sentences from the end, then add one-word sentences, so only the count changes.
+    lines = argument.splitlines(keepends=True)
+    while write(lines, 0) > words:
+        lines.pop()
+    assert write(lines, words - write(lines, 0)) == words
+    codes = {p.code for p in errors_only(validate_project(load_project(root)))}
+    assert ("essay-length" not in codes) is ok, codes
+
+
+def test_titles_that_lose_capitals():
+    from coguide.rules import lost_capitals
+
+    assert lost_capitals("Using R (and Friends)") == [("R", "a one-letter word")]
+    assert lost_capitals("Using {R} (and Friends)") == []
+    assert lost_capitals("What is an iPhone for?") == [("iPhone", "a word with an inner capital")]
+    assert lost_capitals("Mozilla Science Lab's study group") == [
+        ("Science", "capitalised in a title written in sentence case"),
+        ("Lab's", "capitalised in a title written in sentence case"),
+    ]
+    # In title case nothing tells a proper noun from the rest, unless the author's name says so.
+    assert lost_capitals("Mozilla Science Lab's Study Group") == []
+    assert lost_capitals("Doing Business with the Big Lottery Fund", ["Big Lottery Fund"]) == [
+        ("Big", "part of the author's name"),
+        ("Lottery", "part of the author's name"),
+        ("Fund", "part of the author's name"),
+    ]
+    # Kept anyway: the first word, the first after a colon, words with two capitals, the article "A".
+    assert lost_capitals("Power: A Radical View of the NHS and KeyRing") == []
+
+
+def test_organisations_written_as_people_are_found():
+    from coguide.cite import Bibliography
+    from coguide.rules import check_references
+
+    bib, _ = Bibliography.parse(
+        "@misc{x2019,\n  author = {Mozilla Science Lab and Smith, John and {Criminology Today} and Henry VIII},"
+        "\n  title = {Notes},\n  year = {2019}\n}\n"
+    )
+    (problem,) = check_references(bib, "refs.bib")
+    assert problem.format() == (
+        'refs.bib:2: warning: [group-author] author "Mozilla Science Lab" of "x2019" looks like an '
+        'organisation but is read as a person, "Lab, M. S." (brace the whole name so it is read as one: '
+        "{Mozilla Science Lab}, as in author = {{Mozilla Science Lab}})"
+    )

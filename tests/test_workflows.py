@@ -82,7 +82,7 @@ def test_ci_runs_the_tests_as_ci_run_does_on_debian_with_ci_set():
     runs = [step.get("run", "") for step in job["steps"]]
     assert "bash .ci/run" in runs
     # The tests run only through .ci/run, which installs the browser and Lighthouse first.
-    assert not any("make test" in run or "pytest" in run for run in runs)
+    assert not any("make test" in run or "pytest" in run.replace("pytest-results.xml", "") for run in runs)
 
 
 def test_ci_run_installs_every_tool_and_sets_ci():
@@ -109,3 +109,91 @@ def test_browser_tests_skip_only_through_missing_tool():
     source = (ROOT / "tests" / "test_browser.py").read_text()
     assert "pytest.skip(" not in source and "importorskip" not in source
     assert source.count("missing_tool(") >= 3
+
+
+def workflow(name: str) -> dict:
+    data = yaml.safe_load((GITHUB / "workflows" / name).read_text())
+    # YAML 1.1 reads the key `on` as True.
+    data["on"] = data.pop(True, data.get("on"))
+    return data
+
+
+def test_every_named_step_is_shown_in_the_developer_docs():
+    docs = (ROOT / "docs" / "developers" / "index.md").read_text()
+    for path in WORKFLOWS:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            for step in job.get("steps", []):
+                if "name" in step:
+                    assert f"| {step['name']} |" in docs, (
+                        f"{path.name}: step {step['name']!r} is not documented"
+                    )
+
+
+def test_pull_requests_are_checked_and_failures_annotated():
+    ci = workflow("ci.yml")
+    assert "pull_request" in ci["on"]
+    steps = {s.get("name"): s for job in ci["jobs"].values() for s in job["steps"]}
+    assert "--format github" in steps["coguide check (annotations on the pull request)"]["run"]
+    assert "--output-format=github" in steps["Lint (annotations on the lines at fault)"]["run"]
+    assert (
+        "junit_family=xunit1"
+        in steps["Install the tools and run every test (.ci/run)"]["env"]["PYTEST_ADDOPTS"]
+    )
+    annotate = steps["Annotate failing tests on the lines at fault"]
+    assert annotate["if"] == "failure()"
+    assert "coguide.ci junit pytest-results.xml" in annotate["run"]
+
+
+def test_each_pull_request_gets_a_preview_and_only_main_is_deployed():
+    deploy = workflow("deploy.yml")
+    assert {"push", "pull_request"} <= set(deploy["on"])
+    assert deploy["permissions"] == {"contents": "read"}
+    jobs = deploy["jobs"]
+    assert jobs["build"]["if"] == jobs["deploy"]["if"] == "github.event_name != 'pull_request'"
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    preview = jobs["preview"]
+    assert preview["if"] == "github.event_name == 'pull_request'"
+    assert "permissions" not in preview  # a pull request's own code runs here: read-only
+    steps = preview["steps"]
+    uploads = {s["with"]["name"]: s for s in steps if s.get("uses", "").startswith("actions/upload-artifact")}
+    assert uploads["site-preview"]["with"]["path"] == "preview/"
+    assert uploads["pull-request"]["if"] == "always()"
+    runs = "\n".join(s.get("run", "") for s in steps)
+    assert "coguide.ci preview site preview" in runs and "coguide.ci build site" in runs
+
+
+def test_the_preview_comment_runs_with_write_access_but_no_pull_request_code():
+    comment = workflow("preview-comment.yml")
+    assert comment["on"] == {
+        "workflow_run": {"workflows": [workflow("deploy.yml")["name"]], "types": ["completed"]}
+    }
+    assert comment["permissions"] == {"contents": "read"}
+    (job,) = comment["jobs"].values()
+    assert job["if"] == "github.event.workflow_run.event == 'pull_request'"
+    assert job["permissions"] == {"actions": "read", "pull-requests": "write"}
+    assert not any(s.get("uses", "").startswith("actions/checkout") for s in job["steps"])
+    script = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/github-script"))["with"][
+        "script"
+    ]
+    assert "/^[0-9]+$/.test(number)" in script and "startsWith(prefix)" in script
+
+
+def test_line_endings_are_kept_stable_by_gitattributes():
+    def attr(path: str, name: str) -> str:
+        result = subprocess.run(
+            ["git", "check-attr", name, "--", path], cwd=ROOT, capture_output=True, text=True, check=True
+        )
+        return result.stdout.rsplit(": ", 1)[-1].strip()
+
+    for path in ("datapackage/terms.csv", "datapackage/references.bib", "docs/blog/posts/an-essay.md"):
+        assert attr(path, "eol") == "lf", path
+    # The fixture that tests a BOM and CRLF keeps its bytes.
+    assert attr("tests/fixtures/bom-and-crlf/datapackage/terms.csv", "text") == "unset"
+
+
+def test_the_pull_request_template_asks_for_the_licence_and_the_code_of_conduct():
+    template = (GITHUB / "pull_request_template.md").read_text()
+    assert "CC BY 4.0" in template and "MIT" in template and "CODE_OF_CONDUCT.md" in template
+    conduct = (ROOT / "CODE_OF_CONDUCT.md").read_text()
+    assert "Contributor Covenant, version 2.1" in conduct
+    assert "@" not in conduct  # reports go through the issue tracker or GitHub, not an address made up here

@@ -663,7 +663,9 @@ def _essay(w: _Writer, n: int, names: list[str]) -> str:
         "",
         "",
     ]
-    body: list[str] = [w.text((60, 90), 2000, cite=0.0)[:-1] + " " + w.citation() + ".", "<!-- more -->"]
+    # One sentence per line, and a closing "Discussion questions" section, as the house rules require.
+    excerpt = w.text((60, 90), 2000, cite=0.0)[:-1] + " " + w.citation() + "."
+    body: list[str] = [re.sub(r"(?<=[.?!]) (?=[A-Z])", "\n", excerpt), "<!-- more -->"]
     cited = 1
     for _section in range(rng.randint(4, 6)):
         body.append(f"## {' '.join(w.words(rng.randint(2, 5))).capitalize()}")
@@ -671,14 +673,15 @@ def _essay(w: _Writer, n: int, names: list[str]) -> str:
             sentences = [w.sentence() for _ in range(rng.randint(3, 6))]
             if rng.random() < 0.5:
                 sentences[0] = sentences[0][:-1] + f", as the {rng.choice(names)} debate shows."
-            paragraph = " ".join(sentences)
             if cited < 20:
-                paragraph = paragraph[:-1] + " " + w.citation() + "."
+                sentences[-1] = sentences[-1][:-1] + " " + w.citation() + "."
                 cited += 1
-            body.append(paragraph)
+            body.append("\n".join(sentences))
     while cited < 20:
         body.append(w.sentence()[:-1] + " " + w.citation() + ".")
         cited += 1
+    questions = [f"{i}. {w.sentence(plain=True)[:-1]}?" for i in range(1, rng.randint(3, 4) + 1)]
+    body.append("## Discussion questions\n\n" + "\n".join(questions))
     return "\n".join(parts) + "\n\n".join(body) + "\n"
 
 

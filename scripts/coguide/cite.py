@@ -772,6 +772,10 @@ class Bibliography:
         self._record(key)
         return self._labels[key]
 
+    def entry(self, key: str) -> Entry:
+        """Return the parsed pybtex entry, with its fields as written (braces kept) and its persons."""
+        return self._record(key).entry
+
     def bibtex(self, key: str) -> str:
         """Return the entry's BibTeX source exactly as written in the file."""
         return self._record(key).source

@@ -1,4 +1,4 @@
-"""CLI: ``coguide check | build | serve | refs | cite | new | bench | overlap``, acting on the project in the current folder."""
+"""CLI: ``coguide check | build | serve | refs | cite | new | bench | overlap | rename``, acting on the project in the current folder."""
 
 from __future__ import annotations
 
@@ -309,7 +309,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="run every check and print every problem")
     check.add_argument("--format", choices=("text", "github"), default="text")
-    check.add_argument("--warnings", action="store_true", help="also print warnings (unused references)")
+    check.add_argument(
+        "--warnings",
+        action="store_true",
+        help="also print warnings (unused references, title words sentence case would lowercase, organisations read as people)",
+    )
     check.set_defaults(func=cmd_check)
 
     build = sub.add_parser("build", help="check, generate and build the site atomically")
@@ -338,6 +342,7 @@ def make_parser() -> argparse.ArgumentParser:
         ("new", "scaffold", "start a new record or essay from a valid skeleton"),
         ("bench", "bench", "time each stage on a synthetic package of N records"),
         ("overlap", "overlap", "find prose that repeats a source's wording word for word"),
+        ("rename", "rename", "change a record's id everywhere, keeping the old address as a redirect"),
     ):
         sub_parser = sub.add_parser(name, help=text)
         sub_parser.set_defaults(func=_delegate(module))

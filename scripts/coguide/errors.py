@@ -279,6 +279,75 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         "would delete what is there. Set `site_dir: site` (or another folder of its own) and remove a committed "
         "`generated` link or file.",
     ),
+    # House rules: what CI requires of the content, checked by `coguide check` (coguide.rules).
+    ErrorType(
+        code="essay-length",
+        title="Essay too short or too long",
+        description="An essay's argument runs to 800-1,600 words, counted from the title to the "
+        "*Discussion questions* heading (headings and the `<!-- more -->` line not counted). "
+        "Develop the argument, or cut it, or split it into two essays.",
+    ),
+    ErrorType(
+        code="essay-citations",
+        title="Essay cites too little",
+        description="An essay cites its sources at least 8 times (`[@key, p. 12]` or `@key [p. 12]`; "
+        "a bracket with several keys counts once). Support each claim with the work it comes from.",
+    ),
+    ErrorType(
+        code="discussion-questions",
+        title="Discussion questions missing or miscounted",
+        description="An essay ends with a `## Discussion questions` section holding 3 or 4 numbered "
+        "questions (`1. ...`), one per line, for a seminar or journal club.",
+    ),
+    ErrorType(
+        code="one-sentence-per-line",
+        title="More than one sentence on a line",
+        description="Essays are written one sentence per line, so that a reviewer can comment on each "
+        "sentence in the pull request. Break the line after the sentence's full stop.",
+    ),
+    ErrorType(
+        code="uncited-record",
+        title="Record cites no source",
+        description="Every label, concept, case and argument cites at least one source: a citation in "
+        "its text (`[@key]`) or a row in `datapackage/citations.csv` (resource, record, key).",
+    ),
+    ErrorType(
+        code="placeholder-text",
+        title="Placeholder left from coguide new",
+        description="A cell or an essay line still holds a sentence that `coguide new` wrote as an "
+        'instruction ("Write a one-sentence definition ..."). Replace it with the real text.',
+    ),
+    ErrorType(
+        code="shared-name",
+        title="Name used by two records",
+        description="A label, concept name or alternative name (`also_known_as`) belongs to another record "
+        "too. Essays link each name to one page only, so the second record would never be linked. "
+        "Keep the name on one record (merge the two if they are the same thing).",
+    ),
+    ErrorType(
+        code="one-sided-debate",
+        title="Debate without every side",
+        description="Every question in `questions.csv` is answered by arguments of each stance: at least one "
+        "`for`, one `against` and one `qualifies` in `arguments.csv`. Add the missing side, with its sources.",
+    ),
+    ErrorType(
+        code="title-case-lost",
+        title="Capitals a title would lose",
+        description="The site puts titles in APA sentence case, lowercasing every word after the first "
+        "unless it is braced or has two capitals. This title has a word that would be wrongly lowercased: "
+        'a one-letter word ("R"), a word with one inner capital ("iPhone"), a capitalised proper noun in a '
+        "title written in sentence case, or the author's own name written out in the title. "
+        "Brace it: `{R}`, `{iPhone}`, `{Mozilla}`.",
+        severity="warning",
+    ),
+    ErrorType(
+        code="group-author",
+        title="Organisation read as a person",
+        description="An author or editor looks like an organisation but is not in double braces, so it is "
+        'read as a person\'s name ("Mozilla Science Lab" becomes "Lab, M. S."). '
+        "Write it in double braces: `author = {{Mozilla Science Lab}}`.",
+        severity="warning",
+    ),
 )
 
 

@@ -2,8 +2,10 @@
 
 A new record is one row appended to its CSV table, with every column in schema order. Required text
 cells hold an instruction to the contributor ("Write a one-sentence definition ..."), and fixed
-vocabularies and numbers a valid default, so that ``coguide check`` passes straight away and the
-contributor replaces the instructions at leisure. A new essay is a Markdown file with valid front matter.
+vocabularies and numbers a valid default, so the row fits the schema straight away; ``coguide check``
+then lists each instruction still to replace (``placeholder-text``) and, until the record cites a
+source, ``uncited-record``. A new essay is a Markdown file with valid front matter whose prompts
+``coguide check`` reports in the same way, with the essay rules it does not meet yet (length, citations).
 """
 
 from __future__ import annotations
@@ -93,6 +95,8 @@ The reference list is added for you.
 ## Discussion questions
 
 1. Write a question for a seminar or journal club.
+2. Write a second question.
+3. Write a third question; a fourth is welcome, no more.
 """
 
 

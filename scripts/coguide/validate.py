@@ -86,7 +86,7 @@ def cell_line(table: Table, row_values: dict[str, str], row_line: int, field: st
 # --- Frictionless -------------------------------------------------------------------------------------------
 
 
-def _frictionless_message(error: Any) -> tuple[str, str]:
+def _frictionless_message(error: Any, header: int = 0) -> tuple[str, str]:
     kind = error.type
     cell = getattr(error, "cell", "")
     field = getattr(error, "field_name", "")
@@ -109,7 +109,7 @@ def _frictionless_message(error: Any) -> tuple[str, str]:
             if "pattern" in note and SLUG.fullmatch(slug) and slug != cell
             else "see the field in the data dictionary"
         )
-        return f'field "{field}" value "{excerpt(cell)}" breaks a rule: {note}', hint
+        return f'field "{field}" value "{excerpt(cell)}" {explain_constraint(note, cell)}', hint
     if kind == "primary-key":
         return (
             "this row repeats the id (primary key) of an earlier row",
@@ -118,9 +118,7 @@ def _frictionless_message(error: Any) -> tuple[str, str]:
     if kind == "unique-error":
         return f'field "{field}" value "{excerpt(cell)}" is already used by another row', "make it unique"
     if kind in ("missing-cell", "extra-cell"):
-        return error.message.split(":")[
-            0
-        ], "quote cells that contain commas; each row needs one cell per column"
+        return row_shape_message(len(getattr(error, "cells", ()) or ()), header)
     if kind == "blank-row":
         return "the row is blank", "delete the empty row"
     return error.message, ""
@@ -131,6 +129,57 @@ LIMIT_ERRORS = 1000
 
 #: What every id looks like (the Table Schema's pattern, repeated here for hints).
 SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+_ID_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
+_CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"', re.DOTALL)
+
+
+def row_shape_message(cells: int, header: int) -> tuple[str, str]:
+    """Say how a row's cell count differs from its header's, and how to mend it (a missing-cell or extra-cell)."""
+    if cells < header:
+        missing = header - cells
+        return (
+            f"this row has {cells} cell{'s' if cells != 1 else ''} but the header has {header}: "
+            f"{missing} cell{'s are' if missing > 1 else ' is'} missing; unless it was the last, every cell "
+            f"after the gap has moved {'one column' if missing == 1 else f'{missing} columns'} to the left",
+            "add the comma where a cell was left out: an empty cell is still written, as ,,",
+        )
+    extra = cells - header
+    return (
+        f"this row has {cells} cells but the header has {header}: {extra} cell{'s' if extra > 1 else ''} too many, "
+        "usually a comma inside a text that is not in double quotes",
+        'wrap a cell that contains a comma in double quotes: "like, this"',
+    )
+
+
+def explain_constraint(note: str, cell: str) -> str:
+    """Explain a broken Table Schema constraint in words, instead of quoting its regular expression."""
+    found = _CONSTRAINT.search(note)
+    if found is None:
+        return f"breaks a rule: {note}"
+    name, value = found.groups()
+    if name == "enum":
+        allowed = re.findall(r"'([^']*)'", value)
+        return f"is not one of the allowed values: {', '.join(allowed)}"
+    if name == "maxLength":
+        return f"is {len(cell)} characters long; at most {value} are allowed"
+    if name in ("minimum", "maximum"):
+        return f"is {'below the minimum' if name == 'minimum' else 'above the maximum'} of {value}"
+    if name == "pattern":
+        if value == _ID_PATTERN:
+            return 'is not a valid id: use lower-case letters and digits joined by single hyphens, such as "service-user"'
+        choices = re.match(r"\^\(([a-z0-9|-]+)\)", value)
+        if choices:
+            return f'must be one or more of {", ".join(choices.group(1).split("|"))}, separated by "; "'
+        if value.startswith("^([a-z0-9]+(-[a-z0-9]+)*)?"):
+            return 'must be ids (lower-case letters and digits joined by single hyphens) separated by "; "'
+        if value.startswith("^https?://"):
+            return "must be a web address starting with http:// or https://, without spaces"
+        if value == "^.+\\?$":
+            return "must end with a question mark"
+        if value.startswith("^((p|pp|chap|sec|para)"):
+            return 'must be a locator such as "p. 12", "pp. 3-5" or "chap. 2"'
+        return "does not have the form the data dictionary gives for this field"
+    return f"breaks the {name} rule ({value})"
 
 
 def slugify(value: str) -> str:
@@ -208,7 +257,11 @@ def _link_problems(
     return problems
 
 
-def _foreign_key_problems(table: Table, tables: dict[str, Table], fks: list[dict[str, Any]]) -> list[Problem]:
+def _foreign_key_problems(
+    table: Table, tables: dict[str, Table], fks: list[dict[str, Any]], skip: Iterable[int] = ()
+) -> list[Problem]:
+    """Report links to ids the target table lacks, leaving out rows numbered in `skip` (misshapen rows)."""
+    skipped = set(skip)
     problems: list[Problem] = []
     for fk in fks:
         field = fk.get("fields")
@@ -223,7 +276,7 @@ def _foreign_key_problems(table: Table, tables: dict[str, Table], fks: list[dict
         broken = [
             (row, value, index)
             for row in table.rows
-            if (value := row.values.get(field, "")) and value not in index
+            if (value := row.values.get(field, "")) and value not in index and row.number not in skipped
         ]
         problems.extend(_link_problems(table, field, "foreign-key", broken))
     return problems
@@ -270,10 +323,30 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
             continue
         pk = schemas.get(task.name, {}).get("primaryKey", [])
         rows = {row.number: row for row in table.rows}
+        # A row with too few or too many cells is reported once; the errors its shifted cells cause are not.
+        misshapen = {e.row_number for e in task.errors if e.type in ("missing-cell", "extra-cell")}
+        reported: set[int] = set()
         for error in task.errors:
             kind = error.type
             if kind == "foreign-key":
                 # Reported by our own pass, which names the field and suggests the nearest id.
+                continue
+            number = getattr(error, "row_number", None)
+            if number in misshapen:
+                if number in reported or kind not in ("missing-cell", "extra-cell"):
+                    continue
+                reported.add(number)
+                row = rows.get(number)
+                message, hint = _frictionless_message(error, len(table.header))
+                problems.append(
+                    Problem(
+                        path=table.path,
+                        line=None if row is None else row.line,
+                        code=kind,
+                        message=message,
+                        hint=hint,
+                    )
+                )
                 continue
             if kind == "unique-error" and [getattr(error, "field_name", "")] == pk:
                 continue  # the primary-key error already says it
@@ -310,7 +383,7 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
                 )
             )
         fks = schemas.get(task.name, {}).get("foreignKeys", [])
-        problems.extend(_foreign_key_problems(table, sources.tables, fks))
+        problems.extend(_foreign_key_problems(table, sources.tables, fks, skip=misshapen))
     return problems
 
 
@@ -737,6 +810,10 @@ def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Pro
     problems.extend(check_ids(sources))
     problems.extend(check_docs_files(sources))
     problems.extend(check_config(sources))
+
+    from coguide.rules import check_house_rules  # imported here: the rules use this module's helpers
+
+    problems.extend(check_house_rules(sources, bib))
     if bib_problems == [] or all(p.code != "bibtex-syntax" for p in bib_problems):
         problems.extend(check_unused(uses, bib, sources.bib_path))
     # The generator's own id rule repeats the descriptor's pattern while the descriptor still has it: one
@@ -746,7 +823,21 @@ def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Pro
         p for p in problems if not (p.code == "invalid-id" and (p.path, p.line, p.field) in pattern_cells)
     ]
     unique = {(p.path, p.line, p.code, p.message): p for p in problems}
-    return sorted(unique.values(), key=lambda p: p.sort_key)
+    return sorted(unique.values(), key=_cause_first)
+
+
+_CAUSE = re.compile(r'fix the malformed id ".*" at (\S+):(\d+)$')
+
+
+def _cause_first(problem: Problem) -> tuple[str, int, int, tuple[str, int, str, str]]:
+    """Sort by file and line, putting each link broken only by a malformed id right after that id.
+
+    The cause (the malformed id) is then read before its consequences (the links to it).
+    """
+    cause = _CAUSE.search(problem.hint)
+    if cause is not None:
+        return (cause.group(1), int(cause.group(2)), 1, problem.sort_key)
+    return (problem.path, problem.line or 0, 0, problem.sort_key)
 
 
 def check_project(root: Path | str) -> list[Problem]:
