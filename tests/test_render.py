@@ -32,6 +32,8 @@ PAGES = [
     "debates/index.md",
     "bibliography/index.md",
     "timeline/index.md",
+    "figures/index.md",
+    "terms/compare.md",
     "index.md",
     "feed.xml",
 ]

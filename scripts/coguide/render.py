@@ -21,6 +21,7 @@ from markupsafe import Markup
 
 from coguide.cite import Bibliography, find_citations
 from coguide.errors import CATALOGUE
+from coguide.figures import cited_works, claim_cite_box, figure_pages, shorten
 from coguide.glossary import Glossary
 from coguide.markup import render_safe_html, render_safe_inline
 from coguide.model import Site, essay_url, record_keys
@@ -175,7 +176,10 @@ def make_environment(site: Site) -> Environment:
     env.filters["inline"] = lambda v, page_url: render_text(v, site.bibliography, page_url, inline=True)
     env.filters["plain"] = lambda v: plain_text(v, site.bibliography)
     env.filters["first_sentence"] = first_sentence
+    env.filters["shorten"] = shorten
     env.globals["site"] = site
+    env.globals["cite_keys"] = cited_works
+    env.globals["cite_claim"] = lambda **kw: claim_cite_box(site, **kw)
     env.globals["notice"] = GENERATED_NOTICE
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
     env.globals["records"] = lambda resource, ids: [site.record(resource, i) for i in ids]
@@ -278,7 +282,7 @@ def render_site(site: Site) -> list[Page]:
         )
     )
     events = timeline_events(site)
-    svg = render_timeline_svg(events, {e.url: url_for("timeline/", e.url) for e in events})
+    svg = render_timeline_svg(events)
     pages.append(
         _render(
             env,
@@ -289,6 +293,10 @@ def render_site(site: Site) -> list[Page]:
             svg=Markup(svg),
         )
     )
+    for template, src_uri, source, context in figure_pages(
+        site, lambda text: plain_text(text, site.bibliography)
+    ):
+        pages.append(_render(env, template, src_uri, source, **context))
     pages.append(render_feed(env, site))
     pages.append(
         _render(

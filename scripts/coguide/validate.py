@@ -596,7 +596,7 @@ def check_posts(sources: Sources) -> list[Problem]:
 
 
 #: Ids the site uses for its own pages in every section.
-RESERVED_IDS = frozenset({"index"})
+RESERVED_IDS = frozenset({"index", "compare"})
 #: The record tables: their ids and aliases become page addresses.
 RECORD_TABLES = tuple(name for name, key in PRIMARY_KEYS.items() if key == ("id",))
 
