@@ -100,6 +100,7 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
     from mkdocs.exceptions import MkDocsException
 
     from coguide.build import generate_cached
+    from coguide.offline import OfflineError, build_offline_copy
     from coguide.outputs import (
         check_replaceable,
         clean_stale,
@@ -158,6 +159,13 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
             print(f"coguide: the MkDocs build failed ({exc}); {site_dir} is unchanged", file=sys.stderr)
             return 1
         report("mkdocs", time.perf_counter() - start)
+        start = time.perf_counter()
+        try:
+            build_offline_copy(root, staging, scratch / "offline")
+        except OfflineError as exc:
+            print(f"coguide: {exc}; {site_dir} is unchanged", file=sys.stderr)
+            return 1
+        report("offline", time.perf_counter() - start)
         normalise_permissions(staging)
         swap_in(scratch, site_dir)
     except MkDocsException as exc:

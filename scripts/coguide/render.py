@@ -25,6 +25,7 @@ from coguide.figures import cited_works, claim_cite_box, figure_pages, shorten
 from coguide.glossary import Glossary
 from coguide.markup import render_safe_html, render_safe_inline
 from coguide.model import Site, essay_url, record_keys
+from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
 from coguide.timeline import render_timeline_svg, timeline_events
 
@@ -297,6 +298,17 @@ def render_site(site: Site) -> list[Page]:
         site, lambda text: plain_text(text, site.bibliography)
     ):
         pages.append(_render(env, template, src_uri, source, **context))
+    zip_url = site.info.url + OFFLINE_ZIP if site.info.url else url_for("offline/", OFFLINE_ZIP)
+    pages.append(
+        _render(
+            env,
+            "offline.md.jinja",
+            "offline/index.md",
+            "coguide/offline.py",
+            zip_url=zip_url,
+            folder=OFFLINE_FOLDER,
+        )
+    )
     pages.append(render_feed(env, site))
     pages.append(
         _render(
