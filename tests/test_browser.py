@@ -74,6 +74,9 @@ def named_pages(site: ServedSite) -> dict[str, str]:
         "labels-index": "terms/",
         "concepts-index": "concepts/",
         "cases-index": "cases/",
+        "compare": "terms/compare/",
+        "figures": "figures/",
+        "offline": "offline/",
     }
 
 
@@ -212,7 +215,17 @@ def test_cite_this_page_copies_its_text(open_page, real_site):
         assert page.evaluate("navigator.clipboard.readText()") == text
 
 
-SCREENSHOT_PAGES = ("home", "essay", "label", "case", "timeline")
+SCREENSHOT_PAGES = (
+    "home",
+    "essay",
+    "label",
+    "case",
+    "timeline",
+    "labels-index",
+    "compare",
+    "figures",
+    "debates",
+)
 
 
 @pytest.fixture(scope="session")
@@ -248,6 +261,9 @@ AXE_PAGES = (
     "labels-index",
     "concepts-index",
     "cases-index",
+    "compare",
+    "figures",
+    "offline",
 )
 
 
@@ -271,8 +287,9 @@ def test_no_serious_accessibility_violations(open_page, real_site, name):
 # --- Lighthouse ----------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("form_factor", ["desktop", "mobile"])
 @pytest.mark.parametrize("name", ["home", "essay", "label"])
-def test_lighthouse_scores(real_site, tmp_path, name):
+def test_lighthouse_scores(real_site, tmp_path, name, form_factor):
     if not CHROMIUM.is_file():
         missing_tool(
             "Chromium is not installed at /usr/bin/chromium: apt-get install chromium (as .ci/run does)"
@@ -286,7 +303,8 @@ def test_lighthouse_scores(real_site, tmp_path, name):
             str(LIGHTHOUSE),
             real_site.url + named_pages(real_site)[name],
             "--quiet",
-            "--preset=desktop",
+            # Lighthouse's own default is a mid-range phone on a throttled connection.
+            *(["--preset=desktop"] if form_factor == "desktop" else ["--form-factor=mobile"]),
             f"--only-categories={','.join(LIGHTHOUSE_CATEGORIES)}",
             "--output=json",
             f"--output-path={report}",
@@ -314,4 +332,6 @@ def test_lighthouse_scores(real_site, tmp_path, name):
         and (result["audits"][audit_id].get("score") or 0) < 1
         and result["audits"][audit_id].get("scoreDisplayMode") in ("binary", "numeric", "metricSavings")
     ]
-    assert not low, f"Lighthouse scores below the bar on {name}: {scores}\n" + "\n".join(failing)
+    assert not low, f"Lighthouse scores below the bar on {name} ({form_factor}): {scores}\n" + "\n".join(
+        failing
+    )
