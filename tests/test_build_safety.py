@@ -16,7 +16,7 @@ import pytest
 from coguide import outputs
 from coguide.cli import main
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, build_lock, check_output_dir
-from coguide.render import Page, write_pages
+from coguide.pages.render import Page, write_pages
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 

@@ -20,7 +20,8 @@ from rdflib.namespace import RDF, SKOS
 
 from coguide.cite import Bibliography
 from coguide.errors import errors_only
-from coguide.export import (
+from coguide.model import build_model
+from coguide.pages.export import (
     bibliography_entries,
     describe_text,
     essay_jsonld,
@@ -33,9 +34,8 @@ from coguide.export import (
     resolve_base_url,
     spreadsheet_csv,
 )
-from coguide.load import load_project
-from coguide.model import build_model
-from coguide.validate import parse_bibliography, validate_project
+from coguide.source.load import load_project
+from coguide.source.validate import parse_bibliography, validate_project
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://example.org/guide/"
@@ -413,7 +413,7 @@ def test_exports_are_reused_while_the_package_is_unchanged_and_redone_when_it_ch
     root = project()
     sources, site = build(root)
     calls = []
-    import coguide.export as export
+    import coguide.pages.export as export
 
     real = export.build_skos_graph
     monkeypatch.setattr(export, "build_skos_graph", lambda *a, **k: calls.append(1) or real(*a, **k))

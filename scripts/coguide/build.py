@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coguide.errors import Problem, errors_only
-from coguide.export import render_exports
-from coguide.load import load_project
 from coguide.model import Site, SiteInfo, build_model
 from coguide.outputs import check_output_dir
-from coguide.render import render_site, write_pages
-from coguide.validate import parse_bibliography, validate_project
+from coguide.pages.export import render_exports
+from coguide.pages.render import render_site, write_pages
+from coguide.source.load import load_project
+from coguide.source.validate import parse_bibliography, validate_project
 
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
 GENERATED_DIR = "generated"
@@ -51,7 +51,7 @@ class Generation:
 def input_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
     """Return a cheap fingerprint of every input file (path, size, modification time)."""
     paths = [p for folder in ("datapackage", "docs") for p in (root / folder).rglob("*") if p.is_file()]
-    paths += [p for p in (Path(__file__).parent / "templates").rglob("*") if p.is_file()]
+    paths += [p for p in (Path(__file__).parent / "pages" / "templates").rglob("*") if p.is_file()]
     return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
 
 

@@ -26,7 +26,7 @@ def _project(args: argparse.Namespace) -> Path:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run every check and print every problem; exit 1 if any is an error."""
-    from coguide.validate import check_project
+    from coguide.source.validate import check_project
 
     start = time.perf_counter()
     root = _project(args)
@@ -353,7 +353,7 @@ def make_parser() -> argparse.ArgumentParser:
 def _module(name: str):
     import importlib
 
-    return importlib.import_module(f"coguide.{name}")
+    return importlib.import_module(f"coguide.tools.{name}")
 
 
 def _delegate(name: str):

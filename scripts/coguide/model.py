@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from coguide.cite import Bibliography, find_citations
-from coguide.load import Document, Sources
-from coguide.validate import TEXT_FIELDS
+from coguide.source.load import Document, Sources
+from coguide.source.validate import TEXT_FIELDS
 
 Resource = Literal["terms", "concepts", "cases", "questions", "arguments"]
 Stance = Literal["for", "against", "qualifies"]

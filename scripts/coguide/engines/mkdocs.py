@@ -20,10 +20,10 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from coguide.build import GENERATED_DIR, Generation, generate_cached
-from coguide.export import load_author_names, page_jsonld
-from coguide.glossary import Glossary
 from coguide.outputs import MARKER, OutputError, check_output_dir, mark
-from coguide.render import make_glossary, render_document
+from coguide.pages.export import load_author_names, page_jsonld
+from coguide.pages.glossary import Glossary
+from coguide.pages.render import make_glossary, render_document
 
 log = logging.getLogger("mkdocs.plugins.coguide")
 
@@ -193,7 +193,7 @@ def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
     """Watch the data package and the templates as well as the docs."""
     root = _root(config)
     server.watch(str(root / "datapackage"))
-    server.watch(str(Path(__file__).parent / "templates"))
+    server.watch(str(Path(__file__).parent.parent / "pages" / "templates"))
     return server
 
 

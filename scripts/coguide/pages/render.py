@@ -21,11 +21,11 @@ from markupsafe import Markup
 
 from coguide.cite import Bibliography, find_citations
 from coguide.errors import CATALOGUE
-from coguide.glossary import Glossary
 from coguide.markup import render_safe_html, render_safe_inline
 from coguide.model import Site, essay_url, record_keys
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
-from coguide.timeline import render_timeline_svg, timeline_events
+from coguide.pages.glossary import Glossary
+from coguide.pages.timeline import render_timeline_svg, timeline_events
 
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_NOTICE = "generated; do not edit"

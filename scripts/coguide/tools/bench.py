@@ -769,7 +769,7 @@ def measure_stages(root: Path, records: int) -> tuple[list[StageResult], Any]:
     return results, generation
 
 
-_CHILD = "import sys; from coguide.bench import mkdocs_child; mkdocs_child(sys.argv[1], sys.argv[2])"
+_CHILD = "import sys; from coguide.tools.bench import mkdocs_child; mkdocs_child(sys.argv[1], sys.argv[2])"
 
 
 def mkdocs_child(root: str, site_dir: str) -> None:
@@ -779,7 +779,7 @@ def mkdocs_child(root: str, site_dir: str) -> None:
     and the page hook are wrapped before the configuration loads the hooks file, which imports them by name.
     """
     import coguide.build
-    import coguide.render
+    import coguide.pages.render
 
     spent = {"generate": 0.0, "render_document": 0.0}
 
@@ -794,7 +794,7 @@ def mkdocs_child(root: str, site_dir: str) -> None:
         return wrapper
 
     coguide.build.generate = timed("generate", coguide.build.generate)  # type: ignore[assignment]
-    coguide.render.render_document = timed("render_document", coguide.render.render_document)  # type: ignore[assignment]
+    coguide.pages.render.render_document = timed("render_document", coguide.pages.render.render_document)  # type: ignore[assignment]
 
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -1034,7 +1034,7 @@ def run_benchmark(
     Returns:
         The results, ready to be written as JSON.
     """
-    from coguide.validate import check_project
+    from coguide.source.validate import check_project
 
     say = progress or (lambda _line: None)
     # Other work on the machine slows every stage; the load averages say how busy it was.
