@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -12,8 +13,9 @@ from coguide.errors import Problem, errors_only
 from coguide.model import Site, SiteInfo, build_model
 from coguide.outputs import check_output_dir
 from coguide.pages.export import render_exports
-from coguide.pages.render import render_site, write_pages
-from coguide.source.load import load_project
+from coguide.pages.render import Page, render_site, write_pages
+from coguide.pages.tree import add_jsonld, render_redirects, render_written_pages
+from coguide.source.load import load_project, read_config
 from coguide.source.validate import parse_bibliography, validate_project
 
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
@@ -48,32 +50,39 @@ class Generation:
         return not errors_only(self.problems)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SiteSettings:
+    """What the generator needs from the engine configuration (``mkdocs.yml``): the site's name and address."""
+
+    name: str
+    url: str
+
+
+def _env_value(value: object) -> str:
+    """Resolve a ``!ENV [NAME, ..., default]`` value as the engines do: the first variable set, else the default."""
+    if isinstance(value, list) and value:
+        for name in value[:-1]:
+            if os.environ.get(str(name)):
+                return os.environ[str(name)]
+        return "" if value[-1] is None else str(value[-1])
+    return "" if value is None else str(value)
+
+
+def read_site_settings(root: Path) -> SiteSettings:
+    """Read the site's name and address from ``mkdocs.yml`` (its ``!ENV`` values resolved)."""
+    config = read_config(Path(root), [])
+    return SiteSettings(
+        name=_env_value(config.get("site_name")) or SiteInfo.name,
+        url=_env_value(config.get("site_url")),
+    )
+
+
 def input_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
-    """Return a cheap fingerprint of every input file (path, size, modification time)."""
+    """Return a cheap fingerprint of every input file (path, size, modification time): what `serve` watches."""
     paths = [p for folder in ("datapackage", "docs") for p in (root / folder).rglob("*") if p.is_file()]
+    paths += [p for p in (root / "CONTRIBUTING.md", root / "mkdocs.yml") if p.is_file()]
     paths += [p for p in (Path(__file__).parent / "pages" / "templates").rglob("*") if p.is_file()]
     return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
-
-
-_CACHE: dict[tuple[object, ...], Generation] = {}
-
-
-def generate_cached(root: Path | str, *, site_name: str | None = None, site_url: str = "") -> Generation:
-    """Return the last generation for unchanged inputs, or generate again.
-
-    `coguide build` generates (and fails fast) before MkDocs starts; the MkDocs hook then calls this and
-    reuses that work. Under `coguide serve` an edited file changes the fingerprint, so pages are regenerated.
-    """
-    root = Path(root).resolve()
-    key = (root, site_name, site_url, input_fingerprint(root))
-    cached = _CACHE.get(key)
-    out_dir = root / GENERATED_DIR
-    if cached is not None and out_dir.is_dir() and not out_dir.is_symlink():
-        return cached
-    generation = generate(root, site_name=site_name, site_url=site_url)
-    _CACHE.clear()
-    _CACHE[key] = generation
-    return generation
 
 
 def source_dates(root: Path) -> dict[str, str]:
@@ -149,7 +158,18 @@ def generate(
     site = build_model(sources, bib, info)
     timed("model", start)
     start = time.perf_counter()
-    pages = [*render_site(site), *render_exports(site, sources)]
+    # The complete docs tree: pages from the data, the hand-written pages with their citations rendered,
+    # redirects for former ids, the data exports, and every other file under docs/ as it is.
+    pages = [
+        *add_jsonld(site, render_site(site)),
+        *render_written_pages(site),
+        *render_redirects(site),
+        *render_exports(site, sources),
+        *(
+            Page(src_uri=uri, content=(root / rel).read_bytes(), source=rel)
+            for uri, rel in site.assets.items()
+        ),
+    ]
     written = write_pages(pages, out_dir)
     timed("render", start)
     files = sorted(page.src_uri for page in pages)

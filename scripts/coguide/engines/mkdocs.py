@@ -1,208 +1,124 @@
-"""MkDocs adapter: the only module that knows MkDocs. Loaded by ``mkdocs.yml`` as a hooks file.
+"""Engines: the MkDocs 1.6 adapter, the only module that imports MkDocs.
 
-Everything else produces engine-neutral Markdown; this file feeds it to MkDocs: it runs the generator
-when the configuration loads, adds the generated pages as virtual files, renders citations and glossary
-links in hand-written pages, registers redirects for renamed ids, and watches the data for live reload.
+The generator has already written the complete docs tree, so MkDocs only builds it: the adapter loads the
+project's ``mkdocs.yml`` with ``docs_dir`` pointed at the tree, adds the small hooks file beside it (edit
+links for generated pages, a progress line), calls the plugins' startup and shutdown events as the `mkdocs`
+command does, and collects every warning MkDocs logs so the caller can print them whole.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
-from mkdocs.config.defaults import MkDocsConfig
-from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
-from mkdocs.structure.files import File, Files
-from mkdocs.structure.pages import Page
+from coguide.engines.base import EngineResult
 
-from coguide.build import GENERATED_DIR, Generation, generate_cached
-from coguide.outputs import MARKER, OutputError, check_output_dir, mark
-from coguide.pages.export import load_author_names, page_jsonld
-from coguide.pages.glossary import Glossary
-from coguide.pages.render import make_glossary, render_document
-
-log = logging.getLogger("mkdocs.plugins.coguide")
+#: The hooks MkDocs runs for us: engine glue only, none of the generator's stages.
+HOOKS = Path(__file__).with_name("mkdocs_hooks.py")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class _State:
-    """What one build's hooks share: the generation, its glossary and the generated pages' paths."""
+class _Collect(logging.Handler):
+    """Keep every warning and error MkDocs (or a plugin) logs during a build."""
 
     def __init__(self) -> None:
-        self.generation: Generation | None = None
-        self.glossary: Glossary | None = None
-        self.generated: set[str] = set()
-        self.authors: dict[str, str] = {}
-        self.progress = Progress()
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(_ANSI.sub("", record.getMessage()).strip())
 
 
-class Progress:
-    """A one-line page counter for long MkDocs builds, shown only in an interactive terminal (not in CI)."""
-
-    def __init__(self) -> None:
-        self.total = 0
-        self.done = 0
-        self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
-
-    def start(self, total: int) -> None:
-        """Reset the counter for a build of `total` pages."""
-        self.total, self.done = total, 0
-
-    def step(self) -> None:
-        """Count one page and redraw the bar every few pages."""
-        self.done += 1
-        # Plugins (the blog's archive and category pages) add pages after the count was taken.
-        self.total = max(self.total, self.done)
-        if self.enabled and self.done % 10 == 0:
-            self._draw()
-
-    def finish(self) -> None:
-        """Draw the full bar and end its line."""
-        if self.enabled and self.done:
-            self._draw()
-            sys.stderr.write("\n")
-
-    def _draw(self) -> None:
-        filled = 30 * self.done // self.total
-        bar = "#" * filled + "." * (30 - filled)
-        sys.stderr.write(f"\rcoguide: mkdocs   [{bar}] {self.done}/{self.total} pages")
-        sys.stderr.flush()
-
-
-STATE = _State()
-
-
-def _root(config: MkDocsConfig) -> Path:
-    return Path(config.config_file_path).resolve().parent
-
-
-# Runs first, on every (re)build: regenerating here is what makes `mkdocs serve` pick up data edits.
-def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Run the generator and fail the build, listing every problem, if the sources have errors."""
-    root = _root(config)
+@contextmanager
+def collect_warnings() -> Iterator[_Collect]:
+    """Collect MkDocs' warnings (its loggers are all under ``mkdocs``) while the block runs."""
+    handler = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(handler)
     try:
-        # `mkdocs build` (without coguide) empties site_dir right after this hook: refuse a folder it must not.
-        check_output_dir(
-            root,
-            Path(config.site_dir),
-            kind="site",
-            fix="choose another site_dir in mkdocs.yml",
-            reserved=(GENERATED_DIR,),
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def load(root: Path, docs_dir: Path, site_dir: Path | None = None, *, strict: bool = True, **options):
+    """Load the project's ``mkdocs.yml`` for the docs tree in `docs_dir` (MkDocs' own config object)."""
+    from mkdocs.config import load_config
+
+    extra = {"site_dir": str(site_dir)} if site_dir is not None else {}
+    cwd = Path.cwd()
+    try:
+        os.chdir(root)
+        return load_config(
+            str(root / "mkdocs.yml"),
+            docs_dir=str(docs_dir),
+            hooks=[str(HOOKS)],
+            strict=strict,
+            **extra,
+            **options,
         )
-        generation = generate_cached(root, site_name=config.site_name, site_url=config.site_url or "")
-    except OutputError as exc:
-        raise PluginError(f"coguide: {exc}") from None
-    for problem in generation.problems:
-        if problem.severity == "warning":
-            log.debug(problem.format())
-    if not generation.ok:
-        lines = "\n".join(p.format() for p in generation.problems if p.severity == "error")
-        raise PluginError(f"coguide check found problems:\n{lines}")
-    site = generation.site
-    assert site is not None
-    STATE.generation = generation
-    # Edit links need a repository; without one (a local build of a fresh clone) there are none.
-    config.edit_uri = "edit/main/docs/" if config.repo_url else ""
-    STATE.glossary = make_glossary(site)
-    STATE.authors = load_author_names(root)
-    redirects = config.plugins.get("redirects")
-    if redirects is not None:
-        maps = redirects.config.setdefault("redirect_maps", {})
-        for resource in ("terms", "concepts", "cases"):
-            for record in getattr(site, resource).values():
-                for alias in record.aliases:
-                    maps[f"{resource}/{alias}.md"] = record.src_uri
-    return config
+    finally:
+        os.chdir(cwd)
 
 
-# Generated pages (and data files) are added from their own folder, so nothing is ever written into docs/.
-# Runs before the other plugins' on_files, so that the blog, search and redirects plugins all see them.
-@event_priority(100)
-def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add every generated file to the build, refusing a hand-written file at the same path."""
-    generation = STATE.generation
-    assert generation is not None
-    out_dir = generation.out_dir
-    STATE.generated = set()
-    # Only what the generator wrote in this run: a stray file in the folder is never published.
-    for src_uri in generation.files:
-        if files.get_file_from_path(src_uri) is not None:
-            raise PluginError(
-                f"docs/{src_uri} would hide a generated page: move or rename the hand-written page"
+class MkDocsEngine:
+    """Build and serve the docs tree with MkDocs 1.6."""
+
+    name = "mkdocs"
+
+    def build(self, root: Path, docs_dir: Path, site_dir: Path, *, strict: bool = True) -> EngineResult:
+        """Build `docs_dir` into `site_dir`; never raises for a failed build (see `EngineResult`)."""
+        from mkdocs.commands.build import build
+        from mkdocs.exceptions import MkDocsException
+
+        cwd = Path.cwd()
+        config = None
+        with collect_warnings() as collected:
+            try:
+                config = load(root, docs_dir, site_dir, strict=strict)
+                os.chdir(root)
+                config.plugins.on_startup(command="build", dirty=False)
+                build(config)
+            except (MkDocsException, SystemExit) as exc:
+                return EngineResult(ok=False, warnings=tuple(collected.messages), error=str(exc) or "aborted")
+            except Exception as exc:  # a plugin's own exception: reported, never a traceback
+                return EngineResult(
+                    ok=False, warnings=tuple(collected.messages), error=f"{type(exc).__name__}: {exc}"
+                )
+            finally:
+                os.chdir(cwd)
+                if config is not None:
+                    try:
+                        config.plugins.on_shutdown()
+                    except Exception as exc:
+                        collected.messages.append(f"a plugin failed to shut down: {exc}")
+        pages = sum(1 for _ in site_dir.rglob("index.html")) if site_dir.is_dir() else None
+        return EngineResult(ok=True, warnings=tuple(collected.messages), pages=pages)
+
+    def serve(self, root: Path, docs_dir: Path, *, dev_addr: str, clean: bool = False) -> None:
+        """Serve the docs tree with live reload; the tree is rewritten by the caller as sources change."""
+        from mkdocs.commands.serve import serve
+
+        cwd = Path.cwd()
+        os.chdir(root)
+        try:
+            # The generator rewrites only pages whose content changed, so a dirty rebuild re-renders just
+            # those; MkDocs warns about dirty builds, so the strict setting (for real builds) is relaxed.
+            serve(
+                str(root / "mkdocs.yml"),
+                dev_addr=dev_addr,
+                livereload=True,
+                build_type="clean" if clean else "dirty",
+                docs_dir=str(docs_dir),
+                hooks=[str(HOOKS)],
+                strict=False,
             )
-        files.append(
-            File(
-                src_uri,
-                src_dir=str(out_dir),
-                dest_dir=config.site_dir,
-                use_directory_urls=config.use_directory_urls,
-            )
-        )
-        STATE.generated.add(src_uri)
-    STATE.progress.start(len(files.documentation_pages()))
-    return files
+        finally:
+            os.chdir(cwd)
 
 
-# Hand-written pages get the same citation treatment as generated ones; essays also get glossary links.
-def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """Render citations (and, in essays, glossary links) in hand-written pages."""
-    STATE.progress.step()
-    generation = STATE.generation
-    if generation is None or generation.site is None or page.file.src_uri in STATE.generated:
-        return markdown
-    is_post = page.file.src_uri.startswith("blog/posts/")
-    return render_document(
-        markdown,
-        page.url,
-        generation.site,
-        src_uri=page.file.src_uri,
-        glossary=STATE.glossary if is_post else None,
-    )
-
-
-# Runs once the page's URL is known: JSON-LD needs it, and the edit link replaces MkDocs' default.
-def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
-    """Attach schema.org JSON-LD to record pages and essays; point record pages' edit link at their data."""
-    generation = STATE.generation
-    if generation is not None and generation.site is not None:
-        data = page_jsonld(generation.site, page.file.src_uri, authors=STATE.authors)
-        if data is not None:
-            page.meta["jsonld"] = data
-    if page.file.src_uri not in STATE.generated:
-        return context
-    edit_path = page.meta.get("edit_path")
-    page.edit_url = None
-    if edit_path and config.repo_url:
-        page.edit_url = f"{config.repo_url.rstrip('/')}/edit/main/{edit_path}"
-    return context
-
-
-def on_post_build(config: MkDocsConfig) -> None:
-    """End the progress line; mark the site folder as the build's, so the next build may replace it."""
-    STATE.progress.finish()
-    site_dir = Path(config.site_dir)
-    if not (site_dir / MARKER).is_file():
-        mark(site_dir)
-
-
-# `mkdocs serve` watches docs/ only; data and templates live elsewhere.
-def on_serve(server: Any, config: MkDocsConfig, builder: Any) -> Any:
-    """Watch the data package and the templates as well as the docs."""
-    root = _root(config)
-    server.watch(str(root / "datapackage"))
-    server.watch(str(Path(__file__).parent.parent / "pages" / "templates"))
-    return server
-
-
-__all__ = [
-    "GENERATED_DIR",
-    "on_config",
-    "on_files",
-    "on_page_context",
-    "on_page_markdown",
-    "on_post_build",
-    "on_serve",
-]
+ENGINE = MkDocsEngine()

@@ -309,6 +309,7 @@ def render_site(site: Site) -> list[Page]:
                 path,
                 title="Contributing",
                 description="How to add or correct a label, concept, case, argument, reference or essay.",
+                edit_path=path,
                 body=Markup(body),
             )
         )
