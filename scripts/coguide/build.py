@@ -11,7 +11,7 @@ from pathlib import Path
 
 from coguide.errors import Problem, errors_only
 from coguide.model import Site, SiteInfo, build_model
-from coguide.outputs import check_output_dir
+from coguide.outputs import MARKER, check_output_dir
 from coguide.pages.export import render_exports
 from coguide.pages.render import Page, render_site, write_pages
 from coguide.pages.tree import add_jsonld, render_redirects, render_written_pages
@@ -83,6 +83,28 @@ def input_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
     paths += [p for p in (root / "CONTRIBUTING.md", root / "mkdocs.yml") if p.is_file()]
     paths += [p for p in (Path(__file__).parent / "pages" / "templates").rglob("*") if p.is_file()]
     return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
+
+
+def stray_files(out_dir: Path, wanted: set[str]) -> list[Problem]:
+    """Report files in the docs tree that this run did not write: the engine would publish them.
+
+    The build never deletes what it did not make, so it refuses instead, and says how to mend it.
+    """
+    problems = []
+    for path in sorted(out_dir.rglob("*")):
+        rel = path.relative_to(out_dir).as_posix()
+        if path.is_dir() or rel == MARKER or rel in wanted:
+            continue
+        problems.append(
+            Problem(
+                path=f"{GENERATED_DIR}/{rel}",
+                line=None,
+                code="unsafe-output",
+                message=f"{rel} is in the generated docs tree, but no build wrote it; the engine would publish it",
+                hint=f"move it out of {GENERATED_DIR}/ (the build never deletes what it did not make)",
+            )
+        )
+    return problems
 
 
 def source_dates(root: Path) -> dict[str, str]:
@@ -173,6 +195,7 @@ def generate(
     written = write_pages(pages, out_dir)
     timed("render", start)
     files = sorted(page.src_uri for page in pages)
+    problems = [*problems, *stray_files(out_dir, set(files))]
     return Generation(
         problems=problems, site=site, written=written, out_dir=out_dir, files=files, timings=timings
     )
