@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Runs without installing the package: the generator lives beside this script.
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from coguide import bench  # noqa: E402
+from coguide.tools import bench  # noqa: E402
 
 
 def main() -> int:

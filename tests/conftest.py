@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 #: Files of the real project that a fixture project needs to build with MkDocs.
-PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs", "scripts/coguide/mkdocs_adapter.py")
+PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs")
 
 
 def under_ci() -> bool:

@@ -1,4 +1,4 @@
-"""Tests for the APA 7 pybtex style (coguide.apa): names, LaTeX, punctuation, each reference pattern."""
+"""Tests for the APA 7 pybtex style (coguide.cite.apa): names, LaTeX, punctuation, each reference pattern."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 from pybtex.database import Entry, Person, parse_string
 from pybtex.plugin import find_plugin
 
-from coguide.apa import (
+from coguide.cite import Bibliography
+from coguide.cite.apa import (
     APAStyle,
     describe_entry,
     intext_author,
@@ -18,7 +19,6 @@ from coguide.apa import (
     sort_text,
     year_labels,
 )
-from coguide.cite import Bibliography
 
 FIXTURE = Path(__file__).parent / "fixtures" / "cite" / "references.bib"
 

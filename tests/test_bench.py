@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from coguide.bench import STAGES, Shape, write_synthetic_project
 from coguide.cite import Bibliography, find_citations
 from coguide.cli import main
-from coguide.frontmatter import POST_KEYS
-from coguide.load import split_front_matter
-from coguide.validate import check_project
+from coguide.source.frontmatter import POST_KEYS
+from coguide.source.load import split_front_matter
+from coguide.source.validate import check_project
+from coguide.tools.bench import STAGES, Shape, write_synthetic_project
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -16,7 +16,7 @@ import pytest
 from coguide import outputs
 from coguide.cli import main
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, build_lock, check_output_dir
-from coguide.render import Page, write_pages
+from coguide.pages.render import Page, write_pages
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -245,25 +245,6 @@ def test_check_passes_a_safe_project_whatever_is_in_its_site_folder(project, cap
     assert "unsafe-output" not in capsys.readouterr().out
 
 
-def test_plain_mkdocs_build_refuses_the_same_folders(project):
-    root = project(full=True)
-    config = root / "mkdocs.yml"
-    config.write_text(config.read_text().replace("site_dir: site\n", "site_dir: datapackage\n"))
-    before = sources(root)
-    env = {**os.environ, "PYTHONPATH": str(SCRIPTS)}
-    run = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build"],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode != 0
-    assert "the site folder datapackage is datapackage/" in run.stderr
-    assert sources(root) == before
-
-
 def test_a_symlinked_generated_folder_is_refused_and_its_target_kept(project, capsys, tmp_path):
     root = project(full=True)
     outside = tmp_path / "outside"
@@ -334,14 +315,16 @@ def test_the_generated_pages_writer_never_writes_or_deletes_through_a_symlink(tm
     assert sorted(p.name for p in elsewhere.iterdir()) == ["b.md"]
 
 
-def test_a_stray_file_in_generated_is_not_published(project, capsys):
+def test_a_stray_file_in_generated_is_refused_not_published_nor_deleted(project, capsys):
     root = project(full=True)
     assert build(root, capsys)[0] == 0
+    before = (root / "site" / "index.html").read_bytes()
     (root / "generated" / "terms" / "planted.md").write_text("# Planted\n")
-    assert build(root, capsys)[0] == 0
+    assert main(["--project", str(root), "build"]) == 1
+    assert "generated/terms/planted.md: [unsafe-output]" in capsys.readouterr().out
     assert (root / "generated" / "terms" / "planted.md").is_file()
     assert not (root / "site" / "terms" / "planted").exists()
-    assert (root / "site" / "terms" / "client" / "index.html").is_file()
+    assert (root / "site" / "index.html").read_bytes() == before
 
 
 def test_a_site_built_before_markers_existed_is_replaced(project, capsys):

@@ -1,4 +1,4 @@
-"""`coguide.ci`: annotations on the lines at fault, and previews that open from disk."""
+"""`coguide.tools.ci`: annotations on the lines at fault, and previews that open from disk."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from coguide.ci import Annotation, disk_url, junit_annotations, make_preview
 from coguide.cli import build_site
+from coguide.tools.ci import Annotation, disk_url, junit_annotations, make_preview
 
 
 def test_a_failed_test_is_annotated_on_the_line_that_failed(tmp_path):
@@ -53,7 +53,7 @@ def test_a_failed_test_is_annotated_on_the_line_that_failed(tmp_path):
 
 def build(root: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "coguide.ci", "build", "site"],
+        [sys.executable, "-m", "coguide.tools.ci", "build", "site"],
         cwd=root,
         capture_output=True,
         text=True,

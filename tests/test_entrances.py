@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from coguide.cli import main
-from coguide.load import load_project
-from coguide.validate import validate_project
+from coguide.source.load import load_project
+from coguide.source.validate import validate_project
 
 T = "datapackage/terms.csv"
 ESSAY = "docs/blog/posts/a-fixture-essay.md"

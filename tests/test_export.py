@@ -20,7 +20,8 @@ from rdflib.namespace import RDF, SKOS
 
 from coguide.cite import Bibliography
 from coguide.errors import errors_only
-from coguide.export import (
+from coguide.model import build_model
+from coguide.pages.export import (
     bibliography_entries,
     describe_text,
     essay_jsonld,
@@ -33,9 +34,8 @@ from coguide.export import (
     resolve_base_url,
     spreadsheet_csv,
 )
-from coguide.load import load_project
-from coguide.model import build_model
-from coguide.validate import parse_bibliography, validate_project
+from coguide.source.load import load_project
+from coguide.source.validate import parse_bibliography, validate_project
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://example.org/guide/"
@@ -120,16 +120,20 @@ def test_a_resource_path_outside_the_package_is_refused(project):
 def test_spreadsheet_copies_neutralise_formula_cells_and_keep_the_package_unchanged(project, formula):
     root = project()
     path = root / "datapackage" / "questions.csv"
-    original = path.read_text()
-    header = original.splitlines()[0]
-    path.write_text(original + f'q-one,Is it safe?,"{formula.replace(chr(34), chr(34) * 2)}"\n')
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    summary = rows[0].index("summary")
+    rows[1][summary] = formula
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
     files = exports(root)
     assert files["data/questions.csv"] == path.read_bytes()
     copy = files["data/spreadsheet/questions.csv"]
     assert copy.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.reader(io.StringIO(copy.decode("utf-8-sig"), newline="")))
-    assert rows[-1] == ["q-one", "Is it safe?", "'" + formula]
-    assert rows[0] == header.split(",")
+    published = list(csv.reader(io.StringIO(copy.decode("utf-8-sig"), newline="")))
+    assert published[1][summary] == "'" + formula
+    assert published[0] == rows[0]
+    assert [r[:summary] for r in published[1:]] == [r[:summary] for r in rows[1:]]
 
 
 def test_spreadsheet_copies_leave_ordinary_cells_alone():
@@ -409,7 +413,7 @@ def test_exports_are_reused_while_the_package_is_unchanged_and_redone_when_it_ch
     root = project()
     sources, site = build(root)
     calls = []
-    import coguide.export as export
+    import coguide.pages.export as export
 
     real = export.build_skos_graph
     monkeypatch.setattr(export, "build_skos_graph", lambda *a, **k: calls.append(1) or real(*a, **k))

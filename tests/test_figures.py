@@ -10,7 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from coguide.figures import (
+from coguide.model import build_model
+from coguide.offline import offline_target, online_dir, point_links_at_files, zip_folder
+from coguide.pages.figures import (
     cited_works,
     era_bucket,
     label_map,
@@ -20,12 +22,10 @@ from coguide.figures import (
     render_ladder_svg,
     shorten,
 )
-from coguide.load import load_project
-from coguide.model import build_model
-from coguide.offline import offline_target, online_dir, point_links_at_files, zip_folder
-from coguide.render import plain_text, render_site
-from coguide.timeline import render_timeline_svg, timeline_events
-from coguide.validate import _SVG_ACTIVE, RESERVED_IDS, parse_bibliography
+from coguide.pages.render import plain_text, render_site
+from coguide.pages.timeline import render_timeline_svg, timeline_events
+from coguide.source.load import load_project
+from coguide.source.validate import _SVG_ACTIVE, RESERVED_IDS, parse_bibliography
 from conftest import ROOT
 
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from coguide.load import load_project, split_front_matter
+from coguide.source.load import load_project, split_front_matter
 
 
 def test_rows_start_on_the_editor_line_even_after_multi_line_cells(project):

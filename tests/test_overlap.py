@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from coguide.cli import main
-from coguide.load import load_project
-from coguide.overlap import Index, Passage, Source, find_overlaps, own_words, read_sources, words_of
+from coguide.source.load import load_project
+from coguide.tools.overlap import Index, Passage, Source, find_overlaps, own_words, read_sources, words_of
 
 SOURCE = (
     "Practitioners have long argued that the relationship between the worker and the person\n"

@@ -11,9 +11,9 @@ import pytest
 
 from coguide.cite import BIBLIOGRAPHY_PROBLEM_CODES, find_citations
 from coguide.errors import CATALOGUE, errors_only
-from coguide.load import load_project
 from coguide.model import build_model
-from coguide.validate import parse_bibliography, validate_project
+from coguide.source.load import load_project
+from coguide.source.validate import parse_bibliography, validate_project
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ROOT / "scripts" / "coguide"
@@ -118,16 +118,16 @@ ESSAY_RULES = ("essay-length", "essay-citations", "discussion-questions", "one-s
 
 @pytest.mark.parametrize("path", sorted((ROOT / "docs/blog/posts").glob("*.md")), ids=lambda p: p.stem)
 def test_essay_meets_the_house_rules(problems, path):
-    # The rules are coguide check's own (coguide.rules), so CI applies exactly what a contributor ran.
+    # The rules are coguide check's own (coguide.source.rules), so CI applies exactly what a contributor ran.
     rel = path.relative_to(ROOT).as_posix()
     assert [p.format() for p in problems if p.path == rel and p.code in ESSAY_RULES] == []
 
 
 def test_contributing_lists_the_house_rules_from_the_catalogue():
-    from coguide.rules import HOUSE_RULES, house_rules_markdown
+    from coguide.source.rules import HOUSE_RULES, house_rules_markdown
 
     contributing = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
-    # The block is generated (python -m coguide.rules) from the catalogue, so the two cannot drift.
+    # The block is generated (python -m coguide.source.rules) from the catalogue, so the two cannot drift.
     assert house_rules_markdown() in contributing
     for code in HOUSE_RULES:
         assert f"`[{code}]`" in contributing, code

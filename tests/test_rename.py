@@ -10,8 +10,8 @@ import pytest
 
 from coguide.cli import build_site, main
 from coguide.errors import errors_only
-from coguide.load import load_project
-from coguide.validate import validate_project
+from coguide.source.load import load_project
+from coguide.source.validate import validate_project
 
 ESSAY = Path("docs/blog/posts/a-fixture-essay.md")
 LINKS = "\nSee the [client](../../terms/client.md#history) page, and [the label](../../terms/client.md).\n"

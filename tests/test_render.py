@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from coguide.load import load_project
 from coguide.model import build_model
-from coguide.render import (
+from coguide.pages.render import (
     make_glossary,
     md_escape,
     plain_text,
@@ -17,7 +16,8 @@ from coguide.render import (
     unique_tooltip_ids,
     url_for,
 )
-from coguide.validate import parse_bibliography
+from coguide.source.load import load_project
+from coguide.source.validate import parse_bibliography
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "render"
 REGEN = os.environ.get("COGUIDE_REGEN_GOLDEN") == "1"

@@ -12,9 +12,9 @@ import pytest
 
 from coguide.cli import main
 from coguide.errors import errors_only
-from coguide.load import load_project
-from coguide.scaffold import PROMPTS, new_essay, slugify
-from coguide.validate import validate_project
+from coguide.source.load import load_project
+from coguide.source.validate import validate_project
+from coguide.tools.scaffold import PROMPTS, new_essay, slugify
 
 ROOT = Path(__file__).resolve().parent.parent
 

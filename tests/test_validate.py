@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from coguide.errors import CATALOGUE, errors_only
-from coguide.load import load_project
-from coguide.validate import validate_project
+from coguide.source.load import load_project
+from coguide.source.validate import validate_project
 
 T = "datapackage/terms.csv"
 C = "datapackage/concepts.csv"
@@ -41,7 +41,7 @@ DEFECTS = {
     "misspelt-header": ("datapackage/questions.csv", 1, "header-error"),
     "bad-enum-value": ("datapackage/arguments.csv", 2, "constraint-error"),
     "row-one-cell-short": (T, 6, "missing-cell"),
-    # House rules (coguide.rules): what CI requires of finished content.
+    # House rules (coguide.source.rules): what CI requires of finished content.
     "essay-too-short": (ESSAY, 10, "essay-length"),
     "essay-too-few-citations": (ESSAY, 10, "essay-citations"),
     "two-discussion-questions": (ESSAY, 84, "discussion-questions"),
@@ -192,7 +192,7 @@ def test_a_near_miss_passes_its_rule(project, fixture):
 
 
 def test_every_house_rule_has_a_failing_and_a_passing_fixture():
-    from coguide.rules import HOUSE_RULES
+    from coguide.source.rules import HOUSE_RULES
 
     failing = {code for _path, _line, code in [*DEFECTS.values(), *WARNING_DEFECTS.values()]}
     assert set(HOUSE_RULES) <= failing
@@ -240,7 +240,7 @@ def test_constraints_are_explained_in_words(project):
 
 @pytest.mark.parametrize(("words", "ok"), [(799, False), (800, True), (1600, True), (1601, False)])
 def test_essay_length_limits(project, words, ok):
-    from coguide.rules import prose_words
+    from coguide.source.rules import prose_words
 
     root = project()
     path = root / "docs" / "blog" / "posts" / "a-fixture-essay.md"
@@ -268,7 +268,7 @@ def test_essay_length_limits(project, words, ok):
 
 
 def test_titles_that_lose_capitals():
-    from coguide.rules import lost_capitals
+    from coguide.source.rules import lost_capitals
 
     assert lost_capitals("Using R (and Friends)") == [("R", "a one-letter word")]
     assert lost_capitals("Using {R} (and Friends)") == []
@@ -290,7 +290,7 @@ def test_titles_that_lose_capitals():
 
 def test_organisations_written_as_people_are_found():
     from coguide.cite import Bibliography
-    from coguide.rules import check_references
+    from coguide.source.rules import check_references
 
     bib, _ = Bibliography.parse(
         "@misc{x2019,\n  author = {Mozilla Science Lab and Smith, John and {Criminology Today} and Henry VIII},"

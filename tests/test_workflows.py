@@ -141,7 +141,7 @@ def test_pull_requests_are_checked_and_failures_annotated():
     )
     annotate = steps["Annotate failing tests on the lines at fault"]
     assert annotate["if"] == "failure()"
-    assert "coguide.ci junit pytest-results.xml" in annotate["run"]
+    assert "coguide.tools.ci junit pytest-results.xml" in annotate["run"]
 
 
 def test_each_pull_request_gets_a_preview_and_only_main_is_deployed():
@@ -159,7 +159,7 @@ def test_each_pull_request_gets_a_preview_and_only_main_is_deployed():
     assert uploads["site-preview"]["with"]["path"] == "preview/"
     assert uploads["pull-request"]["if"] == "always()"
     runs = "\n".join(s.get("run", "") for s in steps)
-    assert "coguide.ci preview site preview" in runs and "coguide.ci build site" in runs
+    assert "coguide.tools.ci preview site preview" in runs and "coguide.tools.ci build site" in runs
 
 
 def test_the_preview_comment_runs_with_write_access_but_no_pull_request_code():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Callable
@@ -9,12 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coguide.errors import Problem, errors_only
-from coguide.export import render_exports
-from coguide.load import load_project
 from coguide.model import Site, SiteInfo, build_model
-from coguide.outputs import check_output_dir
-from coguide.render import render_site, write_pages
-from coguide.validate import parse_bibliography, validate_project
+from coguide.outputs import MARKER, check_output_dir
+from coguide.pages.export import render_exports
+from coguide.pages.render import Page, render_site, write_pages
+from coguide.pages.tree import add_jsonld, render_redirects, render_written_pages
+from coguide.source.load import load_project, read_config
+from coguide.source.validate import parse_bibliography, validate_project
 
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
 GENERATED_DIR = "generated"
@@ -48,32 +50,61 @@ class Generation:
         return not errors_only(self.problems)
 
 
+@dataclass(frozen=True, kw_only=True)
+class SiteSettings:
+    """What the generator needs from the engine configuration (``mkdocs.yml``): the site's name and address."""
+
+    name: str
+    url: str
+
+
+def _env_value(value: object) -> str:
+    """Resolve a ``!ENV [NAME, ..., default]`` value as the engines do: the first variable set, else the default."""
+    if isinstance(value, list) and value:
+        for name in value[:-1]:
+            if os.environ.get(str(name)):
+                return os.environ[str(name)]
+        return "" if value[-1] is None else str(value[-1])
+    return "" if value is None else str(value)
+
+
+def read_site_settings(root: Path) -> SiteSettings:
+    """Read the site's name and address from ``mkdocs.yml`` (its ``!ENV`` values resolved)."""
+    config = read_config(Path(root), [])
+    return SiteSettings(
+        name=_env_value(config.get("site_name")) or SiteInfo.name,
+        url=_env_value(config.get("site_url")),
+    )
+
+
 def input_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
-    """Return a cheap fingerprint of every input file (path, size, modification time)."""
+    """Return a cheap fingerprint of every input file (path, size, modification time): what `serve` watches."""
     paths = [p for folder in ("datapackage", "docs") for p in (root / folder).rglob("*") if p.is_file()]
-    paths += [p for p in (Path(__file__).parent / "templates").rglob("*") if p.is_file()]
+    paths += [p for p in (root / "CONTRIBUTING.md", root / "mkdocs.yml") if p.is_file()]
+    paths += [p for p in (Path(__file__).parent / "pages" / "templates").rglob("*") if p.is_file()]
     return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
 
 
-_CACHE: dict[tuple[object, ...], Generation] = {}
+def stray_files(out_dir: Path, wanted: set[str]) -> list[Problem]:
+    """Report files in the docs tree that this run did not write: the engine would publish them.
 
-
-def generate_cached(root: Path | str, *, site_name: str | None = None, site_url: str = "") -> Generation:
-    """Return the last generation for unchanged inputs, or generate again.
-
-    `coguide build` generates (and fails fast) before MkDocs starts; the MkDocs hook then calls this and
-    reuses that work. Under `coguide serve` an edited file changes the fingerprint, so pages are regenerated.
+    The build never deletes what it did not make, so it refuses instead, and says how to mend it.
     """
-    root = Path(root).resolve()
-    key = (root, site_name, site_url, input_fingerprint(root))
-    cached = _CACHE.get(key)
-    out_dir = root / GENERATED_DIR
-    if cached is not None and out_dir.is_dir() and not out_dir.is_symlink():
-        return cached
-    generation = generate(root, site_name=site_name, site_url=site_url)
-    _CACHE.clear()
-    _CACHE[key] = generation
-    return generation
+    problems = []
+    for path in sorted(out_dir.rglob("*")):
+        rel = path.relative_to(out_dir).as_posix()
+        if path.is_dir() or rel == MARKER or rel in wanted:
+            continue
+        problems.append(
+            Problem(
+                path=f"{GENERATED_DIR}/{rel}",
+                line=None,
+                code="unsafe-output",
+                message=f"{rel} is in the generated docs tree, but no build wrote it; the engine would publish it",
+                hint=f"move it out of {GENERATED_DIR}/ (the build never deletes what it did not make)",
+            )
+        )
+    return problems
 
 
 def source_dates(root: Path) -> dict[str, str]:
@@ -149,10 +180,22 @@ def generate(
     site = build_model(sources, bib, info)
     timed("model", start)
     start = time.perf_counter()
-    pages = [*render_site(site), *render_exports(site, sources)]
+    # The complete docs tree: pages from the data, the hand-written pages with their citations rendered,
+    # redirects for former ids, the data exports, and every other file under docs/ as it is.
+    pages = [
+        *add_jsonld(site, render_site(site)),
+        *render_written_pages(site),
+        *render_redirects(site),
+        *render_exports(site, sources),
+        *(
+            Page(src_uri=uri, content=(root / rel).read_bytes(), source=rel)
+            for uri, rel in site.assets.items()
+        ),
+    ]
     written = write_pages(pages, out_dir)
     timed("render", start)
     files = sorted(page.src_uri for page in pages)
+    problems = [*problems, *stray_files(out_dir, set(files))]
     return Generation(
         problems=problems, site=site, written=written, out_dir=out_dir, files=files, timings=timings
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import re
@@ -26,7 +25,7 @@ def _project(args: argparse.Namespace) -> Path:
 
 def cmd_check(args: argparse.Namespace) -> int:
     """Run every check and print every problem; exit 1 if any is an error."""
-    from coguide.validate import check_project
+    from coguide.source.validate import check_project
 
     start = time.perf_counter()
     root = _project(args)
@@ -60,7 +59,9 @@ def _last_commit_epoch(root: Path) -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def build_site(root: Path, site_dir: Path, *, verbose: bool = True, how: str = "--site-dir") -> int:
+def build_site(
+    root: Path, site_dir: Path, *, verbose: bool = True, how: str = "--site-dir", engine: str | None = None
+) -> int:
     """Check, generate and build the site into a scratch folder next to `site_dir`, then swap it in.
 
     The site folder is checked first (`coguide.outputs.check_output_dir`); builds of one project take turns;
@@ -71,6 +72,7 @@ def build_site(root: Path, site_dir: Path, *, verbose: bool = True, how: str = "
         site_dir: Where the site goes.
         verbose: Print each stage's time.
         how: How the site folder was chosen, for the fix in a refusal.
+        engine: The engine to build with (default: `coguide.engines.base.DEFAULT_ENGINE`).
 
     Returns:
         The exit status: 0 on success, 1 when the sources or the MkDocs build fail, 2 when the output
@@ -87,19 +89,16 @@ def build_site(root: Path, site_dir: Path, *, verbose: bool = True, how: str = "
         site_dir = Path(os.path.abspath(site_dir))
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         with build_lock(root):
-            return _build_locked(root, site_dir, verbose=verbose)
+            return _build_locked(root, site_dir, verbose=verbose, engine_name=engine)
     except OutputError as exc:
         print(f"coguide: {exc}", file=sys.stderr)
         return 2
 
 
-def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
+def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str | None = None) -> int:
     """Build the site, holding the project's build lock (see `build_site`)."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
-
-    from coguide.build import generate_cached
+    from coguide.build import generate, read_site_settings
+    from coguide.engines.base import EngineUnavailable, get_engine
     from coguide.offline import OfflineError, build_offline_copy
     from coguide.outputs import (
         check_replaceable,
@@ -115,26 +114,33 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
         if verbose:
             print(f"coguide: {stage:<8} {seconds:6.2f}s", file=sys.stderr)
 
+    try:
+        engine = get_engine(engine_name)
+    except EngineUnavailable as exc:
+        print(f"coguide: {exc}", file=sys.stderr)
+        return 2
     restored = recover(site_dir)
     if restored:
         print(f"coguide: {restored}", file=sys.stderr)
     for warning in clean_stale(site_dir):
         print(f"coguide: warning: {warning}", file=sys.stderr)
     check_replaceable(site_dir)
+    settings = read_site_settings(root)
+    if not settings.url:
+        print(
+            "coguide: warning: no site address is set, so citations, the feed and structured data carry bare "
+            "paths; set COGUIDE_SITE_URL (e.g. https://owner.github.io/repo/) before a build you publish",
+            file=sys.stderr,
+        )
     scratch = make_scratch(site_dir)
     staging = scratch / "site"
-    cwd = Path.cwd()
-    config = None
     # Plugins make temporary folders as they load (the blog plugin keeps its category pages in one and removes
     # it only on shutdown): they are made inside the scratch folder, so nothing is left in the system's.
     previous_tempdir = tempfile.tempdir
     previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     try:
-        os.chdir(root)
         tempfile.tempdir = str(scratch / "tmp")
-        config = load_config(str(root / "mkdocs.yml"), site_dir=str(staging), strict=True)
-        os.chdir(cwd)
-        generation = generate_cached(root, site_name=config.site_name, site_url=config.site_url or "")
+        generation = generate(root, site_name=settings.name, site_url=settings.url)
         for stage, seconds in generation.timings.items():
             report(stage, seconds)
         errors = errors_only(generation.problems)
@@ -149,38 +155,31 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool) -> int:
         start = time.perf_counter()
         # Reproducible output: the sitemap's dates follow the last commit, not the clock.
         epoch = previous_epoch or _last_commit_epoch(root)
-        os.chdir(root)
         if epoch:
             os.environ["SOURCE_DATE_EPOCH"] = epoch
-        config.plugins.on_startup(command="build", dirty=False)
-        try:
-            build(config)
-        except (MkDocsException, SystemExit, Exception) as exc:
-            print(f"coguide: the MkDocs build failed ({exc}); {site_dir} is unchanged", file=sys.stderr)
+        result = engine.build(root, generation.out_dir, staging, strict=True)
+        for message in result.warnings:
+            print(f"coguide: {engine.name}: {message}", file=sys.stderr)
+        if not result.ok:
+            print(
+                f"coguide: the {engine.name} build failed ({result.error}); {site_dir} is unchanged",
+                file=sys.stderr,
+            )
             return 1
-        report("mkdocs", time.perf_counter() - start)
+        report(engine.name, time.perf_counter() - start)
         start = time.perf_counter()
         try:
-            build_offline_copy(root, staging, scratch / "offline")
+            build_offline_copy(engine, root, generation.out_dir, staging, scratch / "offline")
         except OfflineError as exc:
             print(f"coguide: {exc}; {site_dir} is unchanged", file=sys.stderr)
             return 1
         report("offline", time.perf_counter() - start)
         normalise_permissions(staging)
         swap_in(scratch, site_dir)
-    except MkDocsException as exc:
-        print(
-            f"coguide: the MkDocs configuration is invalid ({exc}); {site_dir} is unchanged", file=sys.stderr
-        )
-        return 1
     finally:
         tempfile.tempdir = previous_tempdir
-        os.chdir(cwd)
         if previous_epoch is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
-        if config is not None:
-            with contextlib.suppress(Exception):
-                config.plugins.on_shutdown()
         try:
             remove_marked(scratch)
         except OSError as exc:
@@ -247,26 +246,55 @@ def cmd_build(args: argparse.Namespace) -> int:
     """Build the site atomically."""
     root = _project(args)
     if args.site_dir:
-        return build_site(root, Path(args.site_dir), how="--site-dir")
-    return build_site(root, _configured_site_dir(root), how="site_dir in mkdocs.yml or --site-dir")
+        return build_site(root, Path(args.site_dir), how="--site-dir", engine=args.engine)
+    return build_site(
+        root, _configured_site_dir(root), how="site_dir in mkdocs.yml or --site-dir", engine=args.engine
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the site with live reload of data, essays and templates."""
-    from mkdocs.commands.serve import serve
+    """Serve the site with live reload: the docs tree is regenerated whenever a source changes."""
+    import threading
+
+    from coguide.build import GENERATED_DIR, generate, input_fingerprint, read_site_settings
+    from coguide.engines.base import EngineUnavailable, get_engine
 
     root = _project(args)
-    os.chdir(root)
+    try:
+        engine = get_engine(args.engine)
+    except EngineUnavailable as exc:
+        print(f"coguide: {exc}", file=sys.stderr)
+        return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)-7s -  %(message)s")
-    # The generator rewrites only pages whose content changed, so a "dirty" rebuild re-renders just those;
-    # MkDocs warns about dirty builds, so the strict setting (meant for real builds) is relaxed here.
-    serve(
-        str(root / "mkdocs.yml"),
-        dev_addr=args.dev_addr,
-        livereload=True,
-        build_type="clean" if args.clean else "dirty",
-        strict=False,
-    )
+    settings = read_site_settings(root)
+
+    def regenerate() -> bool:
+        generation = generate(root, site_name=settings.name, site_url=settings.url)
+        for problem in errors_only(generation.problems):
+            print(problem.format(), file=sys.stderr)
+        return generation.ok
+
+    if not regenerate():
+        print("coguide: fix the problems above, then run coguide serve again", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+
+    # The engine watches the docs tree; this loop keeps the tree in step with the sources. Only pages whose
+    # content changed are rewritten, so the engine rebuilds just those.
+    def watch() -> None:
+        seen = input_fingerprint(root)
+        while not stop.wait(0.3):
+            now = input_fingerprint(root)
+            if now != seen:
+                seen = now
+                regenerate()
+
+    thread = threading.Thread(target=watch, name="coguide-watch", daemon=True)
+    thread.start()
+    try:
+        engine.serve(root, root / GENERATED_DIR, dev_addr=args.dev_addr, clean=args.clean)
+    finally:
+        stop.set()
     return 0
 
 
@@ -324,11 +352,18 @@ def make_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(func=cmd_check)
 
+    from coguide.engines.base import DEFAULT_ENGINE, ENGINES
+
+    engine_help = "the site engine: " + "; ".join(
+        f"{info.name} ({info.summary}, {info.status})" for info in ENGINES.values()
+    )
     build = sub.add_parser("build", help="check, generate and build the site atomically")
-    build.add_argument("--site-dir", help="where to build (default: site/)")
+    build.add_argument("--site-dir", help="where to build (default: site_dir of mkdocs.yml, or site/)")
+    build.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE, help=engine_help)
     build.set_defaults(func=cmd_build)
 
     serve = sub.add_parser("serve", help="serve the site with live reload")
+    serve.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE, help=engine_help)
     serve.add_argument("--dev-addr", default="127.0.0.1:8000")
     serve.add_argument("--clean", action="store_true", help="rebuild every page on each change (slower)")
     serve.set_defaults(func=cmd_serve)
@@ -355,13 +390,17 @@ def make_parser() -> argparse.ArgumentParser:
         sub_parser = sub.add_parser(name, help=text)
         sub_parser.set_defaults(func=_delegate(module))
         _module(module).add_arguments(sub_parser)
+    # Newcomers type `coguide build --project DIR`: accept the project after the command as well as before.
+    # SUPPRESS keeps the value given before the command when none is given after it.
+    for sub_parser in sub.choices.values():
+        sub_parser.add_argument("--project", default=argparse.SUPPRESS, help="the project folder")
     return parser
 
 
 def _module(name: str):
     import importlib
 
-    return importlib.import_module(f"coguide.{name}")
+    return importlib.import_module(f"coguide.tools.{name}")
 
 
 def _delegate(name: str):

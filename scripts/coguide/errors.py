@@ -279,7 +279,7 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         "would delete what is there. Set `site_dir: site` (or another folder of its own) and remove a committed "
         "`generated` link or file.",
     ),
-    # House rules: what CI requires of the content, checked by `coguide check` (coguide.rules).
+    # House rules: what CI requires of the content, checked by `coguide check` (coguide.source.rules).
     ErrorType(
         code="essay-length",
         title="Essay too short or too long",

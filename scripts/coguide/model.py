@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from coguide.cite import Bibliography, find_citations
-from coguide.load import Document, Sources
-from coguide.validate import TEXT_FIELDS
+from coguide.source.load import Document, Sources
+from coguide.source.validate import TEXT_FIELDS
 
 Resource = Literal["terms", "concepts", "cases", "questions", "arguments"]
 Stance = Literal["for", "against", "qualifies"]
 Level = Literal["individual", "group", "collective"]
 
 #: Where each resource's pages live, relative to the site root.
+#: The theme's template folder under docs/: code for the engine, not pages of the site.
+THEME_DIR = "docs/overrides/"
 SECTION: dict[str, str] = {"terms": "terms", "concepts": "concepts", "cases": "cases"}
 
 
@@ -196,6 +198,25 @@ class Essay:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WrittenPage:
+    """A hand-written page under ``docs/`` (an essay included), as the docs tree will publish it.
+
+    Attributes:
+        path: Its file, relative to the project root.
+        src_uri: Its place among the site's pages (``about.md``, ``blog/posts/x.md``).
+        meta: Its front matter, already checked against the supported keys.
+        body: Its Markdown after the front matter.
+        is_post: True for essays.
+    """
+
+    path: str
+    src_uri: str
+    meta: dict[str, Any]
+    body: str
+    is_post: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class Contributor:
     """A person or group credited on the Contributors page."""
 
@@ -245,6 +266,12 @@ class Site:
     cited_by: dict[str, tuple[Citer, ...]]
     contributors: tuple[Contributor, ...] = ()
     info: SiteInfo = field(default_factory=SiteInfo)
+    #: Hand-written pages under ``docs/``, in a stable order.
+    documents: tuple[WrittenPage, ...] = ()
+    #: Other files under ``docs/`` the site publishes as they are (images, styles, scripts), by their place.
+    assets: dict[str, str] = field(default_factory=dict)
+    #: Essay author names by id.
+    authors: dict[str, str] = field(default_factory=dict)
     #: Pages kept outside ``docs/`` (CONTRIBUTING.md), by their place in the site: (source path, Markdown).
     included: dict[str, tuple[str, str]] = field(default_factory=dict)
 
@@ -466,6 +493,17 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
             for _line, v in _rows(sources, "contributors")
         ),
         included={d.src_uri: (d.path, d.body) for d in sources.documents if not d.path.startswith("docs/")},
+        documents=tuple(
+            WrittenPage(path=d.path, src_uri=d.src_uri, meta=dict(d.meta), body=d.body, is_post=d.is_post)
+            for d in sources.documents
+            if d.path.startswith("docs/")
+        ),
+        assets={
+            rel.removeprefix("docs/"): rel
+            for rel in sources.doc_files
+            if not rel.endswith(".md") and not rel.startswith(THEME_DIR)
+        },
+        authors=dict(sources.authors),
     )
     object.__setattr__(site, "cited_by", _cited_by(site))
     return site

@@ -1,10 +1,11 @@
-"""Offline copy: a second MkDocs build, for reading from a folder (``file://``), zipped into the published site.
+"""Offline copy: a second engine build, for reading from a folder (``file://``), zipped into the published site.
 
-Material's offline plugin (enabled by ``COGUIDE_OFFLINE=true``, see mkdocs.yml) turns directory URLs off and
-inlines the search index; browsers refuse Web Workers to ``file://`` pages, so the search worker runs through
-the iframe-worker shim, served from ``docs/assets/vendor/`` rather than the plugin's default, another host.
+The engine builds the copy (`Engine.build_offline`; with MkDocs, Material's offline plugin turns directory URLs
+off and inlines the search index). Browsers refuse Web Workers to ``file://`` pages, so the search worker runs
+through the iframe-worker shim, served from ``docs/assets/vendor/`` rather than from another host.
 Links written as HTML by the generator (citations, figures, tables) point at directory URLs such as
 ``../terms/client/``; in the offline copy they are pointed at the page's file (``../terms/client.html``).
+This module is engine-neutral: it rewrites those links and zips the copy.
 """
 
 from __future__ import annotations
@@ -14,20 +15,20 @@ import posixpath
 import re
 import time
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from coguide.outputs import MARKER
+
+if TYPE_CHECKING:
+    from coguide.engines.base import Engine
 
 #: Where the zip is published, relative to the site root.
 OFFLINE_ZIP = "downloads/offline-copy.zip"
 #: The folder the zip unpacks to.
 OFFLINE_FOLDER = "client-patient-customer-citizen"
-#: The environment variable mkdocs.yml reads to enable the offline plugin.
-OFFLINE_ENV = "COGUIDE_OFFLINE"
-#: The Worker stand-in, relative to the site root (its path must name iframe-worker: see the offline plugin).
+#: The Worker stand-in, relative to the site root (its path names iframe-worker, as Material's plugin expects).
 SHIM = "assets/vendor/iframe-worker/shim.js"
 
 _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
@@ -35,19 +36,6 @@ _LINK = re.compile(r'(\s(?:href|src)=")([^"]*)(")')
 
 class OfflineError(Exception):
     """The offline copy could not be built."""
-
-
-@contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = previous
 
 
 def online_dir(rel: str) -> str:
@@ -135,11 +123,13 @@ def zip_folder(folder: Path, dest: Path, prefix: str) -> None:
             archive.writestr(info, path.read_bytes())
 
 
-def build_offline_copy(root: Path, site_dir: Path, work: Path) -> Path:
-    """Build the offline copy of the project in `root` and zip it into the (scratch) site folder `site_dir`.
+def build_offline_copy(engine: Engine, root: Path, docs_dir: Path, site_dir: Path, work: Path) -> Path:
+    """Build the offline copy of the docs tree and zip it into the (scratch) site folder `site_dir`.
 
     Args:
+        engine: The engine building the site; it builds the copy too (`Engine.build_offline`).
         root: The project folder.
+        docs_dir: The complete docs tree the generator wrote.
         site_dir: The site being built; the zip goes to `OFFLINE_ZIP` inside it.
         work: An empty scratch folder for the offline build.
 
@@ -147,23 +137,13 @@ def build_offline_copy(root: Path, site_dir: Path, work: Path) -> Path:
         The zip's path.
 
     Raises:
-        OfflineError: MkDocs failed, or the build gave no offline search index.
+        OfflineError: The engine failed, or the copy has no offline search index.
     """
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
     out = work / OFFLINE_FOLDER
-    with _environment(OFFLINE_ENV, "true"):
-        config = load_config(str(root / "mkdocs.yml"), site_dir=str(out), strict=True)
-    extra = config["extra"]
-    extra["polyfills"] = [SHIM]
-    config.plugins.on_startup(command="build", dirty=False)
-    try:
-        build(config)
-    except (Exception, SystemExit) as exc:  # MkDocs aborts with SystemExit or its own exceptions
-        raise OfflineError(f"the offline copy did not build ({exc})") from None
-    finally:
-        config.plugins.on_shutdown()
+    result = engine.build_offline(root, docs_dir, out, shim=SHIM)
+    if not result.ok:
+        details = "".join(f"\n  {message}" for message in result.warnings)
+        raise OfflineError(f"the offline copy did not build ({result.error}){details}")
     if not (out / "search" / "search_index.js").is_file():
         raise OfflineError(
             "the offline copy has no search/search_index.js: is the offline plugin in mkdocs.yml?"

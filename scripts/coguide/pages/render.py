@@ -21,13 +21,13 @@ from markupsafe import Markup
 
 from coguide.cite import Bibliography, find_citations
 from coguide.errors import CATALOGUE
-from coguide.figures import cited_works, claim_cite_box, figure_pages, shorten
-from coguide.glossary import Glossary
 from coguide.markup import render_safe_html, render_safe_inline
 from coguide.model import Site, essay_url, record_keys
 from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
-from coguide.timeline import render_timeline_svg, timeline_events
+from coguide.pages.figures import cited_works, claim_cite_box, figure_pages, shorten
+from coguide.pages.glossary import Glossary
+from coguide.pages.timeline import render_timeline_svg, timeline_events
 
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_NOTICE = "generated; do not edit"
@@ -329,6 +329,7 @@ def render_site(site: Site) -> list[Page]:
                 path,
                 title="Contributing",
                 description="How to add or correct a label, concept, case, argument, reference or essay.",
+                edit_path=path,
                 body=Markup(body),
             )
         )

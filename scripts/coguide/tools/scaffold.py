@@ -20,7 +20,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from coguide.load import DATA_DIR, DESCRIPTOR, POSTS_DIR, Table, load_project
+from coguide.source.load import DATA_DIR, DESCRIPTOR, POSTS_DIR, Table, load_project
 
 #: The record kinds `coguide new` makes, and the resource (CSV table) each lives in.
 RECORD_KINDS: dict[str, str] = {

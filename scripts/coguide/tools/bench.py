@@ -769,67 +769,38 @@ def measure_stages(root: Path, records: int) -> tuple[list[StageResult], Any]:
     return results, generation
 
 
-_CHILD = "import sys; from coguide.bench import mkdocs_child; mkdocs_child(sys.argv[1], sys.argv[2])"
+_CHILD = "import sys; from coguide.tools.bench import mkdocs_child; mkdocs_child(sys.argv[1], sys.argv[2])"
 
 
 def mkdocs_child(root: str, site_dir: str) -> None:
-    """Build `root` with MkDocs into `site_dir` and print the timings and peak memory as JSON.
+    """Build the docs tree the generator wrote in `root` with MkDocs into `site_dir`; print the cost as JSON.
 
-    Runs in a process of its own (see `measure_mkdocs`) so that its peak memory is its own. The generator
-    and the page hook are wrapped before the configuration loads the hooks file, which imports them by name.
+    Runs in a process of its own (see `measure_mkdocs`) so that its peak memory is its own. The tree is
+    complete before the engine starts, so everything this process spends is the engine's own work.
     """
-    import coguide.build
-    import coguide.render
-
-    spent = {"generate": 0.0, "render_document": 0.0}
-
-    def timed(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                spent[name] += time.perf_counter() - start
-
-        return wrapper
-
-    coguide.build.generate = timed("generate", coguide.build.generate)  # type: ignore[assignment]
-    coguide.render.render_document = timed("render_document", coguide.render.render_document)  # type: ignore[assignment]
-
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
+    from coguide.build import GENERATED_DIR
+    from coguide.engines.base import get_engine
 
     start = time.perf_counter()
-    config = load_config(str(Path(root) / "mkdocs.yml"), site_dir=site_dir, strict=True)
-    # As the `mkdocs` command does: the blog plugin deletes its temporary folder only in on_shutdown.
-    config.plugins.on_startup(command="build", dirty=False)
-    try:
-        build(config)
-    finally:
-        config.plugins.on_shutdown()
+    result = get_engine("mkdocs").build(Path(root), Path(root) / GENERATED_DIR, Path(site_dir), strict=True)
     seconds = time.perf_counter() - start
+    if not result.ok:
+        for message in result.warnings:
+            print(message, file=sys.stderr)
+        print(result.error, file=sys.stderr)
+        raise SystemExit(1)
     pages = sum(1 for _ in Path(site_dir).rglob("index.html"))
-    print(
-        json.dumps(
-            {
-                "seconds": seconds,
-                "generate_seconds": spent["generate"],
-                "page_hook_seconds": spent["render_document"],
-                "html_pages": pages,
-                "peak_rss_mib": peak_rss_mib(),
-            }
-        )
-    )
+    print(json.dumps({"seconds": seconds, "html_pages": pages, "peak_rss_mib": peak_rss_mib()}))
 
 
 def measure_mkdocs(root: Path, records: int) -> StageResult:
-    """Run the MkDocs build (strict, as `coguide build` does) in a fresh process and return its cost.
+    """Build the generated docs tree with MkDocs (strict, as `coguide build` does) in a fresh process.
 
     Raises:
         RuntimeError: The build failed; the message ends with MkDocs's last lines of output.
     """
     # The child imports coguide from where this module is, installed or not (scripts/bench.py).
-    package_dir = str(Path(__file__).resolve().parent.parent)
+    package_dir = str(Path(__file__).resolve().parent.parent.parent)
     python_path = os.pathsep.join(filter(None, (package_dir, os.environ.get("PYTHONPATH"))))
     env = {
         **os.environ,
@@ -850,19 +821,12 @@ def measure_mkdocs(root: Path, records: int) -> StageResult:
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
         raise RuntimeError(f"the MkDocs build of the synthetic project failed:\n{tail}")
     child = json.loads(done.stdout.strip().splitlines()[-1])
-    ours = child["generate_seconds"] + child["page_hook_seconds"]
     return StageResult(
         stage="mkdocs",
         seconds=child["seconds"],
         records_per_second=records / max(child["seconds"], 1e-9),
         peak_rss_mib=round(child["peak_rss_mib"], 1),
-        detail={
-            "coguide_hooks_seconds": round(ours, 3),
-            "generate_in_hooks_seconds": round(child["generate_seconds"], 3),
-            "page_hook_seconds": round(child["page_hook_seconds"], 3),
-            "mkdocs_own_seconds": round(child["seconds"] - ours, 3),
-            "html_pages": child["html_pages"],
-        },
+        detail={"mkdocs_own_seconds": round(child["seconds"], 3), "html_pages": child["html_pages"]},
     )
 
 
@@ -1034,7 +998,7 @@ def run_benchmark(
     Returns:
         The results, ready to be written as JSON.
     """
-    from coguide.validate import check_project
+    from coguide.source.validate import check_project
 
     say = progress or (lambda _line: None)
     # Other work on the machine slows every stage; the load averages say how busy it was.
@@ -1116,9 +1080,8 @@ def format_report(result: dict[str, Any]) -> str:
     if mk:
         d = mk["detail"]
         lines.append(
-            f"  mkdocs: {d['html_pages']:,} HTML pages; {d['coguide_hooks_seconds']:.2f}s in coguide hooks "
-            f"(generator {d['generate_in_hooks_seconds']:.2f}s, essays' citations "
-            f"{d['page_hook_seconds']:.2f}s), {d['mkdocs_own_seconds']:.2f}s MkDocs itself; "
+            f"  mkdocs: {d['html_pages']:,} HTML pages; {d['mkdocs_own_seconds']:.2f}s MkDocs itself "
+            "(no generator stage runs inside it); "
             f"ours / MkDocs itself = {result['ours_seconds'] / max(d['mkdocs_own_seconds'], 1e-9):.1%}"
         )
     c = result["citations"]

@@ -6,7 +6,7 @@ Three steps, in pipeline order:
   addresses and URLs;
 * `Bibliography.parse` reads a ``.bib`` file with pybtex's BibTeX parser and collects every
   problem with the line a contributor sees in an editor;
-* a `Bibliography` formats in-text citations and references with the `coguide.apa` style and
+* a `Bibliography` formats in-text citations and references with the `coguide.cite.apa` style and
   pybtex's rich-text backends, as plain text, HTML or Markdown.
 
 Formatted references, year labels and sort keys are computed once per entry and cached, so a
@@ -41,7 +41,7 @@ from pybtex.scanner import PrematureEOF, PybtexSyntaxError, TokenRequired
 from pybtex.textutils import normalize_whitespace
 from pybtex.utils import CaseInsensitiveDict
 
-from coguide.apa import (
+from coguide.cite.apa import (
     APAStyle,
     EntryFacts,
     intext_narrative,

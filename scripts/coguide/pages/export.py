@@ -33,11 +33,11 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 
-from coguide.apa import describe_entry, latex_to_text
 from coguide.cite import Bibliography, find_citations
-from coguide.load import DATA_DIR, Sources
+from coguide.cite.apa import describe_entry, latex_to_text
 from coguide.model import Case, Concept, Essay, Record, Site, Term, essay_url, record_keys
-from coguide.render import Page, plain_text, url_for
+from coguide.pages.render import Page, plain_text, url_for
+from coguide.source.load import DATA_DIR, Sources
 
 #: Where the exports are published, relative to the site root.
 EXPORT_DIR = "data"

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coguide.load import DATA_DIR, DESCRIPTOR, Table, load_project
-from coguide.validate import SLUG, TEXT_FIELDS, did_you_mean
+from coguide.source.load import DATA_DIR, DESCRIPTOR, Table, load_project
+from coguide.source.validate import SLUG, TEXT_FIELDS, did_you_mean
 
 #: The record kinds that can be renamed, and their resources; each has an ``aliases`` column.
 KINDS: dict[str, str] = {"term": "terms", "concept": "concepts", "case": "cases"}

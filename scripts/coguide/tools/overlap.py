@@ -8,7 +8,7 @@ of ``--words`` consecutive words (8 by default) with one of them.
 Words are compared lower-cased, with hyphens and punctuation ignored, so curly quotes or a word
 hyphenated across a line break in a PDF extract do not hide a copy. Text inside quotation marks,
 citations (``[@key, p. 3]``), link targets and code are skipped: a marked quotation is allowed.
-Only the Markdown text cells (`coguide.validate.TEXT_FIELDS`) are compared, so ids, names and titles,
+Only the Markdown text cells (`coguide.source.validate.TEXT_FIELDS`) are compared, so ids, names and titles,
 which are meant to match the sources that cite them, are not.
 
 The sources are not part of the project, so ``coguide check`` cannot run this; contributors run
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coguide.errors import Problem, errors_only
-from coguide.load import Sources, load_project
-from coguide.validate import text_cells
+from coguide.source.load import Sources, load_project
+from coguide.source.validate import text_cells
 
 DEFAULT_WORDS = 8
 MIN_WORDS = 4

@@ -20,12 +20,12 @@ from pathlib import Path
 
 from pybtex.database import Person
 
-from coguide.apa import sentence_case
 from coguide.cite import Bibliography, find_citations
+from coguide.cite.apa import sentence_case
 from coguide.errors import CATALOGUE, Problem
-from coguide.load import Document, Sources, Table
-from coguide.scaffold import ESSAY_TEMPLATE, PROMPTS, RECORD_KINDS
-from coguide.validate import TEXT_FIELDS, cell_line
+from coguide.source.load import Document, Sources, Table
+from coguide.source.validate import TEXT_FIELDS, cell_line
+from coguide.tools.scaffold import ESSAY_TEMPLATE, PROMPTS, RECORD_KINDS
 
 #: Every code these rules report, in the order CONTRIBUTING.md lists them.
 HOUSE_RULES: tuple[str, ...] = (
@@ -336,8 +336,11 @@ def check_debates(sources: Sources) -> list[Problem]:
     problems = []
     for row in questions.rows:
         question = row.values.get("id", "")
-        missing = [s for s in STANCES if s not in stances.get(question, set())]
-        if question and missing:
+        given = stances.get(question, set())
+        missing = [s for s in STANCES if s not in given]
+        # An argument whose stance is not one of the three is already an error of its own (a cause): the gap
+        # it leaves is its consequence, so it is not reported again here.
+        if question and missing and given <= set(STANCES):
             problems.append(
                 Problem(
                     path=questions.path,
@@ -475,7 +478,7 @@ ORGANISATION_WORDS = frozenset(
 def _title_words(value: str) -> Iterator[tuple[str, bool]]:
     """Yield each unbraced word of a BibTeX title and whether sentence case keeps its first capital.
 
-    Walks the text as `coguide.apa.sentence_case` does: braced text and LaTeX commands are skipped, and
+    Walks the text as `coguide.cite.apa.sentence_case` does: braced text and LaTeX commands are skipped, and
     the first word and the first word after a colon, question mark or exclamation mark keep a capital.
     """
     depth, capital, index, previous = 0, True, 0, ""
@@ -658,7 +661,9 @@ def check_house_rules(sources: Sources, bib: Bibliography) -> list[Problem]:
 
 # --- the list in CONTRIBUTING.md --------------------------------------------------------------------------------
 
-BEGIN = "[//]: # (house-rules: generated from the error catalogue by python -m coguide.rules; do not edit)"
+BEGIN = (
+    "[//]: # (house-rules: generated from the error catalogue by python -m coguide.source.rules; do not edit)"
+)
 END = "[//]: # (/house-rules)"
 
 

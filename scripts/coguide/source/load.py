@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from coguide.errors import Problem
-from coguide.guard import check_descriptor, check_input_file, excerpt, walk_files
+from coguide.source.guard import check_descriptor, check_input_file, excerpt, walk_files
 
 DATA_DIR = "datapackage"
 DOCS_DIR = "docs"

@@ -2,15 +2,15 @@
 
 Used by the workflows in ``.github/workflows/`` (see *Developer reference → Quality checks*):
 
-``python -m coguide.ci build SITE``
+``python -m coguide.tools.ci build SITE``
     Build the site into SITE as ``coguide build`` does, printing its output and MkDocs's warnings; if
     the build fails, also print a GitHub annotation for every problem (the check's ``path:line: [code]``
     lines and MkDocs's warnings, such as a broken link), on the file and line at fault. Exits as the
     build does.
-``python -m coguide.ci junit REPORT``
+``python -m coguide.tools.ci junit REPORT``
     Print a GitHub annotation for every failed or broken test in a pytest JUnit XML report, on the
     line of the test file where it failed.
-``python -m coguide.ci preview SITE DEST``
+``python -m coguide.tools.ci preview SITE DEST``
     Copy a built site to DEST with every link to a folder (``terms/client/``) pointed at the folder's
     ``index.html``, so the copy can be unzipped and browsed from disk, where a folder is not a page.
 

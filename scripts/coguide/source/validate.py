@@ -16,10 +16,10 @@ from typing import Any
 
 from coguide.cite import Bibliography, find_citations
 from coguide.errors import Problem
-from coguide.frontmatter import check_front_matter
-from coguide.guard import PRIMARY_KEYS, excerpt
-from coguide.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table
 from coguide.markup import find_unsafe_markup
+from coguide.source.frontmatter import check_front_matter
+from coguide.source.guard import PRIMARY_KEYS, excerpt
+from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table
 
 #: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -711,7 +711,7 @@ def check_docs_files(sources: Sources) -> list[Problem]:
 
 #: Markdown extensions that read other files into a page.
 _INCLUDE_EXTENSIONS = frozenset({"pymdownx.snippets", "markdown_include.include", "mdx_include"})
-_HOOKS = ("scripts/coguide/mkdocs_adapter.py",)
+_HOOKS: tuple[str, ...] = ()  # the engine adapter adds its own hooks; mkdocs.yml needs none
 
 
 def check_config(sources: Sources) -> list[Problem]:
@@ -738,7 +738,7 @@ def check_config(sources: Sources) -> list[Problem]:
         if hook not in _HOOKS:
             refuse(
                 f'hooks file "{excerpt(hook)}" would run at build time',
-                "only " + ", ".join(_HOOKS) + " may be a hooks file",
+                "remove it: the engine adapter adds the only hooks the build needs",
                 str(hook),
             )
     for key in ("extra_css", "extra_javascript"):
@@ -811,7 +811,7 @@ def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Pro
     problems.extend(check_docs_files(sources))
     problems.extend(check_config(sources))
 
-    from coguide.rules import check_house_rules  # imported here: the rules use this module's helpers
+    from coguide.source.rules import check_house_rules  # imported here: the rules use this module's helpers
 
     problems.extend(check_house_rules(sources, bib))
     if bib_problems == [] or all(p.code != "bibtex-syntax" for p in bib_problems):
@@ -842,6 +842,6 @@ def _cause_first(problem: Problem) -> tuple[str, int, int, tuple[str, int, str, 
 
 def check_project(root: Path | str) -> list[Problem]:
     """Load and validate the project in `root`; a convenience for the CLI and tests."""
-    from coguide.load import load_project
+    from coguide.source.load import load_project
 
     return validate_project(load_project(root))

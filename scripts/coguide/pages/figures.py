@@ -98,7 +98,7 @@ def claim_cite_box(site: Site, *, claim: str, url: str, anchor: str) -> Markup:
         url: The claim's address relative to the site root (``debates/#id``).
         anchor: A prefix for the box's element ids.
     """
-    from coguide.render import cite_this_page
+    from coguide.pages.render import cite_this_page
 
     box = cite_this_page(
         site, title=claim.rstrip(". "), url=url, source="datapackage/arguments.csv", anchor=anchor

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from coguide.errors import Problem
-from coguide.guard import excerpt
-from coguide.load import Document
+from coguide.source.guard import excerpt
+from coguide.source.load import Document
 
 #: Characters a front-matter text may not hold: markup the theme would print unescaped, and controls.
 _UNSAFE_TEXT = re.compile(r"[<>\"`\x00-\x1f\x7f]")

@@ -1,0 +1,107 @@
+"""Engines: the one small interface every site engine's adapter offers, and the registry of adapters.
+
+The generator hands an engine a complete docs tree (hand-written pages with citations rendered, generated
+pages, exports, redirects). An adapter builds that tree into a folder, serves it with live reload, and passes
+on every warning the engine gave, whole. Nothing outside ``coguide.engines`` imports an engine.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineResult:
+    """What one engine build produced.
+
+    Attributes:
+        ok: True when the engine built the site without an error (or, in strict mode, a warning).
+        warnings: Every warning and error the engine reported, whole, one message each.
+        error: Why the build failed, when it did.
+        pages: How many pages the engine built (when it says).
+    """
+
+    ok: bool
+    warnings: tuple[str, ...] = ()
+    error: str = ""
+    pages: int | None = None
+
+
+class Engine(Protocol):
+    """A site engine's adapter."""
+
+    name: str
+
+    def build(self, root: Path, docs_dir: Path, site_dir: Path, *, strict: bool = True) -> EngineResult:
+        """Build the docs tree in `docs_dir` into `site_dir`, with the project's ``mkdocs.yml``."""
+        ...
+
+    def build_offline(self, root: Path, docs_dir: Path, site_dir: Path, *, shim: str) -> EngineResult:
+        """Build the docs tree for reading from a folder (``file://``), search included, with no other host.
+
+        `shim` is the site path of a script standing in for Web Workers, which browsers refuse to such pages.
+        """
+        ...
+
+    def serve(self, root: Path, docs_dir: Path, *, dev_addr: str, clean: bool = False) -> None:
+        """Serve the docs tree with live reload until interrupted."""
+        ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class EngineInfo:
+    """An engine the guide can be built with.
+
+    Attributes:
+        name: What `--engine` takes.
+        module: The adapter's module under ``coguide.engines``.
+        status: ``default``, ``supported`` or ``experimental``.
+        summary: One line for `--help` and the docs.
+    """
+
+    name: str
+    module: str
+    status: str
+    summary: str
+    requires: tuple[str, ...] = field(default=())
+
+
+ENGINES: dict[str, EngineInfo] = {
+    info.name: info
+    for info in (
+        EngineInfo(
+            name="mkdocs",
+            module="coguide.engines.mkdocs",
+            status="supported",
+            summary="MkDocs 1.6 with Material",
+            requires=("mkdocs",),
+        ),
+    )
+}
+DEFAULT_ENGINE = "mkdocs"
+
+
+class EngineUnavailable(Exception):
+    """The engine asked for is not installed or not known."""
+
+
+def get_engine(name: str | None = None) -> Engine:
+    """Return the adapter of the engine `name` (default: `DEFAULT_ENGINE`).
+
+    Raises:
+        EngineUnavailable: The name is unknown, or the engine is not installed (with the fix).
+    """
+    name = name or DEFAULT_ENGINE
+    info = ENGINES.get(name)
+    if info is None:
+        raise EngineUnavailable(f'unknown engine "{name}": choose one of {", ".join(ENGINES)}')
+    try:
+        module = importlib.import_module(info.module)
+    except ImportError as exc:
+        raise EngineUnavailable(
+            f"the {name} engine is not installed ({exc}): run `make setup`, or install it with pip"
+        ) from None
+    return module.ENGINE
