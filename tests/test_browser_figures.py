@@ -65,6 +65,17 @@ def test_compare_ignores_an_unknown_label(open_page):
     assert visible_labels(page) == ["client", "citizen"]
 
 
+def test_a_label_page_links_to_its_comparison(open_page):
+    page = open_page("terms/patient/")
+    page.locator("a", has_text="with another label").click()
+    page.wait_for_load_state()
+    assert visible_labels(page) == ["patient", "client"]
+    client = open_page("terms/client/")
+    client.locator("a", has_text="with another label").click()
+    client.wait_for_load_state()
+    assert visible_labels(client) == ["client", "service-user"]
+
+
 def test_compare_stacks_on_a_phone(open_page):
     page = open_page("terms/compare/?a=patient&b=citizen", PHONE)
     cells = page.locator("#compare-power ~ .compare-pair .compare-cell:not([hidden])")

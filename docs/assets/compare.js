@@ -40,8 +40,10 @@
     var params = new URLSearchParams(location.search);
     var a = params.get("a");
     var b = params.get("b");
-    if (!cards[a]) a = selectA.value;
-    if (!cards[b]) b = selectB.value;
+    var defaults = [selectA.value, selectB.value];
+    if (!cards[a]) a = defaults[0];
+    // A link from a label's page names only that label: it is compared with a default one.
+    if (!cards[b] || b === a) b = defaults[0] === a ? defaults[1] : defaults[0];
     form.hidden = false;
     show(a, b, false);
     form.addEventListener("submit", function (event) {
