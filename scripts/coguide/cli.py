@@ -188,17 +188,11 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str
 def _configured_site_dir(root: Path) -> Path:
     """Return the site folder mkdocs.yml names (``site_dir``, relative to it), or ``site/`` when it names none.
 
-    A mkdocs.yml that does not load gives ``site/`` too: MkDocs then reports the error before anything is built.
+    A mkdocs.yml that does not load gives ``site/`` too: the check reports the broken file.
     """
-    from mkdocs.utils.yaml import yaml_load
+    from coguide.source.load import read_config
 
-    config_file = root / "mkdocs.yml"
-    try:
-        with config_file.open(encoding="utf-8") as stream:
-            data = yaml_load(stream)
-    except Exception:  # a missing or broken mkdocs.yml, reported by MkDocs itself
-        return root / "site"
-    value = data.get("site_dir") if isinstance(data, dict) else None
+    value = read_config(root, []).get("site_dir")
     return root / str(value or "site")
 
 
