@@ -52,8 +52,10 @@ def render_written_page(site: Site, doc: WrittenPage, glossary=None) -> Page:
         doc.body, url, site, src_uri=doc.src_uri, glossary=glossary if doc.is_post else None
     )
     meta = _with_jsonld(site, doc.src_uri, doc.meta)
-    notice = f"<!-- {GENERATED_NOTICE}: made from {html.escape(doc.path)} by coguide -->\n\n"
-    return Page(src_uri=doc.src_uri, content=front_matter(meta) + notice + body, source=doc.path)
+    # The notice goes last: the blog plugin takes a post's title from its first line, and a comment there
+    # would make it add a second title (and shift every heading's anchor).
+    notice = f"\n\n<!-- {GENERATED_NOTICE}: made from {html.escape(doc.path)} by coguide -->\n"
+    return Page(src_uri=doc.src_uri, content=front_matter(meta) + body.rstrip() + notice, source=doc.path)
 
 
 def render_written_pages(site: Site) -> list[Page]:
