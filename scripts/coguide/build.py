@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from coguide.errors import Problem, errors_only
-from coguide.export import render_exports
+from coguide.export import load_author_names, render_exports
 from coguide.load import load_project
 from coguide.model import Site, SiteInfo, build_model
 from coguide.outputs import check_output_dir
@@ -145,7 +145,12 @@ def generate(
     start = time.perf_counter()
     bib, _ = parse_bibliography(sources)
     base = site_url.rstrip("/") + "/" if site_url else ""
-    info = SiteInfo(name=site_name or SiteInfo.name, url=base, updated=source_dates(root))
+    info = SiteInfo(
+        name=site_name or SiteInfo.name,
+        url=base,
+        updated=source_dates(root),
+        authors=load_author_names(root),
+    )
     site = build_model(sources, bib, info)
     timed("model", start)
     start = time.perf_counter()

@@ -23,8 +23,9 @@ from coguide.cite import Bibliography, find_citations
 from coguide.errors import CATALOGUE
 from coguide.glossary import Glossary
 from coguide.markup import render_safe_html, render_safe_inline
-from coguide.model import Site, essay_url, record_keys
+from coguide.model import Essay, Site, essay_url, record_keys
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
+from coguide.pagecite import EDITORS_ID, PageCitation, cite_page, page_key
 from coguide.timeline import render_timeline_svg, timeline_events
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -151,6 +152,45 @@ def reference_items(keys: Iterable[str], bib: Bibliography, page_url: str) -> li
     return items
 
 
+#: Where each page's reference list is published as BibTeX and RIS, relative to the site root.
+REFERENCES_DIR = "references"
+
+
+def reference_file(page_url: str, suffix: str) -> str:
+    """Return the site path of a page's reference list in one format (``references/terms-client.bib``)."""
+    return f"{REFERENCES_DIR}/{page_key(page_url).removeprefix('coguide-')}.{suffix}"
+
+
+def reference_downloads(keys: Iterable[str], bib: Bibliography, page_url: str) -> Markup:
+    """Return the "Download these references" line for a page's reference list (empty when it cites nothing)."""
+    if not any(k in bib for k in keys):
+        return Markup("")
+    links = " · ".join(
+        f'<a href="{h(url_for(page_url, reference_file(page_url, suffix)))}" download type="{mime}">{label}</a>'
+        for suffix, label, mime in (
+            ("bib", "BibTeX", "application/x-bibtex"),
+            ("ris", "RIS", "application/x-research-info-systems"),
+        )
+    )
+    return Markup(
+        f'<p class="reference-downloads">Download these references for a reference manager: {links}</p>'
+    )
+
+
+def reference_file_pages(keys: Iterable[str], bib: Bibliography, page_url: str, source: str) -> list[Page]:
+    """Return a page's reference list as BibTeX and RIS files (none when it cites nothing)."""
+    from coguide.export import render_ris_for  # export imports this module
+
+    known = bib.sort_keys(k for k in keys if k in bib)
+    if not known:
+        return []
+    bibtex = "\n\n".join(bib.bibtex(k).strip() for k in known) + "\n"
+    return [
+        Page(src_uri=reference_file(page_url, "bib"), content=bibtex, source=source),
+        Page(src_uri=reference_file(page_url, "ris"), content=render_ris_for(bib, known), source=source),
+    ]
+
+
 def _yaml(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -178,8 +218,12 @@ def make_environment(site: Site) -> Environment:
     env.globals["site"] = site
     env.globals["notice"] = GENERATED_NOTICE
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
+    env.globals["print_header"] = lambda **kw: print_header(site, **kw)
     env.globals["records"] = lambda resource, ids: [site.record(resource, i) for i in ids]
     env.globals["references"] = lambda keys, page_url: reference_items(keys, site.bibliography, page_url)
+    env.globals["reference_downloads"] = lambda keys, page_url: reference_downloads(
+        keys, site.bibliography, page_url
+    )
     return env
 
 
@@ -240,9 +284,11 @@ def render_site(site: Site) -> list[Page]:
     """
     env = make_environment(site)
     pages: list[Page] = []
+    bib = site.bibliography
     for resource, template in (("terms", "term"), ("concepts", "concept"), ("cases", "case")):
         for record in getattr(site, resource).values():
             source = f"{record.source_path} (id: {record.id})"
+            pages += reference_file_pages(record_keys(record), bib, record.url, source)
             pages.append(
                 _render(
                     env,
@@ -257,6 +303,9 @@ def render_site(site: Site) -> list[Page]:
     pages.append(_render(env, "concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"))
     pages.append(_render(env, "cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"))
     debate_keys = [k for r in [*site.questions.values(), *site.arguments.values()] for k in record_keys(r)]
+    pages += reference_file_pages(debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv")
+    for essay in site.essays:
+        pages += reference_file_pages(essay.keys, bib, essay_url(essay), essay.path)
     pages.append(
         _render(
             env,
@@ -444,14 +493,18 @@ def render_document(
     known = [k for k in keys if k in bib]
     if known:
         items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url))
-        rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n'
+        downloads = reference_downloads(known, bib, page_url)
+        rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n\n{downloads}\n'
     essay = next((e for e in site.essays if e.src_uri == src_uri), None)
     if essay is not None:
-        box = cite_this_page(site, title=essay.title, url=page_url, source=essay.path)
-        rendered = f"{rendered.rstrip()}\n\n{box}\n"
+        cite = {"title": essay.title, "url": page_url, "source": essay.path, "essay": essay}
+        header = print_header(site, **cite)
+        rendered = _TITLE.sub(lambda m: f"{m.group(0)}\n{header}\n", rendered, count=1)
+        rendered = f"{rendered.rstrip()}\n\n{cite_this_page(site, **cite)}\n"
     return rendered
 
 
+_TITLE = re.compile(r"^# .*\n", re.MULTILINE)
 _CITE_ITEM = re.compile(r'<span class="cite-item">.*?</span></span>', re.DOTALL)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _MD_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]{}"})
@@ -472,62 +525,121 @@ def make_glossary(site: Site) -> Glossary:
     return Glossary(site, lambda text: plain_text(text, site.bibliography))
 
 
-def _apa_date(iso: str) -> str:
-    if not iso:
-        return "n.d."
-    date = dt.date.fromisoformat(iso)
-    return f"{date.year}, {date:%B} {date.day}"
+def editors_name(site: Site) -> str:
+    """Return the editors' name from the blog's authors file, or the site's name when it has none."""
+    return site.info.authors.get(EDITORS_ID) or site.info.name
 
 
-def cite_this_page(site: Site, *, title: str, url: str, source: str, anchor: str = "cite") -> Markup:
-    """Return the "Cite this page" box: APA 7, BibTeX and RIS for one page, dated by its source's last commit.
+def essay_authors(site: Site, essay: Essay) -> tuple[str, ...]:
+    """Return an essay's author names (its ids looked up in the authors file), or the editors'."""
+    return tuple(site.info.authors.get(a, a) for a in essay.authors) or (editors_name(site),)
+
+
+def essay_updated(site: Site, essay: Essay) -> str:
+    """Return the ISO date an essay last changed, when that is after its publication date, else ""."""
+    updated = site.info.updated.get(essay.path, "")
+    return updated if updated > essay.date.isoformat() else ""
+
+
+def page_citation(
+    site: Site, *, title: str, url: str, source: str, essay: Essay | None = None
+) -> PageCitation:
+    """Return how to cite one page.
+
+    An essay is cited by its authors and publication date; any other page as an entry in the guide
+    (a reference work) dated by its source's last commit.
 
     Args:
-        site: The site model (name, base URL and source dates).
+        site: The site model (name, address, authors and source dates).
         title: The page title.
         url: The page URL relative to the site root.
-        source: The source file whose last commit dates the page.
+        source: The source file whose last commit dates a page that is not an essay.
+        essay: The essay, when the page is one.
+    """
+    if essay is not None:
+        date, authors = essay.date.isoformat(), essay_authors(site, essay)
+    else:
+        date, authors = site.info.updated.get(source, ""), ()
+    return cite_page(
+        title=title,
+        url=url,
+        base=site.info.url,
+        container=site.info.name,
+        publisher=editors_name(site),
+        date=date,
+        authors=authors,
+    )
+
+
+def _long_date(iso: str) -> str:
+    date = dt.date.fromisoformat(iso)
+    return f"{date.day} {date:%B %Y}"
+
+
+def cite_this_page(
+    site: Site, *, title: str, url: str, source: str, essay: Essay | None = None, anchor: str = "cite"
+) -> Markup:
+    """Return the "Cite this page" box: APA 7, BibTeX and RIS for one page (see `page_citation`).
+
+    Args:
+        site: The site model.
+        title: The page title.
+        url: The page URL relative to the site root.
+        source: The source file whose last commit dates the page (and, for an essay, its last update).
+        essay: The essay, when the page is one.
         anchor: A prefix for the box's element ids.
     """
-    info = site.info
-    full_url = (info.url + url) if info.url else "/" + url
-    updated = info.updated.get(source, "")
-    apa = f"{info.name} ({_apa_date(updated)}). {title}. {full_url}"
-    key = "coguide-" + re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")
-    bibtex = "\n".join(
-        [
-            f"@online{{{key},",
-            f"  author = {{{{{info.name}}}}},",
-            f"  title = {{{title}}},",
-            *([f"  date = {{{updated}}},"] if updated else ["  year = {n.d.},"]),
-            f"  url = {{{full_url}}}",
-            "}",
-        ]
-    )
-    ris = "\n".join(
-        [
-            "TY  - ELEC",
-            f"AU  - {info.name}",
-            f"TI  - {title}",
-            *([f"PY  - {updated[:4]}", f"DA  - {updated.replace('-', '/')}"] if updated else []),
-            f"UR  - {full_url}",
-            "ER  - ",
-        ]
-    )
-    italic_apa = f"{h(info.name)} ({h(_apa_date(updated))}). <em>{h(title)}</em>. {h(full_url)}"
+    citation = page_citation(site, title=title, url=url, source=source, essay=essay)
     parts = [
-        '<details class="cite-this-page" markdown="0">',
+        f'<details class="cite-this-page" id="{h(anchor)}" markdown="0">',
         "<summary>Cite this page</summary>",
-        f'<p class="cite-apa">{italic_apa}</p>',
+        f'<p class="cite-apa">{citation.apa_html}</p>',
     ]
-    for label, ident, text in (("APA 7", "apa", apa), ("BibTeX", "bibtex", bibtex), ("RIS", "ris", ris)):
+    forms = (
+        ("APA 7", "apa", citation.apa_text),
+        ("BibTeX", "bibtex", citation.bibtex),
+        ("RIS", "ris", citation.ris),
+    )
+    for label, ident, text in forms:
         box = f"{anchor}-{ident}"
         rows = text.count("\n") + 1
         parts.append(
-            f'<p><label for="{box}">{label}</label> '
-            f'<button type="button" class="md-button" data-copy-target="{box}" hidden>Copy</button></p>'
-            f'<textarea id="{box}" readonly rows="{rows}">{h(text)}</textarea>'
+            f'<p><label for="{h(box)}">{label}</label> '
+            f'<button type="button" class="md-button" data-copy-target="{h(box)}" hidden>Copy</button></p>'
+            f'<textarea id="{h(box)}" readonly rows="{rows}">{h(text)}</textarea>'
         )
-    parts.append(f'<p class="cite-updated">Last updated: {h(updated or "not yet recorded")}.</p>')
+    updated = essay_updated(site, essay) if essay is not None else site.info.updated.get(source, "")
+    if updated:
+        parts.append(
+            f'<p class="cite-updated">Last updated: <time datetime="{h(updated)}">{h(_long_date(updated))}</time>.</p>'
+        )
+    if not citation.absolute:
+        parts.append(
+            '<p class="cite-warning">This copy of the guide was built without its web address, '
+            "so the address above is a path on the site.</p>"
+        )
     parts.append("</details>")
     return Markup("\n".join(parts))
+
+
+def print_header(site: Site, *, title: str, url: str, source: str, essay: Essay | None = None) -> Markup:
+    """Return the lines under a page's title: byline and dates (essays), and, for print, the address and "Cite as".
+
+    The byline shows on screen too, so an essay's author and dates sit directly under its title on a phone;
+    the address and the "Cite as" line are for the printed handout only.
+    """
+    citation = page_citation(site, title=title, url=url, source=source, essay=essay)
+    lines = []
+    if essay is not None:
+        published = essay.date.isoformat()
+        byline = (
+            f'By {h(", ".join(citation.authors))} · Published <time datetime="{h(published)}">'
+            f"{h(_long_date(published))}</time>"
+        )
+        updated = essay_updated(site, essay)
+        if updated:
+            byline += f' · Last updated <time datetime="{h(updated)}">{h(_long_date(updated))}</time>'
+        lines.append(f'<p class="page-byline">{byline}</p>')
+    lines.append(f'<p class="print-only page-address">{h(citation.url)}</p>')
+    lines.append(f'<p class="print-only page-cite-as"><strong>Cite as:</strong> {citation.apa_html}</p>')
+    return Markup('<div class="page-header" markdown="0">\n' + "\n".join(lines) + "\n</div>")
