@@ -12,6 +12,7 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
@@ -23,7 +24,7 @@ from coguide.build import GENERATED_DIR, Generation, generate_cached
 from coguide.export import load_author_names, page_jsonld
 from coguide.glossary import Glossary
 from coguide.outputs import MARKER, OutputError, check_output_dir, mark
-from coguide.render import make_glossary, render_document
+from coguide.render import citation_meta, make_glossary, render_document, resolve_root_links
 
 log = logging.getLogger("mkdocs.plugins.coguide")
 
@@ -160,7 +161,20 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         generation.site,
         src_uri=page.file.src_uri,
         glossary=STATE.glossary if is_post else None,
+        root_links=is_post,
     )
+
+
+# An essay's links in HTML are written from the site root (its excerpt is shown on the index and category
+# pages too): each page that shows it makes them relative to itself, so they resolve under any base path.
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Make root links in a page's own content relative to the page (before search indexes it)."""
+    return resolve_root_links(html, page.url)
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """Make root links relative in the finished page, including the essay excerpts of index pages."""
+    return resolve_root_links(output, page.url)
 
 
 # Runs once the page's URL is known: JSON-LD needs it, and the edit link replaces MkDocs' default.
@@ -171,13 +185,38 @@ def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, n
         data = page_jsonld(generation.site, page.file.src_uri, authors=STATE.authors)
         if data is not None:
             page.meta["jsonld"] = data
+        page.meta["citation_meta"] = citation_meta(generation.site, page.file.src_uri)
+    repo = (config.repo_url or "").rstrip("/")
+    if repo:
+        page.meta["report_url"] = report_url(repo, page.canonical_url or page.url, page.title or "")
     if page.file.src_uri not in STATE.generated:
         return context
     edit_path = page.meta.get("edit_path")
     page.edit_url = None
-    if edit_path and config.repo_url:
-        page.edit_url = f"{config.repo_url.rstrip('/')}/edit/main/{edit_path}"
+    if edit_path and repo:
+        line = _record_line(page.file.src_uri)
+        # A record lives on one line of a CSV file: open the file at that line (GitHub highlights it),
+        # where the pencil button edits it; other generated pages open their source file.
+        page.edit_url = f"{repo}/blob/main/{edit_path}#L{line}" if line else f"{repo}/edit/main/{edit_path}"
     return context
+
+
+def _record_line(src_uri: str) -> int | None:
+    """Return the line of the data file that holds the record a page is made from, or None."""
+    generation = STATE.generation
+    if generation is None or generation.site is None:
+        return None
+    for resource in ("terms", "concepts", "cases"):
+        for record in getattr(generation.site, resource).values():
+            if record.src_uri == src_uri:
+                return record.line
+    return None
+
+
+def report_url(repo_url: str, page_url: str, title: str) -> str:
+    """Return the address of a new "Report an error" issue with the page's address and title filled in."""
+    query = urlencode({"template": "report-error.yml", "title": f"Error: {title}", "page": page_url})
+    return f"{repo_url}/issues/new?{query}"
 
 
 def on_post_build(config: MkDocsConfig) -> None:
@@ -201,8 +240,10 @@ __all__ = [
     "GENERATED_DIR",
     "on_config",
     "on_files",
+    "on_page_content",
     "on_page_context",
     "on_page_markdown",
     "on_post_build",
+    "on_post_page",
     "on_serve",
 ]

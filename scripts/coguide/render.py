@@ -108,9 +108,31 @@ def md_link(from_src: str, to_src: str) -> str:
     return _relpath(to_src, posixpath.dirname(from_src) or ".")
 
 
-def bibliography_href(page_url: str) -> Callable[[str], str]:
-    """Return a function giving the link from `page_url` to a work's bibliography entry."""
+def bibliography_href(page_url: str, link: Callable[[str], str] | None = None) -> Callable[[str], str]:
+    """Return a function giving the link from `page_url` (or through `link`) to a work's bibliography entry."""
+    if link is not None:
+        return lambda key: link(f"bibliography/#{key}")
     return lambda key: url_for(page_url, f"bibliography/#{key}")
+
+
+#: Marks a link by its path from the site root, in HTML that is shown on more than one page (an essay's excerpt
+#: is shown on the essays index and the category pages too); `resolve_root_links` makes it relative per page.
+ROOT_LINK = "coguide-root:"
+_ROOT_LINK_ATTR = re.compile(r'\b(href|src)="' + re.escape(ROOT_LINK) + r'([^"]*)"')
+
+
+def root_link(target: str) -> str:
+    """Return a link to `target` (a path from the site root) to be made relative by `resolve_root_links`."""
+    return ROOT_LINK + target
+
+
+def resolve_root_links(content: str, page_url: str) -> str:
+    """Make every `root_link` in a page's HTML relative to the page, so it resolves under any base path."""
+    if ROOT_LINK not in content:
+        return content
+    return _ROOT_LINK_ATTR.sub(
+        lambda m: f'{m.group(1)}="{h(url_for(page_url, html.unescape(m.group(2))))}"', content
+    )
 
 
 def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = False) -> Markup:
@@ -138,11 +160,17 @@ def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = F
     return Markup(_PLACEHOLDER_RE.sub(swap, rendered))
 
 
-def reference_items(keys: Iterable[str], bib: Bibliography, page_url: str) -> list[Markup]:
-    """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry."""
+def reference_items(
+    keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
+) -> list[Markup]:
+    """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry.
+
+    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root.
+    """
     items = []
     for key in bib.sort_keys(k for k in keys if k in bib):
-        link = url_for(page_url, f"bibliography/#{key}")
+        target = f"bibliography/#{key}"
+        link = link_to(target) if link_to else url_for(page_url, target)
         items.append(
             Markup(
                 f'{bib.format_reference(key, "html")} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
@@ -161,12 +189,18 @@ def reference_file(page_url: str, suffix: str) -> str:
     return f"{REFERENCES_DIR}/{page_key(page_url).removeprefix('coguide-')}.{suffix}"
 
 
-def reference_downloads(keys: Iterable[str], bib: Bibliography, page_url: str) -> Markup:
-    """Return the "Download these references" line for a page's reference list (empty when it cites nothing)."""
+def reference_downloads(
+    keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
+) -> Markup:
+    """Return the "Download these references" line for a page's reference list (empty when it cites nothing).
+
+    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root.
+    """
     if not any(k in bib for k in keys):
         return Markup("")
+    link = link_to or (lambda target: url_for(page_url, target))
     links = " · ".join(
-        f'<a href="{h(url_for(page_url, reference_file(page_url, suffix)))}" download type="{mime}">{label}</a>'
+        f'<a href="{h(link(reference_file(page_url, suffix)))}" download type="{mime}">{label}</a>'
         for suffix, label, mime in (
             ("bib", "BibTeX", "application/x-bibtex"),
             ("ris", "RIS", "application/x-research-info-systems"),
@@ -471,7 +505,13 @@ def _previous_files(out_dir: Path) -> set[str]:
 
 
 def render_document(
-    markdown: str, page_url: str, site: Site, *, src_uri: str = "", glossary: Glossary | None = None
+    markdown: str,
+    page_url: str,
+    site: Site,
+    *,
+    src_uri: str = "",
+    glossary: Glossary | None = None,
+    root_links: bool = False,
 ) -> str:
     """Render a hand-written page's Markdown: glossary links, linked citations and its reference list.
 
@@ -481,19 +521,22 @@ def render_document(
         site: The site model.
         src_uri: The page's source path, for glossary links in Markdown (which the engine checks).
         glossary: Link the first mention of each label and concept (essays only).
+        root_links: Write links in HTML as `root_link`s, for a text also shown on other pages (an essay's
+            excerpt); the engine makes them relative per page with `resolve_root_links`.
 
     Returns:
         Markdown with citations as inline HTML and a "References" section when anything is cited.
     """
     bib = site.bibliography
+    link_to = root_link if root_links else None
     if glossary is not None:
         markdown = glossary.link_first_mentions(markdown, lambda entry: md_link(src_uri, entry.src_uri))
-    rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url))
+    rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url, link_to))
     rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), rendered)
     known = [k for k in keys if k in bib]
     if known:
-        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url))
-        downloads = reference_downloads(known, bib, page_url)
+        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url, link_to))
+        downloads = reference_downloads(known, bib, page_url, link_to)
         rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n\n{downloads}\n'
     essay = next((e for e in site.essays if e.src_uri == src_uri), None)
     if essay is not None:
@@ -643,3 +686,63 @@ def print_header(site: Site, *, title: str, url: str, source: str, essay: Essay 
     lines.append(f'<p class="print-only page-address">{h(citation.url)}</p>')
     lines.append(f'<p class="print-only page-cite-as"><strong>Cite as:</strong> {citation.apa_html}</p>')
     return Markup('<div class="page-header" markdown="0">\n' + "\n".join(lines) + "\n</div>")
+
+
+#: Generated pages that are not records but are cited as entries in the guide: (title, dating source).
+_CITED_PAGES = {
+    "debates/index.md": ("Debates", "datapackage/arguments.csv"),
+    "timeline/index.md": ("Timeline", "datapackage/cases.csv"),
+    "bibliography/index.md": ("Bibliography", "datapackage/references.bib"),
+}
+
+
+def citation_for(site: Site, src_uri: str) -> tuple[str, PageCitation, Essay | None] | None:
+    """Return the title, citation and essay (if any) of the page built from `src_uri`; None for uncited pages."""
+    for essay in site.essays:
+        if essay.src_uri == src_uri:
+            url = essay_url(essay)
+            return (
+                essay.title,
+                page_citation(site, title=essay.title, url=url, source=essay.path, essay=essay),
+                essay,
+            )
+    for resource in ("terms", "concepts", "cases"):
+        for record in getattr(site, resource).values():
+            if record.src_uri == src_uri:
+                cite = page_citation(site, title=record.title, url=record.url, source=record.source_path)
+                return record.title, cite, None
+    if src_uri in _CITED_PAGES:
+        title, source = _CITED_PAGES[src_uri]
+        url = src_uri.removesuffix("index.md")
+        return title, page_citation(site, title=title, url=url, source=source), None
+    return None
+
+
+def citation_meta(site: Site, src_uri: str) -> list[tuple[str, str]]:
+    """Return the Highwire Press ``citation_*`` meta tags (name, content) that reference managers read.
+
+    Zotero's connector and Google Scholar read these: an essay is a post by its authors with its publication
+    date; any other page is an entry (``citation_inbook_title``) in the guide. Values are plain text; the
+    template escapes them.
+    """
+    found = citation_for(site, src_uri)
+    if found is None:
+        return []
+    title, cite, essay = found
+    tags = [("citation_title", title)]
+    tags += [("citation_author", name) for name in cite.authors]
+    if cite.date:
+        date = cite.date.replace("-", "/") if essay is not None else cite.date[:4]
+        tags.append(("citation_publication_date", date))
+    if essay is not None:
+        updated = essay_updated(site, essay)
+        if updated:
+            tags.append(("citation_online_date", updated.replace("-", "/")))
+    else:
+        tags.append(("citation_inbook_title", cite.container))
+    tags.append(("citation_publisher", cite.publisher))
+    tags.append(("citation_language", "en"))
+    if cite.absolute:
+        tags.append(("citation_public_url", cite.url))
+        tags.append(("citation_fulltext_html_url", cite.url))
+    return tags
