@@ -103,7 +103,7 @@ def page_bibtex(
         title: The page's title (plain text; escaped here).
         url: The page's address.
         container: The guide's title.
-        publisher: Who publishes the guide.
+        publisher: Who publishes the guide, or "" when not known.
         date: ISO date (``2026-11-23``), or "" for an undated page.
         authors: Group authors of an essay.
     """
@@ -119,7 +119,8 @@ def page_bibtex(
         lines.append(_field("booktitle", "{" + latex_escape(container) + "}"))
         lines.append(_field("options", "useauthor=false"))
         lines.append(_field("year", date[:4] if date else "n.d."))
-    lines.append(_field("publisher", latex_escape(publisher)))
+    if publisher:
+        lines.append(_field("publisher", latex_escape(publisher)))
     lines.append(_field("url", url.replace("{", "%7B").replace("}", "%7D")))
     lines.append("}")
     return "\n".join(lines)
@@ -143,7 +144,7 @@ def cite_page(
         url: The page's URL relative to the site root (``terms/client/``).
         base: The site's absolute address, or "" when it is not known (addresses are then site-relative).
         container: The guide's title.
-        publisher: Who publishes the guide (the editors).
+        publisher: Who publishes the guide (the editors), or "" when not known.
         date: ISO date: an essay's publication date, another page's last update; "" when unknown.
         authors: An essay's authors (group names); empty for any other page.
 

@@ -23,7 +23,7 @@ from coguide.cite import Bibliography, find_citations
 from coguide.errors import CATALOGUE
 from coguide.glossary import Glossary
 from coguide.markup import render_safe_html, render_safe_inline
-from coguide.model import Essay, Site, essay_url, record_keys
+from coguide.model import Argument, Essay, Record, Site, essay_url, record_keys
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
 from coguide.pagecite import EDITORS_ID, PageCitation, cite_page, page_key
 from coguide.timeline import render_timeline_svg, timeline_events
@@ -249,6 +249,9 @@ def make_environment(site: Site) -> Environment:
     env.filters["inline"] = lambda v, page_url: render_text(v, site.bibliography, page_url, inline=True)
     env.filters["plain"] = lambda v: plain_text(v, site.bibliography)
     env.filters["first_sentence"] = first_sentence
+    env.filters["cell"] = lambda v, page_url: table_cell(v, site.bibliography, page_url)
+    env.filters["pandoc_item"] = lambda c: f"@{c.key}, {c.locator}" if c.locator else f"@{c.key}"
+    env.globals["proponent_citation"] = lambda argument: proponent_citation(site, argument)
     env.globals["site"] = site
     env.globals["notice"] = GENERATED_NOTICE
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
@@ -322,7 +325,7 @@ def render_site(site: Site) -> list[Page]:
     for resource, template in (("terms", "term"), ("concepts", "concept"), ("cases", "case")):
         for record in getattr(site, resource).values():
             source = f"{record.source_path} (id: {record.id})"
-            pages += reference_file_pages(record_keys(record), bib, record.url, source)
+            pages += reference_file_pages(record_page_keys(site, record), bib, record.url, source)
             pages.append(
                 _render(
                     env,
@@ -330,7 +333,7 @@ def render_site(site: Site) -> list[Page]:
                     record.src_uri,
                     source,
                     record=record,
-                    keys=record_keys(record),
+                    keys=record_page_keys(site, record),
                 )
             )
     pages.append(_render(env, "terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"))
@@ -569,13 +572,14 @@ def make_glossary(site: Site) -> Glossary:
 
 
 def editors_name(site: Site) -> str:
-    """Return the editors' name from the blog's authors file, or the site's name when it has none."""
-    return site.info.authors.get(EDITORS_ID) or site.info.name
+    """Return the editors' name from the blog's authors file, or "" when it names none."""
+    return site.info.authors.get(EDITORS_ID, "")
 
 
 def essay_authors(site: Site, essay: Essay) -> tuple[str, ...]:
-    """Return an essay's author names (its ids looked up in the authors file), or the editors'."""
-    return tuple(site.info.authors.get(a, a) for a in essay.authors) or (editors_name(site),)
+    """Return an essay's author names (its ids looked up in the authors file), else the editors', else the site's."""
+    names = tuple(site.info.authors.get(a, a) for a in essay.authors)
+    return names or (editors_name(site) or site.info.name,)
 
 
 def essay_updated(site: Site, essay: Essay) -> str:
@@ -740,9 +744,52 @@ def citation_meta(site: Site, src_uri: str) -> list[tuple[str, str]]:
             tags.append(("citation_online_date", updated.replace("-", "/")))
     else:
         tags.append(("citation_inbook_title", cite.container))
-    tags.append(("citation_publisher", cite.publisher))
+    if cite.publisher:
+        tags.append(("citation_publisher", cite.publisher))
     tags.append(("citation_language", "en"))
     if cite.absolute:
         tags.append(("citation_public_url", cite.url))
         tags.append(("citation_fulltext_html_url", cite.url))
     return tags
+
+
+def proponent_keys(site: Site, argument: Argument) -> tuple[str, ...]:
+    """Return the works an argument cites whose author and year its proponent names ("Ostrom (1996)")."""
+    bib = site.bibliography
+    named = " ".join(argument.proponent.split())
+    found = []
+    for key in record_keys(argument):
+        if key in bib and plain_text(f"@{key}", bib) in named:
+            found.append(key)
+    return tuple(found)
+
+
+def proponent_citation(site: Site, argument: Argument) -> str:
+    """Return an argument's proponents as one Pandoc citation ("[@ostrom1996; @strokosch2013]"), or ""."""
+    keys = proponent_keys(site, argument)
+    return f"[{'; '.join('@' + k for k in keys)}]" if keys else ""
+
+
+#: The record lists a record page shows, each with the text shown beside each linked record.
+_LINKED_LISTS = ("concepts", "related", "terms", "cases")
+
+
+def record_page_keys(site: Site, record: Record) -> tuple[str, ...]:
+    """Return every work a record's page cites: its own, its linked records' summaries and its debates' proponents."""
+    keys = list(record_keys(record))
+    for name in _LINKED_LISTS:
+        resource = "concepts" if name == "related" else name
+        for item_id in getattr(record, name, ()) or ():
+            item = site.record(resource, item_id)
+            text = getattr(item, "summary", None) or getattr(item, "definition", "")
+            keys.extend(i.key for c in find_citations(text) for i in c.items)
+    for arg_id in getattr(record, "arguments", ()) or ():
+        keys.extend(proponent_keys(site, site.record("arguments", arg_id)))
+    return tuple(k for k in dict.fromkeys(keys) if k in site.bibliography)
+
+
+def table_cell(text: str, bib: Bibliography, page_url: str) -> Markup:
+    """Render a short Markdown text (with linked citations) as HTML that is safe inside a Markdown table cell."""
+    rendered = render_text(text, bib, page_url, inline=True)
+    rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), str(rendered))
+    return Markup(rendered.replace("|", "&#124;").replace("\n", " "))
