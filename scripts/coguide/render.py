@@ -356,6 +356,15 @@ def render_site(site: Site) -> list[Page]:
     pages.append(
         _render(
             env,
+            "glossary.md.jinja",
+            "glossary/index.md",
+            "datapackage/terms.csv and concepts.csv",
+            entries=glossary_entries(site),
+        )
+    )
+    pages.append(
+        _render(
+            env,
             "home.md.jinja",
             "index.md",
             "docs/blog/posts and datapackage/",
@@ -417,6 +426,22 @@ def render_site(site: Site) -> list[Page]:
         )
     )
     return pages
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlossaryEntry:
+    """One line of the glossary page: a label or a concept, what it is, and the text its definition comes from."""
+
+    record: Record
+    kind: str
+    text: str
+
+
+def glossary_entries(site: Site) -> list[GlossaryEntry]:
+    """Return every label and concept, A to Z by title, with the text its short definition is taken from."""
+    entries = [GlossaryEntry(record=t, kind="label", text=t.definition) for t in site.terms.values()]
+    entries += [GlossaryEntry(record=c, kind="concept", text=c.summary) for c in site.concepts.values()]
+    return sorted(entries, key=lambda e: (e.record.title.casefold(), e.kind))
 
 
 def render_feed(env: Environment, site: Site) -> Page:
