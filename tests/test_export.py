@@ -406,7 +406,10 @@ def test_main_template_escapes_citation_meta_tags_and_advertises_the_feed():
     hostile = [("citation_title", '"><script>alert(1)</script> & <b>'), ("citation_author", "O'Brien")]
     html = render_main({"citation_meta": hostile})
     assert "<script" not in html and "<b>" not in html
-    assert '<meta name="citation_title" content="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;">' in html
+    assert (
+        '<meta name="citation_title" content="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;">'
+        in html
+    )
     assert '<meta name="citation_author" content="O&#39;Brien">' in html
     assert '<link rel="alternate" type="application/atom+xml"' in html and 'href="feed.xml"' in html
 

@@ -24,7 +24,15 @@ from coguide.cite import Bibliography
 EDITORS_ID = "editors"
 
 _LATEX_SPECIALS = re.compile(r"([\\{}%&$#_^~])")
-_LATEX_REPLACEMENTS = {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}
+# The APA formatter decodes these back to the characters; braces have no form it decodes, so they become
+# parentheses, and a caret becomes the modifier letter (U+02C6) it decodes ``\^{}`` to.
+_LATEX_REPLACEMENTS = {
+    "\\": r"\textbackslash{}",
+    "^": r"\^{}",
+    "~": r"\textasciitilde{}",
+    "{": "(",
+    "}": ")",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,10 +67,12 @@ class PageCitation:
 
 
 def latex_escape(value: str) -> str:
-    r"""Escape a plain value for a braced BibTeX field (``&`` -> ``\&``, braces and backslashes too).
+    r"""Escape a plain value for a braced BibTeX field (``&`` -> ``\&``; backslashes and tildes too).
+
+    Braces, which the formatter cannot give back, become parentheses.
 
     >>> latex_escape("R&D 100% {x}")
-    'R\\&D 100\\% \\{x\\}'
+    'R\\&D 100\\% (x)'
     """
     return _LATEX_SPECIALS.sub(lambda m: _LATEX_REPLACEMENTS.get(m.group(1), "\\" + m.group(1)), value)
 
