@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -427,3 +428,26 @@ def test_the_sub_path_server_answers_a_missing_page_with_the_404_page(subpath_si
     assert "Page not found" in missing.value.read().decode("utf-8")
     with urllib.request.urlopen(subpath_site.url + "terms/client/", timeout=30) as found:
         assert found.status == 200
+
+
+# --- Orientation ------------------------------------------------------------------------------------------------
+
+
+def test_developer_pages_are_out_of_the_readers_search(real_site):
+    index = json.loads((real_site.path / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = [doc["location"] for doc in index["docs"]]
+    assert any(loc.startswith("terms/") for loc in locations), "the search index has no label pages"
+    assert not [loc for loc in locations if loc.startswith("developers/")]
+
+
+def test_the_feed_is_linked_from_the_home_and_essays_pages_and_every_head(real_site):
+    for path in ("index.html", "blog/index.html"):
+        links = parse_page(real_site.path / path).links
+        assert any(
+            urljoin(page_url(real_site, real_site.path / path), link.target) == real_site.url + "feed.xml"
+            for link in links
+            if link.tag == "a"
+        ), f"{path} does not link the feed"
+    for page in html_pages(real_site):
+        text = page.read_text(encoding="utf-8")
+        assert '<link rel="alternate" type="application/atom+xml"' in text, page.relative_to(real_site.path)
