@@ -66,3 +66,9 @@ def test_essay_page_has_linked_citations_and_references(built):
     bib = (built / "site" / "bibliography" / "index.html").read_text()
     assert 'id="mclaughlin2009"' in bib
     assert 'href="../blog/2026/01/05/a-fixture-essay/"' in bib
+
+
+def test_generated_index_pages_suggest_a_change_to_their_source(built):
+    page = (built / "site" / "bibliography" / "index.html").read_text()
+    assert 'href="https://example.org/guide/repo/edit/main/datapackage/references.bib"' in page
+    assert 'rel="edit">Suggest a change</a>' in page and ">Report a problem</a>" in page
