@@ -179,7 +179,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
 
 # Runs once the page's URL is known: JSON-LD needs it, and the edit link replaces MkDocs' default.
 def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
-    """Attach schema.org JSON-LD to record pages and essays; point record pages' edit link at their data."""
+    """Attach JSON-LD, citation meta tags and the "Report a problem" address; edit links of records go to their line."""
     generation = STATE.generation
     if generation is not None and generation.site is not None:
         data = page_jsonld(generation.site, page.file.src_uri, authors=STATE.authors)
