@@ -74,6 +74,9 @@ def named_pages(site: ServedSite) -> dict[str, str]:
         "labels-index": "terms/",
         "concepts-index": "concepts/",
         "cases-index": "cases/",
+        "glossary": "glossary/",
+        "about": "about/",
+        "not-found": "404.html",
     }
 
 
@@ -248,6 +251,9 @@ AXE_PAGES = (
     "labels-index",
     "concepts-index",
     "cases-index",
+    "glossary",
+    "about",
+    "not-found",
 )
 
 
