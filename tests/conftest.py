@@ -183,3 +183,60 @@ def site_file(site: Path, url_path: str) -> Path:
     rel = unquote(url_path).lstrip("/")
     path = site / rel
     return path / "index.html" if rel == "" or rel.endswith("/") or path.is_dir() else path
+
+
+# --- The real site under a sub-path, as a GitHub Pages project site serves it (https://owner.github.io/repo/) ------
+
+#: The sub-path the site is built for and served under.
+SUB_PATH = "/guide-repo/"
+
+
+class SubPathRequestHandler(SiteRequestHandler):
+    """Serve the site only under `SUB_PATH`: any other path, and any missing file, gets ``404.html`` with status 404.
+
+    That is what GitHub Pages does for a project site, so a link that climbs above the sub-path breaks here too.
+    """
+
+    def send_head(self) -> object:
+        """Answer a path under the sub-path from the site; anything else with the site's 404 page."""
+        url_path = urlsplit(self.path).path
+        if url_path.startswith(SUB_PATH):
+            inner = "/" + url_path[len(SUB_PATH) :]
+            path = Path(self.translate_path(inner))
+            if path.is_file() or (path.is_dir() and (path / "index.html").is_file()):
+                self.path = inner
+                return super().send_head()
+        page = Path(self.directory) / "404.html"
+        data = page.read_bytes() if page.is_file() else b"Not found"
+        self.send_response(404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        return io.BytesIO(data)
+
+    def end_headers(self) -> None:
+        """Add the sub-path to the address of a redirect the base class makes for a folder without its slash."""
+        headers = getattr(self, "_headers_buffer", [])
+        for index, line in enumerate(headers):
+            if line.lower().startswith(b"location: /") and not line[10:].startswith(SUB_PATH.encode()):
+                headers[index] = b"Location: " + SUB_PATH.rstrip("/").encode() + line[10:]
+        super().end_headers()
+
+
+@pytest.fixture(scope="session")
+def subpath_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
+    """Build the real site for an address with a sub-path and serve it only under that sub-path."""
+    site_dir = tmp_path_factory.mktemp("subpath") / "site"
+    server = QuietServer(("127.0.0.1", 0), functools.partial(SubPathRequestHandler, directory=str(site_dir)))
+    url = f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
+    if build_real_site(site_dir, url) != 0:
+        server.server_close()
+        pytest.fail("the real site does not build for a sub-path: run `.venv/bin/coguide build` to see why")
+    thread = threading.Thread(target=server.serve_forever, name="subpath-site-server", daemon=True)
+    thread.start()
+    try:
+        yield ServedSite(path=site_dir, url=url)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 
 from coguide.cli import build_site
@@ -25,10 +28,23 @@ def test_old_ids_redirect_to_the_renamed_page(built):
         assert "../service-user/" in page, alias
 
 
-def test_record_pages_suggest_a_change_to_their_data_file(built):
+def test_record_pages_suggest_a_change_to_their_data_file_at_the_record_line(built):
+    # In the fixture's terms.csv, "client" is the first record: line 2, after the header.
+    lines = (built / "datapackage" / "terms.csv").read_text(encoding="utf-8-sig").splitlines()
+    line = next(n for n, text in enumerate(lines, start=1) if text.startswith("client,"))
     page = (built / "site" / "terms" / "client" / "index.html").read_text()
-    assert 'href="https://example.org/guide/repo/edit/main/datapackage/terms.csv"' in page
+    assert f'href="https://example.org/guide/repo/blob/main/datapackage/terms.csv#L{line}"' in page
     assert 'rel="edit">Suggest a change</a>' in page
+
+
+def test_every_page_has_report_a_problem_with_its_address(built):
+    for path in ("terms/client/index.html", "about/index.html", "index.html"):
+        page = (built / "site" / path).read_text()
+        match = re.search(r'<a href="([^"]*)" class="[^"]*coguide-report">Report a problem</a>', page)
+        assert match, f"{path} has no Report a problem link"
+        url = html.unescape(match.group(1))
+        assert url.startswith("https://example.org/guide/repo/issues/new?template=report-error.yml&"), url
+        assert "page=" in url and "title=Error%3A+" in url, url
 
 
 def test_hand_written_pages_link_to_their_source(built):
@@ -50,3 +66,9 @@ def test_essay_page_has_linked_citations_and_references(built):
     bib = (built / "site" / "bibliography" / "index.html").read_text()
     assert 'id="mclaughlin2009"' in bib
     assert 'href="../blog/2026/01/05/a-fixture-essay/"' in bib
+
+
+def test_generated_index_pages_suggest_a_change_to_their_source(built):
+    page = (built / "site" / "bibliography" / "index.html").read_text()
+    assert 'href="https://example.org/guide/repo/edit/main/datapackage/references.bib"' in page
+    assert 'rel="edit">Suggest a change</a>' in page and ">Report a problem</a>" in page

@@ -390,7 +390,9 @@ def render_main(meta: dict[str, object]) -> str:
             ]
         )
     )
-    return env.get_template("main.html").render(page=SimpleNamespace(meta=meta))
+    env.filters["url"] = lambda value: value  # MkDocs' filter makes a site path relative to the page
+    config = SimpleNamespace(site_name="Client, patient, customer, citizen?")
+    return env.get_template("main.html").render(page=SimpleNamespace(meta=meta), config=config)
 
 
 def test_main_template_embeds_json_ld_without_a_script_breakout():
@@ -402,6 +404,18 @@ def test_main_template_embeds_json_ld_without_a_script_breakout():
     script = re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.DOTALL)
     assert script is not None
     assert json.loads(script.group(1)) == hostile
+
+
+def test_main_template_escapes_citation_meta_tags_and_advertises_the_feed():
+    hostile = [("citation_title", '"><script>alert(1)</script> & <b>'), ("citation_author", "O'Brien")]
+    html = render_main({"citation_meta": hostile})
+    assert "<script" not in html and "<b>" not in html
+    assert (
+        '<meta name="citation_title" content="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;">'
+        in html
+    )
+    assert '<meta name="citation_author" content="O&#39;Brien">' in html
+    assert '<link rel="alternate" type="application/atom+xml"' in html and 'href="feed.xml"' in html
 
 
 def test_main_template_adds_nothing_without_json_ld():

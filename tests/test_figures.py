@@ -20,6 +20,7 @@ from coguide.pages.figures import (
     render_faces_svg,
     render_label_map_svg,
     render_ladder_svg,
+    short_markdown,
     shorten,
 )
 from coguide.pages.render import plain_text, render_site
@@ -58,14 +59,35 @@ def test_shorten_cuts_a_long_sentence_at_its_first_clause_or_a_word():
     assert cut.endswith("…") and len(cut) <= 50 and not cut.endswith(" …")
 
 
-def test_labels_matrix_cells_are_short(real, real_pages):
+def test_labels_matrix_cells_are_short_with_linked_citations(real, real_pages):
     page = real_pages["terms/index.md"]
     cells = re.findall(
-        r'<td data-heading="(?:Relationship implied|Who holds power|Main critique)">([^<]*)</td>', page
+        r'<td data-heading="(?:Relationship implied|Who holds power|Main critique)">(.*?)</td>', page, re.S
     )
     assert len(cells) == 3 * len(real.terms)
-    assert max(len(c) for c in cells) <= 110
+    read = [
+        re.sub(r"<[^>]+>", "", re.sub(r'<span class="cite-preview".*?</span>', "", c, flags=re.S))
+        for c in cells
+    ]
+    assert max(len(c) for c in read) <= 110
+    # A citation that survives the cut is a link to its entry, never bare text or Pandoc syntax.
+    assert not any("@" in c or "[" in c for c in read)
+    assert all(c.count('class="cite"') == c.count("cite-preview") for c in cells)
     assert page.count('<tr id="') == len(real.terms)
+
+
+def test_short_markdown_keeps_whole_citations_or_none():
+    def plain(text: str) -> str:
+        return re.sub(r"\[@(\w+)\]", r"(\1)", text)
+
+    assert short_markdown("Professional and dependant [@booth2019]. More here.", 60, plain) == (
+        "Professional and dependant [@booth2019]."
+    )
+    assert short_markdown("Mainly the professional; the client co-operates [@booth2019].", 30, plain) == (
+        "Mainly the professional."
+    )
+    cut = short_markdown("one two three four five six seven [@booth2019] eight nine ten.", 40, plain)
+    assert cut.endswith("…") and "[" not in cut
 
 
 def test_cited_works_lists_each_work_once_with_its_locator():

@@ -31,6 +31,7 @@ PAGES = [
     "cases/index.md",
     "debates/index.md",
     "bibliography/index.md",
+    "glossary/index.md",
     "timeline/index.md",
     "figures/index.md",
     "terms/compare.md",

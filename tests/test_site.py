@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -385,3 +386,68 @@ def test_no_page_loads_anything_from_another_host(real_site):
         if remote.search(match.group(0)) and not hint.search(match.group(0))
     ]
     assert offenders == []
+
+
+# --- Under a sub-path (a GitHub Pages project site) -------------------------------------------------------------
+
+
+def test_every_link_and_anchor_resolves_under_a_sub_path(subpath_site):
+    """Built for and served under a sub-path, no link climbs above it and every link and anchor resolves."""
+    origin = "{0.scheme}://{0.netloc}/".format(urlsplit(subpath_site.url))
+    root_path = urlsplit(subpath_site.url).path
+    broken = []
+    checked = 0
+    for page in html_pages(subpath_site):
+        for link in parse_page(page).links:
+            absolute = urljoin(page_url(subpath_site, page), link.target)
+            where = f"{page.relative_to(subpath_site.path)}: <{link.tag}> {link.target}"
+            if not absolute.startswith(origin):
+                continue
+            if not absolute.startswith(subpath_site.url):
+                broken.append(f"{where}: leaves the sub-path {root_path} ({absolute})")
+                continue
+            parts = urlsplit(absolute)
+            target = site_file(subpath_site.path, parts.path.removeprefix(root_path))
+            fragment = unquote(parts.fragment)
+            checked += 1
+            if not target.is_file():
+                broken.append(f"{where}: no file {target.relative_to(subpath_site.path)}")
+            elif fragment and target.suffix == ".html" and fragment not in parse_page(target).ids:
+                broken.append(f"{where}: no id {fragment!r} in {target.relative_to(subpath_site.path)}")
+    assert checked > 1000, "too few internal links found: is the parser reading the pages?"
+    assert not broken, f"{len(broken)} broken link(s) under {root_path}:\n" + "\n".join(broken[:50])
+
+
+def test_the_sub_path_server_answers_a_missing_page_with_the_404_page(subpath_site):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(subpath_site.url + "no/such/page/", timeout=30)
+    assert missing.value.code == 404
+    assert "Page not found" in missing.value.read().decode("utf-8")
+    with urllib.request.urlopen(subpath_site.url + "terms/client/", timeout=30) as found:
+        assert found.status == 200
+
+
+# --- Orientation ------------------------------------------------------------------------------------------------
+
+
+def test_developer_pages_are_out_of_the_readers_search(real_site):
+    index = json.loads((real_site.path / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = [doc["location"] for doc in index["docs"]]
+    assert any(loc.startswith("terms/") for loc in locations), "the search index has no label pages"
+    assert not [loc for loc in locations if loc.startswith("developers/")]
+
+
+def test_the_feed_is_linked_from_the_home_and_essays_pages_and_every_head(real_site):
+    for path in ("index.html", "blog/index.html"):
+        links = parse_page(real_site.path / path).links
+        assert any(
+            urljoin(page_url(real_site, real_site.path / path), link.target) == real_site.url + "feed.xml"
+            for link in links
+            if link.tag == "a"
+        ), f"{path} does not link the feed"
+    for page in html_pages(real_site):
+        text = page.read_text(encoding="utf-8")
+        assert '<link rel="alternate" type="application/atom+xml"' in text, page.relative_to(real_site.path)

@@ -14,7 +14,7 @@ from coguide.model import Site, SiteInfo, build_model
 from coguide.outputs import MARKER, check_output_dir
 from coguide.pages.export import render_exports
 from coguide.pages.render import Page, render_site, write_pages
-from coguide.pages.tree import add_jsonld, render_redirects, render_written_pages
+from coguide.pages.tree import add_page_meta, render_redirects, render_written_pages
 from coguide.source.load import load_project, read_config
 from coguide.source.validate import parse_bibliography, validate_project
 
@@ -176,14 +176,19 @@ def generate(
     start = time.perf_counter()
     bib, _ = parse_bibliography(sources)
     base = site_url.rstrip("/") + "/" if site_url else ""
-    info = SiteInfo(name=site_name or SiteInfo.name, url=base, updated=source_dates(root))
+    info = SiteInfo(
+        name=site_name or SiteInfo.name,
+        url=base,
+        updated=source_dates(root),
+        authors=dict(sources.authors),
+    )
     site = build_model(sources, bib, info)
     timed("model", start)
     start = time.perf_counter()
     # The complete docs tree: pages from the data, the hand-written pages with their citations rendered,
     # redirects for former ids, the data exports, and every other file under docs/ as it is.
     pages = [
-        *add_jsonld(site, render_site(site)),
+        *add_page_meta(site, render_site(site)),
         *render_written_pages(site),
         *render_redirects(site),
         *render_exports(site, sources),

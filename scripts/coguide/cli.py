@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from coguide.errors import Problem, errors_only
 
@@ -95,6 +96,32 @@ def build_site(
         return 2
 
 
+#: Set (to ``true``) by the deploy workflow: a build without the site's address then fails.
+REQUIRE_SITE_URL = "COGUIDE_REQUIRE_SITE_URL"
+
+
+def _is_site_url(value: str) -> bool:
+    """Return True for an absolute http(s) address with a host (``https://owner.github.io/repo/``)."""
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _no_site_url_message(value: str, *, required: bool) -> str:
+    """Return the loud notice for a build without the site's address (an error when one is required)."""
+    what = (
+        f"the site URL {value!r} is not an absolute http(s) address"
+        if value.strip()
+        else "no site URL is set"
+    )
+    level = "error" if required else "WARNING"
+    return (
+        f'coguide: {level}: {what}, so "Cite this page", the Atom feed, the citation meta tags and the '
+        "structured data carry bare paths instead of full addresses. Set COGUIDE_SITE_URL to the address the site "
+        "is published at, e.g. COGUIDE_SITE_URL=https://owner.github.io/repo/ .venv/bin/coguide build"
+        + (f" ({REQUIRE_SITE_URL} is set, so the site was not built)" if required else "")
+    )
+
+
 def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str | None = None) -> int:
     """Build the site, holding the project's build lock (see `build_site`)."""
     from coguide.build import generate, read_site_settings
@@ -126,12 +153,6 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str
         print(f"coguide: warning: {warning}", file=sys.stderr)
     check_replaceable(site_dir)
     settings = read_site_settings(root)
-    if not settings.url:
-        print(
-            "coguide: warning: no site address is set, so citations, the feed and structured data carry bare "
-            "paths; set COGUIDE_SITE_URL (e.g. https://owner.github.io/repo/) before a build you publish",
-            file=sys.stderr,
-        )
     scratch = make_scratch(site_dir)
     staging = scratch / "site"
     # Plugins make temporary folders as they load (the blog plugin keeps its category pages in one and removes
@@ -140,6 +161,11 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str
     previous_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     try:
         tempfile.tempdir = str(scratch / "tmp")
+        if not _is_site_url(settings.url):
+            required = os.environ.get(REQUIRE_SITE_URL, "").strip().lower() in {"1", "true", "yes"}
+            print(_no_site_url_message(settings.url, required=required), file=sys.stderr)
+            if required:
+                return 1
         generation = generate(root, site_name=settings.name, site_url=settings.url)
         for stage, seconds in generation.timings.items():
             report(stage, seconds)
@@ -196,17 +222,11 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str
 def _configured_site_dir(root: Path) -> Path:
     """Return the site folder mkdocs.yml names (``site_dir``, relative to it), or ``site/`` when it names none.
 
-    A mkdocs.yml that does not load gives ``site/`` too: MkDocs then reports the error before anything is built.
+    A mkdocs.yml that does not load gives ``site/`` too: the check reports the broken file.
     """
-    from mkdocs.utils.yaml import yaml_load
+    from coguide.source.load import read_config
 
-    config_file = root / "mkdocs.yml"
-    try:
-        with config_file.open(encoding="utf-8") as stream:
-            data = yaml_load(stream)
-    except Exception:  # a missing or broken mkdocs.yml, reported by MkDocs itself
-        return root / "site"
-    value = data.get("site_dir") if isinstance(data, dict) else None
+    value = read_config(root, []).get("site_dir")
     return root / str(value or "site")
 
 

@@ -244,11 +244,14 @@ class SiteInfo:
         url: The site's absolute base URL with a trailing slash, or "" when unknown (local builds).
         updated: ISO date of the last commit touching each source file (project-relative path); a
             file outside version control has no date.
+        authors: Essay authors' names by their id in the blog's authors file; ``editors`` names the
+            editors, who publish the guide and write the essays that name no one else.
     """
 
     name: str = "Client, patient, customer, citizen?"
     url: str = ""
     updated: dict[str, str] = field(default_factory=dict)
+    authors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

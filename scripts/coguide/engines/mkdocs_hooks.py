@@ -11,12 +11,14 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
 from coguide.outputs import MARKER, mark
+from coguide.pages.render import resolve_root_links
 
 
 class Progress:
@@ -74,15 +76,45 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     return markdown
 
 
+# An essay's links are written from the site root, because its excerpt is shown on the index and category
+# pages too: each page that shows it makes them relative to itself, so they resolve under any base path.
+def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """Make root links in a page's own content relative to the page (before search indexes it)."""
+    return resolve_root_links(html, page.url)
+
+
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    """Make root links relative in the finished page, including the essay excerpts of index pages."""
+    return resolve_root_links(output, page.url)
+
+
 # Generated pages name the data file a contributor should edit; MkDocs would point at the tree instead.
 def on_page_context(context: dict[str, Any], page: Page, config: MkDocsConfig, nav: Any) -> dict[str, Any]:
-    """Point a generated page's edit link at its data file (its ``edit_path``)."""
+    """Point a generated page's edit link at its data file (and a record's line); add "Report a problem"."""
+    repo = (config.repo_url or "").rstrip("/")
+    if repo:
+        page.meta["report_url"] = report_url(repo, page.canonical_url or page.url, page.title or "")
     edit_path = page.meta.get("edit_path")
     if edit_path is None and page.meta.get("generated_page"):
         page.edit_url = None
     elif edit_path is not None:
-        page.edit_url = f"{config.repo_url.rstrip('/')}/edit/main/{edit_path}" if config.repo_url else None
+        line = page.meta.get("edit_line")
+        # A record lives on one line of a CSV file: open the file at that line (GitHub highlights it),
+        # where the pencil button edits it; other generated pages open their source file.
+        page.edit_url = (
+            None
+            if not repo
+            else f"{repo}/blob/main/{edit_path}#L{line}"
+            if line
+            else f"{repo}/edit/main/{edit_path}"
+        )
     return context
+
+
+def report_url(repo_url: str, page_url: str, title: str) -> str:
+    """Return the address of a new "Report an error" issue with the page's address and title filled in."""
+    query = urlencode({"template": "report-error.yml", "title": f"Error: {title}", "page": page_url})
+    return f"{repo_url}/issues/new?{query}"
 
 
 def on_post_build(config: MkDocsConfig) -> None:

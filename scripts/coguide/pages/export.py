@@ -273,6 +273,20 @@ def format_ris_record(key: str, entry: Entry) -> list[tuple[str, str]]:
     return [(tag, " ".join(value.split())) for tag, value in tags]
 
 
+def render_ris_for(bib: Bibliography, keys: Iterable[str]) -> str:
+    """Return some entries of the bibliography as RIS, in the order given (CRLF line ends).
+
+    Raises:
+        KeyError: A key is not in the bibliography.
+    """
+    lines: list[str] = []
+    for key in keys:
+        entry = _parse_entry(bib.bibtex(key))
+        lines.extend(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry))
+        lines.append("")
+    return "\r\n".join(lines)
+
+
 def render_ris(bib: Bibliography) -> str:
     """Return the whole bibliography as RIS, one record per entry in file order (CRLF line ends)."""
     lines: list[str] = []

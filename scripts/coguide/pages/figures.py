@@ -75,6 +75,45 @@ def shorten(text: str, limit: int = 110) -> str:
     return cut + "…"
 
 
+_BRACKETS = re.compile(r"\[[^\[\]]*\]")
+
+
+def _outside_brackets(text: str, mark: str) -> int:
+    """Return the index of the first `mark` in `text` outside square brackets (citations), or -1."""
+    masked = _BRACKETS.sub(lambda m: "\0" * len(m.group(0)), text)
+    return masked.find(mark)
+
+
+def short_markdown(text: str, limit: int, plain: Callable[[str], str]) -> str:
+    """Return a Markdown text's first sentence, shortened like `shorten` but measured as read, citations kept whole.
+
+    The result is still Markdown, so its citations can be rendered as links; a cut never splits a citation
+    (a citation it would split is left out).
+
+    Args:
+        text: The Markdown text.
+        limit: The most characters the shortened text may have, as read (citations as author-date text).
+        plain: Turns Markdown into the text a reader sees.
+    """
+    text = " ".join(text.split())
+    match = re.search(r"[.?!](?=\s+[A-Z(\"“'])", _BRACKETS.sub(lambda m: "\0" * len(m.group(0)), text))
+    sentence = text[: match.end()] if match else text
+    if len(plain(sentence)) <= limit:
+        return sentence
+    for mark in (";", ":", " – ", " — "):
+        cut = _outside_brackets(sentence, mark)
+        head = sentence[:cut].rstrip(" ,") if cut > 0 else ""
+        if head and 15 <= len(plain(head)) <= limit:
+            return head.rstrip(".") + "."
+    words = sentence.split(" ")
+    while words and len(plain(" ".join(words))) > limit - 1:
+        words.pop()
+    short = " ".join(words)
+    if short.count("[") > short.count("]"):
+        short = short[: short.rfind("[")]
+    return short.rstrip(" ,;:([") + "…"
+
+
 def cited_works(text: str) -> str:
     """Return one Pandoc citation of every work a text cites, in order, with its locator (or "").
 

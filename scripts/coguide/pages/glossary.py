@@ -38,16 +38,39 @@ _TITLE_ESCAPES = str.maketrans(
 )
 
 
+#: Single words that ordinary prose mostly uses in their everyday sense ("users of the library", "a need for",
+#: "quality control"), so a mention of one is not a mention of the label or concept that they also name.
+COMMON_WORDS = frozenset(
+    {
+        "capture",
+        "choice",
+        "control",
+        "incorporation",
+        "labels",
+        "member",
+        "naming",
+        "need",
+        "parent",
+        "peer",
+        "reflection",
+        "resident",
+        "tagging",
+        "terminology",
+        "user",
+    }
+)
+
+
 def _forms(name: str, extra: tuple[str, ...]) -> tuple[str, ...]:
     forms: list[str] = []
     for base in (name, *extra):
         base = base.strip()
-        if not base:
+        if not base or base.lower() in COMMON_WORDS or base.lower().removesuffix("s") in COMMON_WORDS:
             continue
         forms.append(base)
         if not base.endswith("s"):
             forms.append(base + "s")
-        if base.endswith(("s", "x", "ch", "sh")):
+        elif base.endswith(("ss", "x", "ch", "sh")) or base.endswith("is"):
             forms.append(base + "es")
     return tuple(dict.fromkeys(forms))
 

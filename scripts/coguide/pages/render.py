@@ -22,11 +22,12 @@ from markupsafe import Markup
 from coguide.cite import Bibliography, find_citations
 from coguide.errors import CATALOGUE
 from coguide.markup import render_safe_html, render_safe_inline
-from coguide.model import Site, essay_url, record_keys
+from coguide.model import Argument, Essay, Record, Site, essay_url, record_keys
 from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
-from coguide.pages.figures import cited_works, claim_cite_box, figure_pages, shorten
+from coguide.pages.figures import cited_works, claim_cite_box, figure_pages, short_markdown, shorten
 from coguide.pages.glossary import Glossary
+from coguide.pages.pagecite import EDITORS_ID, PageCitation, cite_page, page_key
 from coguide.pages.timeline import render_timeline_svg, timeline_events
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -109,9 +110,31 @@ def md_link(from_src: str, to_src: str) -> str:
     return _relpath(to_src, posixpath.dirname(from_src) or ".")
 
 
-def bibliography_href(page_url: str) -> Callable[[str], str]:
-    """Return a function giving the link from `page_url` to a work's bibliography entry."""
+def bibliography_href(page_url: str, link: Callable[[str], str] | None = None) -> Callable[[str], str]:
+    """Return a function giving the link from `page_url` (or through `link`) to a work's bibliography entry."""
+    if link is not None:
+        return lambda key: link(f"bibliography/#{key}")
     return lambda key: url_for(page_url, f"bibliography/#{key}")
+
+
+#: Marks a link by its path from the site root, in HTML that is shown on more than one page (an essay's excerpt
+#: is shown on the essays index and the category pages too); `resolve_root_links` makes it relative per page.
+ROOT_LINK = "coguide-root:"
+_ROOT_LINK_ATTR = re.compile(r'\b(href|src)="' + re.escape(ROOT_LINK) + r'([^"]*)"')
+
+
+def root_link(target: str) -> str:
+    """Return a link to `target` (a path from the site root) to be made relative by `resolve_root_links`."""
+    return ROOT_LINK + target
+
+
+def resolve_root_links(content: str, page_url: str) -> str:
+    """Make every `root_link` in a page's HTML relative to the page, so it resolves under any base path."""
+    if ROOT_LINK not in content:
+        return content
+    return _ROOT_LINK_ATTR.sub(
+        lambda m: f'{m.group(1)}="{h(url_for(page_url, html.unescape(m.group(2))))}"', content
+    )
 
 
 def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = False) -> Markup:
@@ -139,11 +162,17 @@ def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = F
     return Markup(_PLACEHOLDER_RE.sub(swap, rendered))
 
 
-def reference_items(keys: Iterable[str], bib: Bibliography, page_url: str) -> list[Markup]:
-    """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry."""
+def reference_items(
+    keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
+) -> list[Markup]:
+    """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry.
+
+    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root.
+    """
     items = []
     for key in bib.sort_keys(k for k in keys if k in bib):
-        link = url_for(page_url, f"bibliography/#{key}")
+        target = f"bibliography/#{key}"
+        link = link_to(target) if link_to else url_for(page_url, target)
         items.append(
             Markup(
                 f'{bib.format_reference(key, "html")} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
@@ -151,6 +180,51 @@ def reference_items(keys: Iterable[str], bib: Bibliography, page_url: str) -> li
             )
         )
     return items
+
+
+#: Where each page's reference list is published as BibTeX and RIS, relative to the site root.
+REFERENCES_DIR = "references"
+
+
+def reference_file(page_url: str, suffix: str) -> str:
+    """Return the site path of a page's reference list in one format (``references/terms-client.bib``)."""
+    return f"{REFERENCES_DIR}/{page_key(page_url).removeprefix('coguide-')}.{suffix}"
+
+
+def reference_downloads(
+    keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
+) -> Markup:
+    """Return the "Download these references" line for a page's reference list (empty when it cites nothing).
+
+    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root.
+    """
+    if not any(k in bib for k in keys):
+        return Markup("")
+    link = link_to or (lambda target: url_for(page_url, target))
+    links = " · ".join(
+        f'<a href="{h(link(reference_file(page_url, suffix)))}" download type="{mime}">{label}</a>'
+        for suffix, label, mime in (
+            ("bib", "BibTeX", "application/x-bibtex"),
+            ("ris", "RIS", "application/x-research-info-systems"),
+        )
+    )
+    return Markup(
+        f'<p class="reference-downloads">Download these references for a reference manager: {links}</p>'
+    )
+
+
+def reference_file_pages(keys: Iterable[str], bib: Bibliography, page_url: str, source: str) -> list[Page]:
+    """Return a page's reference list as BibTeX and RIS files (none when it cites nothing)."""
+    from coguide.pages.export import render_ris_for  # export imports this module
+
+    known = bib.sort_keys(k for k in keys if k in bib)
+    if not known:
+        return []
+    bibtex = "\n\n".join(bib.bibtex(k).strip() for k in known) + "\n"
+    return [
+        Page(src_uri=reference_file(page_url, "bib"), content=bibtex, source=source),
+        Page(src_uri=reference_file(page_url, "ris"), content=render_ris_for(bib, known), source=source),
+    ]
 
 
 def _yaml(value: object) -> str:
@@ -178,13 +252,23 @@ def make_environment(site: Site) -> Environment:
     env.filters["plain"] = lambda v: plain_text(v, site.bibliography)
     env.filters["first_sentence"] = first_sentence
     env.filters["shorten"] = shorten
+    env.filters["short_md"] = lambda v, limit: short_markdown(
+        v, limit, lambda t: plain_text(t, site.bibliography)
+    )
+    env.filters["cell"] = lambda v, page_url: table_cell(v, site.bibliography, page_url)
+    env.filters["pandoc_item"] = lambda c: f"@{c.key}, {c.locator}" if c.locator else f"@{c.key}"
+    env.globals["proponent_citation"] = lambda argument: proponent_citation(site, argument)
     env.globals["site"] = site
     env.globals["cite_keys"] = cited_works
     env.globals["cite_claim"] = lambda **kw: claim_cite_box(site, **kw)
     env.globals["notice"] = GENERATED_NOTICE
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
+    env.globals["print_header"] = lambda **kw: print_header(site, **kw)
     env.globals["records"] = lambda resource, ids: [site.record(resource, i) for i in ids]
     env.globals["references"] = lambda keys, page_url: reference_items(keys, site.bibliography, page_url)
+    env.globals["reference_downloads"] = lambda keys, page_url: reference_downloads(
+        keys, site.bibliography, page_url
+    )
     return env
 
 
@@ -245,9 +329,11 @@ def render_site(site: Site) -> list[Page]:
     """
     env = make_environment(site)
     pages: list[Page] = []
+    bib = site.bibliography
     for resource, template in (("terms", "term"), ("concepts", "concept"), ("cases", "case")):
         for record in getattr(site, resource).values():
             source = f"{record.source_path} (id: {record.id})"
+            pages += reference_file_pages(record_page_keys(site, record), bib, record.url, source)
             pages.append(
                 _render(
                     env,
@@ -255,13 +341,16 @@ def render_site(site: Site) -> list[Page]:
                     record.src_uri,
                     source,
                     record=record,
-                    keys=record_keys(record),
+                    keys=record_page_keys(site, record),
                 )
             )
     pages.append(_render(env, "terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"))
     pages.append(_render(env, "concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"))
     pages.append(_render(env, "cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"))
     debate_keys = [k for r in [*site.questions.values(), *site.arguments.values()] for k in record_keys(r)]
+    pages += reference_file_pages(debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv")
+    for essay in site.essays:
+        pages += reference_file_pages(essay.keys, bib, essay_url(essay), essay.path)
     pages.append(
         _render(
             env,
@@ -272,6 +361,15 @@ def render_site(site: Site) -> list[Page]:
         )
     )
     pages.append(_render(env, "bibliography.md.jinja", "bibliography/index.md", "datapackage/references.bib"))
+    pages.append(
+        _render(
+            env,
+            "glossary.md.jinja",
+            "glossary/index.md",
+            "datapackage/terms.csv and concepts.csv",
+            entries=glossary_entries(site),
+        )
+    )
     pages.append(
         _render(
             env,
@@ -352,6 +450,22 @@ def render_site(site: Site) -> list[Page]:
         )
     )
     return pages
+
+
+@dataclass(frozen=True, kw_only=True)
+class GlossaryEntry:
+    """One line of the glossary page: a label or a concept, what it is, and the text its definition comes from."""
+
+    record: Record
+    kind: str
+    text: str
+
+
+def glossary_entries(site: Site) -> list[GlossaryEntry]:
+    """Return every label and concept, A to Z by title, with the text its short definition is taken from."""
+    entries = [GlossaryEntry(record=t, kind="label", text=t.definition) for t in site.terms.values()]
+    entries += [GlossaryEntry(record=c, kind="concept", text=c.summary) for c in site.concepts.values()]
+    return sorted(entries, key=lambda e: (e.record.title.casefold(), e.kind))
 
 
 def render_feed(env: Environment, site: Site) -> Page:
@@ -443,7 +557,13 @@ def _previous_files(out_dir: Path) -> set[str]:
 
 
 def render_document(
-    markdown: str, page_url: str, site: Site, *, src_uri: str = "", glossary: Glossary | None = None
+    markdown: str,
+    page_url: str,
+    site: Site,
+    *,
+    src_uri: str = "",
+    glossary: Glossary | None = None,
+    root_links: bool = False,
 ) -> str:
     """Render a hand-written page's Markdown: glossary links, linked citations and its reference list.
 
@@ -453,26 +573,33 @@ def render_document(
         site: The site model.
         src_uri: The page's source path, for glossary links in Markdown (which the engine checks).
         glossary: Link the first mention of each label and concept (essays only).
+        root_links: Write links in HTML as `root_link`s, for a text also shown on other pages (an essay's
+            excerpt); the engine makes them relative per page with `resolve_root_links`.
 
     Returns:
         Markdown with citations as inline HTML and a "References" section when anything is cited.
     """
     bib = site.bibliography
+    link_to = root_link if root_links else None
     if glossary is not None:
         markdown = glossary.link_first_mentions(markdown, lambda entry: md_link(src_uri, entry.src_uri))
-    rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url))
+    rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url, link_to))
     rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), rendered)
     known = [k for k in keys if k in bib]
     if known:
-        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url))
-        rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n'
+        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url, link_to))
+        downloads = reference_downloads(known, bib, page_url, link_to)
+        rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n\n{downloads}\n'
     essay = next((e for e in site.essays if e.src_uri == src_uri), None)
     if essay is not None:
-        box = cite_this_page(site, title=essay.title, url=page_url, source=essay.path)
-        rendered = f"{rendered.rstrip()}\n\n{box}\n"
+        cite = {"title": essay.title, "url": page_url, "source": essay.path, "essay": essay}
+        header = print_header(site, **cite)
+        rendered = _TITLE.sub(lambda m: f"{m.group(0)}\n{header}\n", rendered, count=1)
+        rendered = f"{rendered.rstrip()}\n\n{cite_this_page(site, **cite)}\n"
     return rendered
 
 
+_TITLE = re.compile(r"^# .*\n", re.MULTILINE)
 _CITE_ITEM = re.compile(r'<span class="cite-item">.*?</span></span>', re.DOTALL)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _MD_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]{}"})
@@ -493,62 +620,225 @@ def make_glossary(site: Site) -> Glossary:
     return Glossary(site, lambda text: plain_text(text, site.bibliography))
 
 
-def _apa_date(iso: str) -> str:
-    if not iso:
-        return "n.d."
-    date = dt.date.fromisoformat(iso)
-    return f"{date.year}, {date:%B} {date.day}"
+def editors_name(site: Site) -> str:
+    """Return the editors' name from the blog's authors file, or "" when it names none."""
+    return site.info.authors.get(EDITORS_ID, "")
 
 
-def cite_this_page(site: Site, *, title: str, url: str, source: str, anchor: str = "cite") -> Markup:
-    """Return the "Cite this page" box: APA 7, BibTeX and RIS for one page, dated by its source's last commit.
+def essay_authors(site: Site, essay: Essay) -> tuple[str, ...]:
+    """Return an essay's author names (its ids looked up in the authors file), else the editors', else the site's."""
+    names = tuple(site.info.authors.get(a, a) for a in essay.authors)
+    return names or (editors_name(site) or site.info.name,)
+
+
+def essay_updated(site: Site, essay: Essay) -> str:
+    """Return the ISO date an essay last changed, when that is after its publication date, else ""."""
+    updated = site.info.updated.get(essay.path, "")
+    return updated if updated > essay.date.isoformat() else ""
+
+
+def page_citation(
+    site: Site, *, title: str, url: str, source: str, essay: Essay | None = None
+) -> PageCitation:
+    """Return how to cite one page.
+
+    An essay is cited by its authors and publication date; any other page as an entry in the guide
+    (a reference work) dated by its source's last commit.
 
     Args:
-        site: The site model (name, base URL and source dates).
+        site: The site model (name, address, authors and source dates).
         title: The page title.
         url: The page URL relative to the site root.
-        source: The source file whose last commit dates the page.
+        source: The source file whose last commit dates a page that is not an essay.
+        essay: The essay, when the page is one.
+    """
+    if essay is not None:
+        date, authors = essay.date.isoformat(), essay_authors(site, essay)
+    else:
+        date, authors = site.info.updated.get(source, ""), ()
+    return cite_page(
+        title=title,
+        url=url,
+        base=site.info.url,
+        container=site.info.name,
+        publisher=editors_name(site),
+        date=date,
+        authors=authors,
+    )
+
+
+def _long_date(iso: str) -> str:
+    date = dt.date.fromisoformat(iso)
+    return f"{date.day} {date:%B %Y}"
+
+
+def cite_this_page(
+    site: Site, *, title: str, url: str, source: str, essay: Essay | None = None, anchor: str = "cite"
+) -> Markup:
+    """Return the "Cite this page" box: APA 7, BibTeX and RIS for one page (see `page_citation`).
+
+    Args:
+        site: The site model.
+        title: The page title.
+        url: The page URL relative to the site root.
+        source: The source file whose last commit dates the page (and, for an essay, its last update).
+        essay: The essay, when the page is one.
         anchor: A prefix for the box's element ids.
     """
-    info = site.info
-    full_url = (info.url + url) if info.url else "/" + url
-    updated = info.updated.get(source, "")
-    apa = f"{info.name} ({_apa_date(updated)}). {title}. {full_url}"
-    key = "coguide-" + re.sub(r"[^a-z0-9]+", "-", url.lower()).strip("-")
-    bibtex = "\n".join(
-        [
-            f"@online{{{key},",
-            f"  author = {{{{{info.name}}}}},",
-            f"  title = {{{title}}},",
-            *([f"  date = {{{updated}}},"] if updated else ["  year = {n.d.},"]),
-            f"  url = {{{full_url}}}",
-            "}",
-        ]
-    )
-    ris = "\n".join(
-        [
-            "TY  - ELEC",
-            f"AU  - {info.name}",
-            f"TI  - {title}",
-            *([f"PY  - {updated[:4]}", f"DA  - {updated.replace('-', '/')}"] if updated else []),
-            f"UR  - {full_url}",
-            "ER  - ",
-        ]
-    )
-    italic_apa = f"{h(info.name)} ({h(_apa_date(updated))}). <em>{h(title)}</em>. {h(full_url)}"
+    citation = page_citation(site, title=title, url=url, source=source, essay=essay)
     parts = [
-        '<details class="cite-this-page" markdown="0">',
+        f'<details class="cite-this-page" id="{h(anchor)}" markdown="0">',
         "<summary>Cite this page</summary>",
-        f'<p class="cite-apa">{italic_apa}</p>',
+        f'<p class="cite-apa">{citation.apa_html}</p>',
     ]
-    for label, ident, text in (("APA 7", "apa", apa), ("BibTeX", "bibtex", bibtex), ("RIS", "ris", ris)):
+    forms = (
+        ("APA 7", "apa", citation.apa_text),
+        ("BibTeX", "bibtex", citation.bibtex),
+        ("RIS", "ris", citation.ris),
+    )
+    for label, ident, text in forms:
         box = f"{anchor}-{ident}"
         rows = text.count("\n") + 1
         parts.append(
-            f'<p><label for="{box}">{label}</label> '
-            f'<button type="button" class="md-button" data-copy-target="{box}" hidden>Copy</button></p>'
-            f'<textarea id="{box}" readonly rows="{rows}">{h(text)}</textarea>'
+            f'<p><label for="{h(box)}">{label}</label> '
+            f'<button type="button" class="md-button" data-copy-target="{h(box)}" hidden>Copy</button></p>'
+            f'<textarea id="{h(box)}" readonly rows="{rows}">{h(text)}</textarea>'
         )
-    parts.append(f'<p class="cite-updated">Last updated: {h(updated or "not yet recorded")}.</p>')
+    updated = essay_updated(site, essay) if essay is not None else site.info.updated.get(source, "")
+    if updated:
+        parts.append(
+            f'<p class="cite-updated">Last updated: <time datetime="{h(updated)}">{h(_long_date(updated))}</time>.</p>'
+        )
+    if not citation.absolute:
+        parts.append(
+            '<p class="cite-warning">This copy of the guide was built without its web address, '
+            "so the address above is a path on the site.</p>"
+        )
     parts.append("</details>")
     return Markup("\n".join(parts))
+
+
+def print_header(site: Site, *, title: str, url: str, source: str, essay: Essay | None = None) -> Markup:
+    """Return the lines under a page's title: byline and dates (essays), and, for print, the address and "Cite as".
+
+    The byline shows on screen too, so an essay's author and dates sit directly under its title on a phone;
+    the address and the "Cite as" line are for the printed handout only.
+    """
+    citation = page_citation(site, title=title, url=url, source=source, essay=essay)
+    lines = []
+    if essay is not None:
+        published = essay.date.isoformat()
+        byline = (
+            f'By {h(", ".join(citation.authors))} · Published <time datetime="{h(published)}">'
+            f"{h(_long_date(published))}</time>"
+        )
+        updated = essay_updated(site, essay)
+        if updated:
+            byline += f' · Last updated <time datetime="{h(updated)}">{h(_long_date(updated))}</time>'
+        lines.append(f'<p class="page-byline">{byline}</p>')
+    lines.append(f'<p class="print-only page-address">{h(citation.url)}</p>')
+    lines.append(f'<p class="print-only page-cite-as"><strong>Cite as:</strong> {citation.apa_html}</p>')
+    return Markup('<div class="page-header" markdown="0">\n' + "\n".join(lines) + "\n</div>")
+
+
+#: Generated pages that are not records but are cited as entries in the guide: (title, dating source).
+_CITED_PAGES = {
+    "debates/index.md": ("Debates", "datapackage/arguments.csv"),
+    "timeline/index.md": ("Timeline", "datapackage/cases.csv"),
+    "bibliography/index.md": ("Bibliography", "datapackage/references.bib"),
+}
+
+
+def citation_for(site: Site, src_uri: str) -> tuple[str, PageCitation, Essay | None] | None:
+    """Return the title, citation and essay (if any) of the page built from `src_uri`; None for uncited pages."""
+    for essay in site.essays:
+        if essay.src_uri == src_uri:
+            url = essay_url(essay)
+            return (
+                essay.title,
+                page_citation(site, title=essay.title, url=url, source=essay.path, essay=essay),
+                essay,
+            )
+    for resource in ("terms", "concepts", "cases"):
+        for record in getattr(site, resource).values():
+            if record.src_uri == src_uri:
+                cite = page_citation(site, title=record.title, url=record.url, source=record.source_path)
+                return record.title, cite, None
+    if src_uri in _CITED_PAGES:
+        title, source = _CITED_PAGES[src_uri]
+        url = src_uri.removesuffix("index.md")
+        return title, page_citation(site, title=title, url=url, source=source), None
+    return None
+
+
+def citation_meta(site: Site, src_uri: str) -> list[tuple[str, str]]:
+    """Return the Highwire Press ``citation_*`` meta tags (name, content) that reference managers read.
+
+    Zotero's connector and Google Scholar read these: an essay is a post by its authors with its publication
+    date; any other page is an entry (``citation_inbook_title``) in the guide. Values are plain text; the
+    template escapes them.
+    """
+    found = citation_for(site, src_uri)
+    if found is None:
+        return []
+    title, cite, essay = found
+    tags = [("citation_title", title)]
+    tags += [("citation_author", name) for name in cite.authors]
+    if cite.date:
+        date = cite.date.replace("-", "/") if essay is not None else cite.date[:4]
+        tags.append(("citation_publication_date", date))
+    if essay is not None:
+        updated = essay_updated(site, essay)
+        if updated:
+            tags.append(("citation_online_date", updated.replace("-", "/")))
+    else:
+        tags.append(("citation_inbook_title", cite.container))
+    if cite.publisher:
+        tags.append(("citation_publisher", cite.publisher))
+    tags.append(("citation_language", "en"))
+    if cite.absolute:
+        tags.append(("citation_public_url", cite.url))
+        tags.append(("citation_fulltext_html_url", cite.url))
+    return tags
+
+
+def proponent_keys(site: Site, argument: Argument) -> tuple[str, ...]:
+    """Return the works an argument cites whose author and year its proponent names ("Ostrom (1996)")."""
+    bib = site.bibliography
+    named = " ".join(argument.proponent.split())
+    found = []
+    for key in record_keys(argument):
+        if key in bib and plain_text(f"@{key}", bib) in named:
+            found.append(key)
+    return tuple(found)
+
+
+def proponent_citation(site: Site, argument: Argument) -> str:
+    """Return an argument's proponents as one Pandoc citation ("[@ostrom1996; @strokosch2013]"), or ""."""
+    keys = proponent_keys(site, argument)
+    return f"[{'; '.join('@' + k for k in keys)}]" if keys else ""
+
+
+#: The record lists a record page shows, each with the text shown beside each linked record.
+_LINKED_LISTS = ("concepts", "related", "terms", "cases")
+
+
+def record_page_keys(site: Site, record: Record) -> tuple[str, ...]:
+    """Return every work a record's page cites: its own, its linked records' summaries and its debates' proponents."""
+    keys = list(record_keys(record))
+    for name in _LINKED_LISTS:
+        resource = "concepts" if name == "related" else name
+        for item_id in getattr(record, name, ()) or ():
+            item = site.record(resource, item_id)
+            text = getattr(item, "summary", None) or getattr(item, "definition", "")
+            keys.extend(i.key for c in find_citations(text) for i in c.items)
+    for arg_id in getattr(record, "arguments", ()) or ():
+        keys.extend(proponent_keys(site, site.record("arguments", arg_id)))
+    return tuple(k for k in dict.fromkeys(keys) if k in site.bibliography)
+
+
+def table_cell(text: str, bib: Bibliography, page_url: str) -> Markup:
+    """Render a short Markdown text (with linked citations) as HTML that is safe inside a Markdown table cell."""
+    rendered = render_text(text, bib, page_url, inline=True)
+    rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), str(rendered))
+    return Markup(rendered.replace("|", "&#124;").replace("\n", " "))

@@ -16,7 +16,14 @@ import yaml
 
 from coguide.model import SECTION, Site, WrittenPage, essay_url
 from coguide.pages.export import page_jsonld
-from coguide.pages.render import GENERATED_NOTICE, Page, make_glossary, render_document, url_for
+from coguide.pages.render import (
+    GENERATED_NOTICE,
+    Page,
+    citation_meta,
+    make_glossary,
+    render_document,
+    url_for,
+)
 
 
 def page_url(src_uri: str) -> str:
@@ -36,24 +43,46 @@ def front_matter(meta: dict) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1_000_000) + "---\n\n"
 
 
-def _with_jsonld(site: Site, src_uri: str, meta: dict) -> dict:
+def page_meta(site: Site, src_uri: str) -> dict:
+    """Return what the theme reads from a page's front matter beyond its own keys.
+
+    ``jsonld`` (schema.org), ``citation_meta`` (the ``citation_*`` tags reference managers read) and, for a
+    record, ``edit_line`` (the line of its data file, for "Suggest a change"); the theme escapes every value.
+    """
+    meta: dict = {}
     data = page_jsonld(site, src_uri, authors=site.authors)
-    if data is None:
-        return meta
-    # JSON is valid YAML; a round trip keeps the mapping as the theme's template expects it (page.meta.jsonld).
-    return {**meta, "jsonld": json.loads(json.dumps(data))}
+    if data is not None:
+        # A JSON round trip leaves plain mappings and lists, which YAML writes and the theme reads as they are.
+        meta["jsonld"] = json.loads(json.dumps(data))
+    tags = citation_meta(site, src_uri)
+    if tags:
+        meta["citation_meta"] = [list(tag) for tag in tags]
+    for resource in SECTION:
+        record = next((r for r in getattr(site, resource).values() if r.src_uri == src_uri), None)
+        if record is not None and record.line:
+            meta["edit_line"] = record.line
+    return meta
 
 
 def render_written_page(site: Site, doc: WrittenPage, glossary=None) -> Page:
     """Render one hand-written page for the docs tree: citations linked, references listed, JSON-LD added."""
     essay = next((e for e in site.essays if e.src_uri == doc.src_uri), None) if doc.is_post else None
     url = essay_url(essay) if essay is not None else page_url(doc.src_uri)
+    # An essay's links are written from the site root (its excerpt is shown on the index and category pages
+    # too); the engine adapter makes them relative on each page that shows them.
     body = render_document(
-        doc.body, url, site, src_uri=doc.src_uri, glossary=glossary if doc.is_post else None
+        doc.body,
+        url,
+        site,
+        src_uri=doc.src_uri,
+        glossary=glossary if doc.is_post else None,
+        root_links=doc.is_post,
     )
-    meta = _with_jsonld(site, doc.src_uri, doc.meta)
-    notice = f"<!-- {GENERATED_NOTICE}: made from {html.escape(doc.path)} by coguide -->\n\n"
-    return Page(src_uri=doc.src_uri, content=front_matter(meta) + notice + body, source=doc.path)
+    meta = {**doc.meta, **page_meta(site, doc.src_uri)}
+    # The notice goes last: the blog plugin takes a post's title from its first line, and a comment there
+    # would make it add a second title (and shift every heading's anchor).
+    notice = f"\n\n<!-- {GENERATED_NOTICE}: made from {html.escape(doc.path)} by coguide -->\n"
+    return Page(src_uri=doc.src_uri, content=front_matter(meta) + body.rstrip() + notice, source=doc.path)
 
 
 def render_written_pages(site: Site) -> list[Page]:
@@ -62,16 +91,19 @@ def render_written_pages(site: Site) -> list[Page]:
     return [render_written_page(site, doc, glossary) for doc in site.documents]
 
 
-def add_jsonld(site: Site, pages: Iterable[Page]) -> list[Page]:
-    """Put each generated record page's JSON-LD into its front matter (pages without any are unchanged)."""
+def add_page_meta(site: Site, pages: Iterable[Page]) -> list[Page]:
+    """Put each generated page's `page_meta` into its front matter (pages without any are unchanged)."""
     out = []
     for page in pages:
-        data = page_jsonld(site, page.src_uri, authors=site.authors) if page.src_uri.endswith(".md") else None
-        if data is None or not isinstance(page.content, str) or not page.content.startswith("---\n"):
+        meta = page_meta(site, page.src_uri) if page.src_uri.endswith(".md") else {}
+        if not meta or not isinstance(page.content, str) or not page.content.startswith("---\n"):
             out.append(page)
             continue
-        line = "jsonld: " + json.dumps(data, ensure_ascii=False, sort_keys=True) + "\n"
-        out.append(Page(src_uri=page.src_uri, content="---\n" + line + page.content[4:], source=page.source))
+        # One JSON value per line: JSON is valid YAML, and it needs no escaping of its own.
+        lines = "".join(
+            f"{key}: {json.dumps(value, ensure_ascii=False, sort_keys=True)}\n" for key, value in meta.items()
+        )
+        out.append(Page(src_uri=page.src_uri, content="---\n" + lines + page.content[4:], source=page.source))
     return out
 
 

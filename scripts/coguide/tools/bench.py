@@ -799,7 +799,7 @@ def measure_mkdocs(root: Path, records: int) -> StageResult:
     Raises:
         RuntimeError: The build failed; the message ends with MkDocs's last lines of output.
     """
-    # The child imports coguide from where this module is, installed or not (scripts/bench.py).
+    # The child imports coguide from where this module is, installed or not.
     package_dir = str(Path(__file__).resolve().parent.parent.parent)
     python_path = os.pathsep.join(filter(None, (package_dir, os.environ.get("PYTHONPATH"))))
     env = {
