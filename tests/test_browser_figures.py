@@ -150,19 +150,16 @@ def test_offline_copy_opens_from_file_and_searches(browser, offline_copy: Path):
 
 def test_offline_copy_links_all_resolve(offline_copy: Path):
     broken = []
-    for page in (
-        "index.html",
-        "terms/index.html",
-        "terms/client.html",
-        "figures/index.html",
-        "timeline/index.html",
-    ):
-        text = (offline_copy / page).read_text(encoding="utf-8")
-        for href in re.findall(r'\s(?:href|src)="([^"]*)"', text):
+    pages = sorted(offline_copy.rglob("*.html"))
+    assert len(pages) > 100
+    for file in pages:
+        page = file.relative_to(offline_copy).as_posix()
+        if page == "404.html":
+            continue  # served by a web host for missing addresses only; its links start at the host's root
+        for href in re.findall(r'\s(?:href|src)="([^"]*)"', file.read_text(encoding="utf-8")):
             parts = urlsplit(href)
             if parts.scheme or parts.netloc or not parts.path:
                 continue
-            target = (offline_copy / page).parent / unquote(parts.path)
-            if not target.is_file():
+            if not (file.parent / unquote(parts.path)).is_file():
                 broken.append(f"{page}: {href}")
     assert broken == []

@@ -216,6 +216,11 @@ def test_directory_links_are_pointed_at_files(tmp_path: Path):
     assert offline_target(tmp_path, page, "../") == "index.html"
     assert offline_target(tmp_path, page, "./") == "client.html"
     assert offline_target(tmp_path, page, "../../a.svg") == "../a.svg"
+    # A link already written from the page's own folder, to a directory address, is pointed at its file too.
+    assert (
+        offline_target(tmp_path, "terms/index.html", "../bibliography/#key")
+        == "../bibliography/index.html#key"
+    )
     # Links that already work, and links out of the site, are left alone.
     assert offline_target(tmp_path, page, "../bibliography/index.html#key") is None
     assert offline_target(tmp_path, page, "https://example.org/") is None
@@ -227,6 +232,15 @@ def test_directory_links_are_pointed_at_files(tmp_path: Path):
     assert (tmp_path / page).read_text(encoding="utf-8") == (
         '<a href="../bibliography/index.html#k">x</a><img src="../a.svg">'
     )
+
+
+def test_root_links_on_a_page_whose_address_is_a_file():
+    from coguide.pages.render import ROOT_LINK, resolve_root_links
+
+    link = f'<a href="{ROOT_LINK}bibliography/#key">x</a>'
+    assert resolve_root_links(link, "blog/") == '<a href="../bibliography/#key">x</a>'
+    assert resolve_root_links(link, "blog/index.html") == '<a href="../bibliography/#key">x</a>'
+    assert resolve_root_links(link, "index.html") == '<a href="bibliography/#key">x</a>'
 
 
 def test_zip_is_stable_and_under_one_folder(tmp_path: Path, monkeypatch):

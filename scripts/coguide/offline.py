@@ -54,8 +54,9 @@ def online_dir(rel: str) -> str:
 def offline_target(site: Path, page: str, href: str) -> str | None:
     """Return the offline form of a link on one page of the offline copy, or None to keep it as it is.
 
-    A relative link that already leads to a file is kept. Otherwise it was written for directory URLs, so it is
-    read from the directory the page stands for (`online_dir`) and pointed at the file serving that address.
+    A relative link that already leads to a file is kept. Otherwise it is read as written for directory URLs,
+    from the directory the page stands for (`online_dir`), and failing that from the page's own folder, and is
+    pointed at the file serving that address.
 
     Args:
         site: The offline copy's folder.
@@ -69,17 +70,18 @@ def offline_target(site: Path, page: str, href: str) -> str | None:
     here = posixpath.dirname(page)
     if (site / posixpath.normpath(posixpath.join(here, path))).is_file():
         return None
-    target = posixpath.normpath(posixpath.join(online_dir(page), path))
-    if target.startswith(".."):
-        return None
-    target = "" if target == "." else target
-    candidates = [target] if target and not path.endswith("/") and path not in (".", "..") else []
-    candidates += [posixpath.join(target, "index.html"), f"{target}.html"] if target else ["index.html"]
-    for candidate in candidates:
-        if (site / candidate).is_file():
-            rel = posixpath.relpath(candidate, here or ".")
-            query = f"?{parts.query}" if parts.query else ""
-            return rel + query + (f"#{parts.fragment}" if parts.fragment else "")
+    for base in (online_dir(page), here):
+        target = posixpath.normpath(posixpath.join(base, path))
+        if target.startswith(".."):
+            continue
+        target = "" if target == "." else target
+        candidates = [target] if target and not path.endswith("/") and path not in (".", "..") else []
+        candidates += [posixpath.join(target, "index.html"), f"{target}.html"] if target else ["index.html"]
+        for candidate in candidates:
+            if (site / candidate).is_file():
+                rel = posixpath.relpath(candidate, here or ".")
+                query = f"?{parts.query}" if parts.query else ""
+                return rel + query + (f"#{parts.fragment}" if parts.fragment else "")
     return None
 
 

@@ -129,9 +129,14 @@ def root_link(target: str) -> str:
 
 
 def resolve_root_links(content: str, page_url: str) -> str:
-    """Make every `root_link` in a page's HTML relative to the page, so it resolves under any base path."""
+    """Make every `root_link` in a page's HTML relative to the page, so it resolves under any base path.
+
+    A page whose address is a file (``blog/index.html``, as in the offline copy) is linked from its folder.
+    """
     if ROOT_LINK not in content:
         return content
+    if page_url.endswith(".html"):
+        page_url = posixpath.dirname(page_url) + "/" if "/" in page_url else ""
     return _ROOT_LINK_ATTR.sub(
         lambda m: f'{m.group(1)}="{h(url_for(page_url, html.unescape(m.group(2))))}"', content
     )
