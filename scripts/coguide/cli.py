@@ -190,16 +190,11 @@ def _configured_site_dir(root: Path) -> Path:
 
     A mkdocs.yml that does not load gives ``site/`` too: MkDocs then reports the error before anything is built.
     """
-    from mkdocs.utils.yaml import yaml_load
+    from coguide.source.load import read_config
 
-    config_file = root / "mkdocs.yml"
-    try:
-        with config_file.open(encoding="utf-8") as stream:
-            data = yaml_load(stream)
-    except Exception:  # a missing or broken mkdocs.yml, reported by MkDocs itself
-        return root / "site"
-    value = data.get("site_dir") if isinstance(data, dict) else None
-    return root / str(value or "site")
+    # Read as plain YAML, not with an engine's loader: importing one engine here would tie the build to it.
+    value = read_config(root, []).get("site_dir")
+    return root / str(value if isinstance(value, str) and value else "site")
 
 
 def _output_problems(root: Path) -> list[Problem]:
