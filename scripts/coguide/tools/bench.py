@@ -34,6 +34,7 @@ from typing import Any
 PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs")
 #: Stages of `coguide.build.generate`, in order.
 STAGES = ("load", "validate", "model", "render")
+_STANCES = ("for", "against", "qualifies")
 #: Share of the N records given to each resource; arguments take the rest.
 SHARES = {"terms": 0.10, "concepts": 0.30, "cases": 0.30}
 #: One debate question per this many records, on top of the N.
@@ -503,6 +504,11 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
         lambda i: f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}" + ("" if i < 3000 else f" {i}"),
         shape.concepts,
     )
+    # Essays link a name to one page only, so a concept may not be named as a term is labelled.
+    labels = {label.lower() for label in term_labels}
+    concept_names = [
+        f"{name} {i}" if name.lower() in labels else name for i, name in enumerate(concept_names)
+    ]
     term_ids = [f"t{i:05d}-{_slug(label)}" for i, label in enumerate(term_labels)]
     concept_ids = [f"c{i:05d}-{_slug(name)}" for i, name in enumerate(concept_names)]
     case_ids = [f"k{i:05d}" for i in range(shape.cases)]
@@ -585,7 +591,8 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
         {
             "id": record_id,
             "question": question_ids[n % len(question_ids)],
-            "stance": rng.choice(("for", "against", "qualifies")),
+            # Every debate has an argument for, against and qualifying it; the rest take a side at random.
+            "stance": _STANCES[n // len(question_ids)] if n < 3 * len(question_ids) else rng.choice(_STANCES),
             "claim": w.sentence(lo=10, hi=30, plain=True),
             "reasoning": w.text((120, 360), 4000, paragraphs=(2, 4)),
             "proponent": f"{rng.choice(_SURNAMES)} ({rng.randint(1970, 2025)})",
