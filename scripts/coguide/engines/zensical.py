@@ -33,8 +33,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _LEVEL = re.compile(r"^(?P<level>Warning|Error):\s*(?P<text>.+)$")
 _WHERE = re.compile(r"╭─\[\s*(?P<where>[^\]]+?)\s*\]")
 _CHILD = "import sys, zensical; zensical.build(sys.argv[1], {'strict': sys.argv[2] == '1', 'clean': True})"
-#: Where Zensical keeps its cache, relative to the configuration's folder (the project root).
-CACHE_DIR = ".cache"
+_SERVE = "import sys, zensical; zensical.serve(sys.argv[1], {'dev_addr': sys.argv[2], 'open': False, 'strict': False})"
 
 
 def version() -> str:
@@ -131,16 +130,19 @@ class ZensicalEngine:
         return EngineResult(ok=True, warnings=tuple(messages), pages=pages)
 
     def serve(self, root: Path, docs_dir: Path, *, dev_addr: str, clean: bool = False) -> None:
-        """Serve the docs tree with live reload until interrupted (`clean` is Zensical's default)."""
+        """Serve the docs tree with live reload until interrupted (`clean` is Zensical's default).
+
+        Zensical's server ends its process on an interrupt without returning to Python, so it runs in a
+        process of its own, and this one deletes the configuration and the build folder afterwards.
+        """
         root = root.resolve()
         build_dir = Path(tempfile.mkdtemp(prefix=".zensical.build-", dir=root))
         config = _config(root, docs_dir, build_dir)
-        cwd = Path.cwd()
-        os.chdir(root)
         try:
-            zensical.serve(str(config), {"dev_addr": dev_addr, "open": False, "strict": False})
+            subprocess.run([sys.executable, "-c", _SERVE, str(config), dev_addr], cwd=root, check=False)
+        except KeyboardInterrupt:
+            pass
         finally:
-            os.chdir(cwd)
             config.unlink(missing_ok=True)
             shutil.rmtree(build_dir, ignore_errors=True)
 
