@@ -218,8 +218,9 @@ def _configured_site_dir(root: Path) -> Path:
     """
     from coguide.source.load import read_config
 
+    # Read as plain YAML, not with an engine's loader: importing one engine here would tie the build to it.
     value = read_config(root, []).get("site_dir")
-    return root / str(value or "site")
+    return root / str(value if isinstance(value, str) and value else "site")
 
 
 def _output_problems(root: Path) -> list[Problem]:
