@@ -19,7 +19,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-import mkdocs.utils
+import properdocs.utils
 import pytest
 import yaml
 
@@ -363,8 +363,9 @@ class _NextYear(dt.datetime):
 
 
 def test_two_builds_of_the_same_sources_are_identical(real_site, tmp_path, monkeypatch):
-    # MkDocs dates pages from its clock (sitemap <lastmod>, the .gz header) unless SOURCE_DATE_EPOCH is set.
-    monkeypatch.setattr(mkdocs.utils, "datetime", _NextYear)
+    # The engine (ProperDocs, the default, as MkDocs) dates pages from its clock (sitemap <lastmod>, the .gz
+    # header) unless SOURCE_DATE_EPOCH is set.
+    monkeypatch.setattr(properdocs.utils, "datetime", _NextYear)
     again = tmp_path / "site"
     assert build_real_site(again, real_site.url) == 0
     first, second = tree_digest(real_site.path), tree_digest(again)

@@ -194,12 +194,19 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str
             return 1
         report(engine.name, time.perf_counter() - start)
         start = time.perf_counter()
-        try:
-            build_offline_copy(engine, root, generation.out_dir, staging, scratch / "offline")
-        except OfflineError as exc:
-            print(f"coguide: {exc}; {site_dir} is unchanged", file=sys.stderr)
-            return 1
-        report("offline", time.perf_counter() - start)
+        if hasattr(engine, "build_offline"):
+            try:
+                build_offline_copy(engine, root, generation.out_dir, staging, scratch / "offline")
+            except OfflineError as exc:
+                print(f"coguide: {exc}; {site_dir} is unchanged", file=sys.stderr)
+                return 1
+            report("offline", time.perf_counter() - start)
+        else:
+            print(
+                f"coguide: warning: the {engine.name} engine cannot build the offline copy, so the site has no "
+                "downloads/offline-copy.zip and the Offline copy page's link leads nowhere",
+                file=sys.stderr,
+            )
         normalise_permissions(staging)
         swap_in(scratch, site_dir)
     finally:
@@ -226,8 +233,9 @@ def _configured_site_dir(root: Path) -> Path:
     """
     from coguide.source.load import read_config
 
+    # Read as plain YAML, not with an engine's loader: importing one engine here would tie the build to it.
     value = read_config(root, []).get("site_dir")
-    return root / str(value or "site")
+    return root / str(value if isinstance(value, str) and value else "site")
 
 
 def _output_problems(root: Path) -> list[Problem]:

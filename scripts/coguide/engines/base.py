@@ -73,15 +73,30 @@ ENGINES: dict[str, EngineInfo] = {
     info.name: info
     for info in (
         EngineInfo(
+            name="properdocs",
+            module="coguide.engines.properdocs",
+            status="default",
+            summary="ProperDocs, the maintained continuation of MkDocs 1.x, with Material",
+            requires=("properdocs",),
+        ),
+        EngineInfo(
             name="mkdocs",
             module="coguide.engines.mkdocs",
             status="supported",
             summary="MkDocs 1.6 with Material",
             requires=("mkdocs",),
         ),
+        EngineInfo(
+            name="zensical",
+            module="coguide.engines.zensical",
+            status="experimental",
+            summary="Zensical, Material's successor (install with .[zensical])",
+            requires=("zensical",),
+        ),
     )
 }
-DEFAULT_ENGINE = "mkdocs"
+#: ProperDocs is maintained, reads mkdocs.yml and runs Material and mkdocstrings unchanged; MkDocs 1.x is not.
+DEFAULT_ENGINE = "properdocs"
 
 
 class EngineUnavailable(Exception):

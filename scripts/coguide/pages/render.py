@@ -845,5 +845,7 @@ def record_page_keys(site: Site, record: Record) -> tuple[str, ...]:
 def table_cell(text: str, bib: Bibliography, page_url: str) -> Markup:
     """Render a short Markdown text (with linked citations) as HTML that is safe inside a Markdown table cell."""
     rendered = render_text(text, bib, page_url, inline=True)
-    rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), str(rendered))
+    # The engine reads the table as Markdown again: every text node is made inert, not only the citations
+    # (a reference-style link left as text, "[x][y]", would otherwise become a link or a cross-reference).
+    rendered = _inert_markdown(str(rendered))
     return Markup(rendered.replace("|", "&#124;").replace("\n", " "))

@@ -34,6 +34,7 @@ from typing import Any
 PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs")
 #: Stages of `coguide.build.generate`, in order.
 STAGES = ("load", "validate", "model", "render")
+_STANCES = ("for", "against", "qualifies")
 #: Share of the N records given to each resource; arguments take the rest.
 SHARES = {"terms": 0.10, "concepts": 0.30, "cases": 0.30}
 #: One debate question per this many records, on top of the N.
@@ -458,7 +459,7 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
 
     The real project's mkdocs.yml, CONTRIBUTING.md, hand-written docs (not its essays) and descriptor are
     copied so that the real pipeline runs; ``scripts/`` is linked to the installed generator because
-    mkdocs.yml names the hooks file by a relative path.
+    mkdocs.yml names the API page's sources by a relative path.
 
     Args:
         dest: An empty or missing folder.
@@ -503,6 +504,11 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
         lambda i: f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}" + ("" if i < 3000 else f" {i}"),
         shape.concepts,
     )
+    # Essays link a name to one page only, so a concept may not be named as a term is labelled.
+    labels = {label.lower() for label in term_labels}
+    concept_names = [
+        f"{name} {i}" if name.lower() in labels else name for i, name in enumerate(concept_names)
+    ]
     term_ids = [f"t{i:05d}-{_slug(label)}" for i, label in enumerate(term_labels)]
     concept_ids = [f"c{i:05d}-{_slug(name)}" for i, name in enumerate(concept_names)]
     case_ids = [f"k{i:05d}" for i in range(shape.cases)]
@@ -585,7 +591,8 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
         {
             "id": record_id,
             "question": question_ids[n % len(question_ids)],
-            "stance": rng.choice(("for", "against", "qualifies")),
+            # Every debate has an argument for, against and qualifying it; the rest take a side at random.
+            "stance": _STANCES[n // len(question_ids)] if n < 3 * len(question_ids) else rng.choice(_STANCES),
             "claim": w.sentence(lo=10, hi=30, plain=True),
             "reasoning": w.text((120, 360), 4000, paragraphs=(2, 4)),
             "proponent": f"{rng.choice(_SURNAMES)} ({rng.randint(1970, 2025)})",
@@ -693,11 +700,11 @@ class StageResult:
     """The cost of one stage.
 
     Attributes:
-        stage: ``load``, ``validate``, ``model``, ``render`` or ``mkdocs``.
+        stage: ``load``, ``validate``, ``model``, ``render`` or an engine's name (``properdocs``, ...).
         seconds: Wall-clock time.
         records_per_second: N divided by `seconds`.
         peak_rss_mib: The process's peak resident memory during the stage (MiB).
-        detail: Extra figures (for MkDocs: the time its build spent in the coguide hooks).
+        detail: Extra figures (for an engine: the HTML pages it wrote and the warnings it gave).
     """
 
     stage: str
@@ -769,35 +776,45 @@ def measure_stages(root: Path, records: int) -> tuple[list[StageResult], Any]:
     return results, generation
 
 
-_CHILD = "import sys; from coguide.tools.bench import mkdocs_child; mkdocs_child(sys.argv[1], sys.argv[2])"
+_CHILD = "import sys; from coguide.tools.bench import engine_child; engine_child(sys.argv[1], sys.argv[2], sys.argv[3])"
 
 
-def mkdocs_child(root: str, site_dir: str) -> None:
-    """Build the docs tree the generator wrote in `root` with MkDocs into `site_dir`; print the cost as JSON.
+def engine_child(root: str, engine: str, site_dir: str) -> None:
+    """Build the docs tree the generator wrote in `root` with `engine` into `site_dir`; print the cost as JSON.
 
-    Runs in a process of its own (see `measure_mkdocs`) so that its peak memory is its own. The tree is
-    complete before the engine starts, so everything this process spends is the engine's own work.
+    Runs in a process of its own (see `measure_engine`) so that its peak memory is its own and so that each
+    engine starts from a fresh interpreter, as `coguide build` does. An engine that builds in a process of
+    its own (Zensical) is charged that process's peak memory too.
     """
     from coguide.build import GENERATED_DIR
     from coguide.engines.base import get_engine
 
+    adapter = get_engine(engine)
     start = time.perf_counter()
-    result = get_engine("mkdocs").build(Path(root), Path(root) / GENERATED_DIR, Path(site_dir), strict=True)
+    result = adapter.build(Path(root), Path(root) / GENERATED_DIR, Path(site_dir), strict=True)
     seconds = time.perf_counter() - start
-    if not result.ok:
-        for message in result.warnings:
-            print(message, file=sys.stderr)
-        print(result.error, file=sys.stderr)
-        raise SystemExit(1)
-    pages = sum(1 for _ in Path(site_dir).rglob("index.html"))
-    print(json.dumps({"seconds": seconds, "html_pages": pages, "peak_rss_mib": peak_rss_mib()}))
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        json.dumps(
+            {
+                "ok": result.ok,
+                "error": result.error,
+                "warnings": list(result.warnings),
+                "seconds": seconds,
+                "html_pages": sum(1 for _ in Path(site_dir).rglob("*.html")),
+                "peak_rss_mib": max(peak_rss_mib(), children),
+            }
+        )
+    )
 
 
-def measure_mkdocs(root: Path, records: int) -> StageResult:
-    """Build the generated docs tree with MkDocs (strict, as `coguide build` does) in a fresh process.
+def measure_engine(root: Path, records: int, engine: str) -> StageResult:
+    """Build the generated docs tree with `engine` (strict, as `coguide build` does) in a fresh process.
+
+    The generator must have written the tree already (`measure_stages`); the stage is named after the engine.
 
     Raises:
-        RuntimeError: The build failed; the message ends with MkDocs's last lines of output.
+        RuntimeError: The build failed; the message ends with the engine's last warnings or output.
     """
     # The child imports coguide from where this module is, installed or not.
     package_dir = str(Path(__file__).resolve().parent.parent.parent)
@@ -808,25 +825,29 @@ def measure_mkdocs(root: Path, records: int) -> StageResult:
         "NO_MKDOCS_2_WARNING": "1",
         "DISABLE_MKDOCS_2_WARNING": "true",
     }
-    with tempfile.TemporaryDirectory(prefix="coguide-bench-site-") as site_dir:
+    with tempfile.TemporaryDirectory(prefix="coguide-bench-site-", dir=root) as site_dir:
         done = subprocess.run(
-            [sys.executable, "-c", _CHILD, str(root), site_dir],
+            [sys.executable, "-c", _CHILD, str(root), engine, site_dir],
             cwd=root,
             env=env,
             capture_output=True,
             text=True,
             check=False,
         )
-    if done.returncode != 0:
+    try:
+        child = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
         tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        raise RuntimeError(f"the MkDocs build of the synthetic project failed:\n{tail}")
-    child = json.loads(done.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"the {engine} build of the synthetic project failed:\n{tail}") from None
+    if not child["ok"]:
+        tail = "\n".join([*child["warnings"][-10:], child["error"]])
+        raise RuntimeError(f"the {engine} build of the synthetic project failed:\n{tail}")
     return StageResult(
-        stage="mkdocs",
+        stage=engine,
         seconds=child["seconds"],
         records_per_second=records / max(child["seconds"], 1e-9),
         peak_rss_mib=round(child["peak_rss_mib"], 1),
-        detail={"mkdocs_own_seconds": round(child["seconds"], 3), "html_pages": child["html_pages"]},
+        detail={"engine": engine, "html_pages": child["html_pages"], "warnings": len(child["warnings"])},
     )
 
 
@@ -977,7 +998,7 @@ def run_benchmark(
     *,
     source: Path,
     workdir: Path,
-    mkdocs: bool = True,
+    engines: tuple[str, ...] = (),
     incremental: bool = True,
     citations: tuple[int, int, int] = (1000, 1000, 20),
     seed: int = 1,
@@ -989,7 +1010,8 @@ def run_benchmark(
         records: N.
         source: The real project (configuration, hand-written docs and descriptor are copied from it).
         workdir: Where to write the synthetic project (an empty or missing folder).
-        mkdocs: Also time the MkDocs build.
+        engines: The site engines to time the build of the generated tree with, one after the other
+            (none: the generator's stages only).
         incremental: Also time regenerating after a one-record edit.
         citations: Entries, pages and citations per page of the citation micro-benchmark.
         seed: Seed of the synthetic data.
@@ -1018,10 +1040,10 @@ def run_benchmark(
     say("timing load, validate, model, render")
     stages, generation = measure_stages(workdir, records)
     say(", ".join(f"{s.stage} {s.seconds:.2f}s" for s in stages))
-    if mkdocs:
-        say("timing the MkDocs build (in a separate process)")
-        stages.append(measure_mkdocs(workdir, records))
-        say(f"mkdocs {stages[-1].seconds:.2f}s")
+    for engine in engines:
+        say(f"timing the {engine} build (in a separate process)")
+        stages.append(measure_engine(workdir, records, engine))
+        say(f"{engine} {stages[-1].seconds:.2f}s")
     say("timing citation processing")
     cites = measure_citations(*citations)
     edit = None
@@ -1063,8 +1085,9 @@ def format_report(result: dict[str, Any]) -> str:
         "",
         f"{'stage':<10} {'seconds':>9} {'records/s':>11} {'ms/record':>10} {'peak RSS MiB':>13}",
     ]
+    engines = [s for s in result["stages"] if s["stage"] not in STAGES]
     for s in result["stages"]:
-        if s["stage"] == "mkdocs":
+        if engines and s is engines[0]:
             lines.append(
                 f"{'ours':<10} {result['ours_seconds']:>9.2f} "
                 f"{result['records'] / max(result['ours_seconds'], 1e-9):>11,.0f} "
@@ -1074,15 +1097,17 @@ def format_report(result: dict[str, Any]) -> str:
             f"{s['stage']:<10} {s['seconds']:>9.2f} {s['records_per_second']:>11,.0f} "
             f"{1000 * s['seconds'] / result['records']:>10.2f} {s['peak_rss_mib']:>13,.0f}"
         )
-    if not any(s["stage"] == "mkdocs" for s in result["stages"]):
+    if not engines:
         lines.append(f"{'ours':<10} {result['ours_seconds']:>9.2f}")
-    mk = next((s for s in result["stages"] if s["stage"] == "mkdocs"), None)
-    if mk:
-        d = mk["detail"]
+    first = engines[0] if engines else None
+    for s in engines:
+        d = s["detail"]
+        ratio = (
+            f"; {s['seconds'] / max(first['seconds'], 1e-9):.2f} x {first['stage']}" if s is not first else ""
+        )
         lines.append(
-            f"  mkdocs: {d['html_pages']:,} HTML pages; {d['mkdocs_own_seconds']:.2f}s MkDocs itself "
-            "(no generator stage runs inside it); "
-            f"ours / MkDocs itself = {result['ours_seconds'] / max(d['mkdocs_own_seconds'], 1e-9):.1%}"
+            f"  {s['stage']}: {d['html_pages']:,} HTML pages, {d['warnings']} warning(s); "
+            f"ours / {s['stage']} = {result['ours_seconds'] / max(s['seconds'], 1e-9):.1%}{ratio}"
         )
     c = result["citations"]
     lines += [
@@ -1098,7 +1123,7 @@ def format_report(result: dict[str, Any]) -> str:
             f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s, "
             f"{len(inc['written'])} page(s) rewritten, all among the {inc['pages_showing_record']} "
             f"that show it: {inc['only_affected']} (no edit: {inc['unchanged_seconds']:.2f}s, "
-            f"{inc['unchanged_written']} rewritten); `coguide serve` then rebuilds the whole site with MkDocs"
+            f"{inc['unchanged_written']} rewritten); `coguide serve` then has the engine rebuild those pages"
         )
     load = result["load_average"]
     lines.append(
@@ -1121,11 +1146,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     parser.add_argument("--keep", metavar="DIR", help="write the synthetic project to DIR and keep it")
+    from coguide.engines.base import DEFAULT_ENGINE, ENGINES
+
     parser.add_argument(
-        "--mkdocs",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also time the MkDocs build (default: yes)",
+        "--engine",
+        dest="engines",
+        action="append",
+        choices=(*ENGINES, "all"),
+        help=f"time the build with this engine (repeat it to compare engines; all: {', '.join(ENGINES)}; "
+        f"default: {DEFAULT_ENGINE})",
+    )
+    parser.add_argument(
+        "--no-engine",
+        dest="engine_build",
+        action="store_false",
+        help="time the generator's stages only, no engine build",
     )
     parser.add_argument(
         "--incremental",
@@ -1153,12 +1188,19 @@ def run(args: argparse.Namespace) -> int:
     def progress(line: str) -> None:
         print(f"coguide bench: {line}", file=sys.stderr, flush=True)
 
+    from coguide.engines.base import DEFAULT_ENGINE, ENGINES
+
+    chosen = args.engines or [DEFAULT_ENGINE]
+    engines = tuple(ENGINES) if "all" in chosen else tuple(dict.fromkeys(chosen))
+    if not args.engine_build:
+        engines = ()
+
     def measure(workdir: Path) -> dict[str, Any]:
         return run_benchmark(
             args.records,
             source=source,
             workdir=workdir,
-            mkdocs=args.mkdocs,
+            engines=engines,
             incremental=args.incremental,
             seed=args.seed,
             progress=progress,

@@ -204,7 +204,7 @@ def make_preview(site: Path, dest: Path) -> int:
 
 
 class _MkDocsWarnings(logging.Handler):
-    """Collect (and echo, as MkDocs's own command line would) the warnings MkDocs logs during a build."""
+    """Collect (and echo, as the engine's own command line would) the warnings logged during a build."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
@@ -225,7 +225,8 @@ def build_and_annotate(root: Path, site: Path) -> int:
     from coguide.cli import build_site
 
     handler = _MkDocsWarnings()
-    logger = logging.getLogger("mkdocs")
+    # The root logger: ProperDocs logs under "properdocs", MkDocs and the plugins under "mkdocs".
+    logger = logging.getLogger()
     logger.addHandler(handler)
     output = io.StringIO()
     try:
