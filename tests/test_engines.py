@@ -275,8 +275,10 @@ def test_zensical_still_moves_the_raw_html_citation_links_as_the_table_says(real
     for page, target in zen.links:
         if re.match(r"(\.\./)*bibliography/#", target):
             cites.setdefault(page.split("/")[0], set()).add(target.startswith("../"))
+    # The labels index's short cells carry no citation, so every citation under terms/ is on a label's page
+    # or on the compare page, neither at its source's folder.
     assert {section: cites.get(section) for section in ("terms", "cases", "debates")} == {
-        "terms": {False, True},
+        "terms": {True},
         "cases": {True},
         "debates": {False},
     }
