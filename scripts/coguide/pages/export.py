@@ -14,6 +14,7 @@ comes from, in order: a ``base_url`` argument, the model's ``site.info.url`` (``
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -281,10 +282,18 @@ def render_ris_for(bib: Bibliography, keys: Iterable[str]) -> str:
     """
     lines: list[str] = []
     for key in keys:
-        entry = _parse_entry(bib.bibtex(key))
-        lines.extend(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry))
+        lines.extend(_ris_lines(key, bib.bibtex(key)))
         lines.append("")
     return "\r\n".join(lines)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ris_lines(key: str, source: str) -> tuple[str, ...]:
+    """Return one entry's RIS lines; a function of its BibTeX source, so each is made once per build.
+
+    Every page offers its own references as RIS, so a work cited on many pages was formatted again for each.
+    """
+    return tuple(f"{tag}  - {value}" for tag, value in format_ris_record(key, _parse_entry(source)))
 
 
 def render_ris(bib: Bibliography) -> str:
