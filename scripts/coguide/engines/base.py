@@ -8,7 +8,7 @@ on every warning the engine gave, whole. Nothing outside ``coguide.engines`` imp
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -66,7 +66,6 @@ class EngineInfo:
     module: str
     status: str
     summary: str
-    requires: tuple[str, ...] = field(default=())
 
 
 ENGINES: dict[str, EngineInfo] = {
@@ -77,21 +76,18 @@ ENGINES: dict[str, EngineInfo] = {
             module="coguide.engines.properdocs",
             status="default",
             summary="ProperDocs, the maintained continuation of MkDocs 1.x, with Material",
-            requires=("properdocs",),
         ),
         EngineInfo(
             name="mkdocs",
             module="coguide.engines.mkdocs",
             status="supported",
             summary="MkDocs 1.6 with Material",
-            requires=("mkdocs",),
         ),
         EngineInfo(
             name="zensical",
             module="coguide.engines.zensical",
             status="experimental",
             summary="Zensical, Material's successor (install with .[zensical])",
-            requires=("zensical",),
         ),
     )
 }
