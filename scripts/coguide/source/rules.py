@@ -21,7 +21,7 @@ from pathlib import Path
 from pybtex.database import Person
 
 from coguide.cite import Bibliography, find_citations
-from coguide.cite.apa import sentence_case
+from coguide.cite.apa import initials, sentence_case
 from coguide.errors import CATALOGUE, Problem
 from coguide.source.load import Document, Sources, Table
 from coguide.source.validate import TEXT_FIELDS, cell_line
@@ -564,8 +564,8 @@ def _field_line(bib: Bibliography, key: str, field: str) -> int:
 def _read_as(person: Person) -> str:
     """Return how BibTeX reads a name: "Lab, M. S." for "Mozilla Science Lab"."""
     last = " ".join(person.prelast_names + person.last_names).replace("{", "").replace("}", "")
-    initials = " ".join(f"{n.strip('{}')[:1]}." for n in person.first_names + person.middle_names if n)
-    return f"{last}, {initials}" if initials else last
+    given = initials(" ".join(person.first_names + person.middle_names).replace("{", "").replace("}", ""))
+    return f"{last}, {given}" if given else last
 
 
 def looks_like_organisation(person: Person) -> bool:
