@@ -3,6 +3,9 @@
 A leaf module shared by the validate and render stages. Contributors write Markdown; raw HTML and links to
 anything but ``http``, ``https``, ``mailto`` or the guide's own pages are refused by the check and neutralised
 by the renderer, so no text from a data file can reach a page as live markup.
+
+It also holds the one scanner for "is this code, a link or HTML" (`code_spans`, `mask_markdown`), built on
+markdown-it's tokens: the citation finder, the overlap check and the essay rules read prose through it.
 """
 
 from __future__ import annotations
@@ -205,7 +208,7 @@ def _parser_lines(lines: list[str]) -> tuple[list[str], list[bool]]:
     return shown, inside
 
 
-def code_spans(text: str) -> list[tuple[int, int]]:
+def code_spans(text: str, *, inline: bool = True) -> list[tuple[int, int]]:
     """Find the code in a Markdown text: fenced and indented code blocks and inline code spans.
 
     The code is what markdown-it's CommonMark parser reads as ``fence``, ``code_block`` and ``code_inline``
@@ -215,12 +218,13 @@ def code_spans(text: str) -> list[tuple[int, int]]:
 
     Args:
         text: Markdown source.
+        inline: Also find inline code spans (False: code blocks only).
 
     Returns:
         ``(start, end)`` offsets into `text`, in text order: whole lines for a code block, the backticks
         and what they enclose for a code span.
     """
-    inline = "`" in text
+    inline = inline and "`" in text
     if not inline and not _MAY_HOLD_BLOCK_CODE.search(text):
         return []
     starts = [0, *(match.end() for match in _LINE_END.finditer(text))]
