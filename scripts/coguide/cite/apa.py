@@ -292,6 +292,7 @@ class Name:
 _INITIAL_TOKEN = re.compile(r"-|[^\W\d_][^\s.\-]*")
 
 
+@functools.lru_cache(maxsize=8192)
 def initials(given: str) -> str:
     """Return APA initials of given names: "Jean-Pierre" -> "J.-P.", "Mary Ann" -> "M. A.", "J.P." -> "J. P.".
 
