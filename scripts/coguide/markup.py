@@ -257,9 +257,10 @@ def _locate_code_inline(text: str, start: int, end: int, runs: list[str]) -> lis
     for run in runs:
         width = len(run)
         for opening in found:
-            first = opening.start()
-            backslashes = len(text[start:first]) - len(text[start:first].rstrip("\\"))
-            first += backslashes % 2  # an escaped backtick is text, and the run starts after it
+            first = before = opening.start()
+            while before > start and text[before - 1] == "\\":
+                before -= 1
+            first += (first - before) % 2  # an escaped backtick is text, and the run starts after it
             if opening.end() - first != width:
                 continue
             closing = next((m for m in found if len(m.group()) == width), None)
