@@ -151,7 +151,8 @@ _MAY_HOLD_BLOCK_CODE = re.compile(r"```|~~~|^(?: {0,3}\t| {4})", re.MULTILINE)
 _LINE_END = re.compile(r"\r\n?|\n")
 _BACKTICK_RUN = re.compile(r"`+")
 _NOT_A_LINE_END = re.compile(r"[^\r\n]")
-#: What `mask_markdown` blanks besides code: HTML comments and tags, autolinks, e-mail addresses, bare URLs.
+#: What `mask_markdown` blanks besides code: HTML comments and tags, autolinks (``<https://…>``, ``<name@host>``)
+#: and bare URLs.
 _MASKED = re.compile(
     r"""
     <!--.*?-->                                                     # HTML comment
@@ -213,8 +214,9 @@ def code_spans(text: str, *, inline: bool = True) -> list[tuple[int, int]]:
 
     The code is what markdown-it's CommonMark parser reads as ``fence``, ``code_block`` and ``code_inline``
     tokens, with MkDocs's containers (admonitions, content tabs, footnotes, definition lists, list items)
-    holding indented prose rather than indented code. Parsing is the costly part, so a text with no backtick,
-    tilde fence or indented line is not parsed at all.
+    holding indented prose rather than indented code (an indented code block inside a container is not
+    recognised; a fence inside one is). Parsing is the costly part, so a text with no backtick, tilde fence or
+    indented line is not parsed at all.
 
     Args:
         text: Markdown source.
@@ -290,8 +292,8 @@ def mask_markdown(text: str) -> str:
     """Blank out (keeping offsets and line ends) everything in a text that is code, a link target or HTML.
 
     What is left is the prose a citation or a copied phrase can be in: code blocks and code spans
-    (`code_spans`), HTML comments and tags, autolinks, e-mail addresses, bare URLs and the targets of inline
-    links are replaced by spaces.
+    (`code_spans`), HTML comments and tags, autolinks, bare URLs and the targets of inline links are replaced
+    by spaces. A bare e-mail address is left: the citation reader knows an ``@`` inside a word is no citation.
     """
     masked = blank(text, code_spans(text))
     spans = [match.span() for match in _MASKED.finditer(masked)]
