@@ -12,6 +12,7 @@ from coguide.cite import Bibliography
 from coguide.cite.apa import (
     APAStyle,
     describe_entry,
+    initials,
     intext_author,
     intext_narrative,
     intext_parenthetical,
@@ -114,6 +115,27 @@ def test_author_names(author: str, expected: str) -> None:
     # APA ends the author element with one full stop: an initial's own stop serves, a name without one gets it.
     author = expected if expected.endswith(".") else f"{expected}."
     assert reference(bib).startswith(f"{author} (2000). ")
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        # Letters only: pybtex's abbreviation, which is APA's.
+        ("Jean-Pierre", "J.-P."),
+        ("Mary Ann", "M. A."),
+        ("Anne-Marie  Louise", "A.-M. L."),
+        ("Élodie", "É."),
+        ("", ""),
+        # The exception: parts pybtex would keep whole get one initial per name.
+        ("J.P.", "J. P."),
+        ("Ch.", "C."),
+        ("O'Neil", "O."),
+        ("- Pierre", "P."),
+        ("Jean - Pierre", "J.-P."),
+    ],
+)
+def test_initials(given: str, expected: str) -> None:
+    assert initials(given) == expected
 
 
 def test_two_authors_use_comma_and_ampersand() -> None:

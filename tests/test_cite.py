@@ -344,6 +344,24 @@ def test_find_citations_inside_lists_and_admonitions() -> None:
     assert [citation.items[0].key for citation in find_citations(text)] == ["a", "b", "c"]
 
 
+def test_citations_in_code_of_every_kind_are_skipped() -> None:
+    text = (
+        "Prose [@a].\n\n"
+        "```markdown\nA fenced example [@b] and @c\n```\n\n"
+        "Inline ``a `tick` and [@d]`` and `[@e]` then @f.\n\n"
+        "    indented [@g]\n\n"
+        "<!-- a comment [@h]\nover two lines -->\n"
+        "- a list item\n\n    ```\n    [@i] in a fence in the item\n    ```\n\n"
+        "Last [@j]."
+    )
+    assert [citation.items[0].key for citation in find_citations(text)] == ["a", "f", "j"]
+
+
+def test_a_citation_after_an_escaped_backtick_is_found() -> None:
+    # CommonMark: "\`" is a literal backtick, so no code span starts there.
+    assert [c.items[0].key for c in find_citations(r"A \`literal [@a] and `[@b]`.")] == ["a"]
+
+
 def test_unclosed_fence_hides_the_rest() -> None:
     assert find_citations("[@a]\n```\n[@b]\n") == find_citations("[@a]")
 

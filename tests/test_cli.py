@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import hashlib
+import io
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
-from coguide.cli import main, make_parser
+from coguide.cli import StageLines, main, make_parser
+from coguide.engines.mkdocs_hooks import Progress
 from coguide.outputs import MARKER, MARKER_TEXT
 from test_validate import DEFECTS
 
@@ -72,3 +75,41 @@ def test_every_command_is_in_the_readme():
     commands = make_parser()._subparsers._group_actions[0].choices
     for name in commands:
         assert f"`coguide {name}" in readme, f"coguide {name} is not documented in README.md"
+
+
+def test_stage_lines_are_plain_when_standard_error_is_not_a_terminal(capsys):
+    # Under pytest standard error is captured, not a terminal: the lines CI logs and scripts read.
+    lines = StageLines(verbose=True)
+    assert not lines.live
+    lines.running("generating the docs tree")
+    lines.stage("render", 1.5)
+    lines.stop()
+    assert capsys.readouterr().err == "coguide: render     1.50s\n"
+    StageLines(verbose=False).stage("render", 1.5)
+    assert capsys.readouterr().err == ""
+
+
+def test_stage_lines_are_drawn_with_rich_in_a_terminal(capsys):
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, color_system="standard", width=80)
+    lines = StageLines(verbose=True, console=console)
+    assert lines.live
+    lines.running("generating the docs tree")
+    lines.stage("load", 0.25)
+    lines.stop()
+    drawn = out.getvalue()
+    assert "\x1b[" in drawn  # styled
+    assert "load" in drawn and "0.25s" in drawn
+    assert "generating the docs tree" in drawn  # the spinner
+    assert capsys.readouterr().err == ""  # nothing went to the real standard error
+
+
+def test_engine_page_counter_is_silent_outside_a_terminal(capsys):
+    progress = Progress()
+    assert not progress.enabled
+    progress.start(20)
+    for _ in range(25):
+        progress.step()
+    progress.finish()
+    assert (progress.done, progress.total) == (25, 25)
+    assert capsys.readouterr().err == ""

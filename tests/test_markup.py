@@ -4,7 +4,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from coguide.markup import find_unsafe_markup, is_safe_url, render_safe_html
+from coguide.markup import blank, code_spans, find_unsafe_markup, is_safe_url, mask_markdown, render_safe_html
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -123,3 +123,75 @@ def test_issue_lines_are_counted_within_the_text():
 )
 def test_is_safe_url(url, safe):
     assert is_safe_url(url) is safe
+
+
+# ------------------------------------------------------------------------------ the code and link scanner
+
+
+def code_of(text: str) -> list[str]:
+    return [text[start:end] for start, end in code_spans(text)]
+
+
+def test_code_spans_of_different_widths():
+    text = "A `one` and ``two with ` inside`` and ```three `` inside``` end."
+    assert code_of(text) == ["`one`", "``two with ` inside``", "```three `` inside```"]
+
+
+def test_an_unmatched_backtick_is_text_and_a_later_pair_is_still_code():
+    assert code_of("It's a ``lone pair and a `real` one.") == ["`real`"]
+    assert code_of("No closer ` here.") == []
+
+
+def test_an_escaped_backtick_is_not_an_opener():
+    text = r"Literal \`tick and `code`."
+    assert code_of(text) == ["`code`"]
+
+
+def test_a_code_span_does_not_cross_a_paragraph_break_but_does_cross_a_line():
+    assert code_of("a `b\n\nc` d") == []
+    assert code_of("a `b\nc` d") == ["`b\nc`"]
+
+
+def test_fenced_and_indented_code_blocks_are_whole_lines():
+    text = "Intro.\n\n```python\nx = 1\n```\n\n    indented\n\nAfter ~~~ tildes.\n~~~\nraw\n~~~\n"
+    assert code_of(text) == ["```python\nx = 1\n```\n", "    indented\n", "~~~\nraw\n~~~\n"]
+
+
+def test_containers_hold_prose_but_a_fence_inside_them_is_code():
+    text = '!!! note "Note"\n\n    prose\n\n    ```\n    code\n    ```\n\n- item\n\n    more prose\n'
+    assert code_of(text) == ["    ```\n    code\n    ```\n"]
+
+
+def test_code_inside_an_html_block_is_found():
+    # MkDocs parses Markdown inside HTML blocks (md_in_html), so code there is code.
+    assert code_of("<div markdown>\n`x` here\n</div>") == ["`x`"]
+
+
+def test_a_text_without_backticks_fences_or_indentation_is_not_parsed(monkeypatch):
+    import coguide.markup as markup
+
+    def refuse() -> None:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(markup, "_code_parser", refuse)
+    monkeypatch.setattr(markup, "_block_parser", refuse)
+    assert code_spans("Plain prose [@key, p. 3] with no code.\n\nA second paragraph.") == []
+
+
+def test_line_ends_are_counted_as_markdown_it_counts_them():
+    assert code_of("a\r\n\r\n```\r\nx\r\n```\r\nb") == ["```\r\nx\r\n```\r\n"]
+
+
+def test_mask_keeps_length_offsets_and_line_ends():
+    text = "See `@a`\n<!-- @b -->\n[x](https://e.org/@c) <https://e.org/@d> mail@e.org @f\n\n```\n@g\n```"
+    masked = mask_markdown(text)
+    assert len(masked) == len(text)
+    assert [i for i, c in enumerate(text) if c == "\n"] == [i for i, c in enumerate(masked) if c == "\n"]
+    # A bare address stays (the citation reader knows an "@" inside a word is no citation).
+    assert masked.count("@") == 2 and masked.index("mail@e.org @f") == text.index("mail@e.org @f")
+    assert "[x](" in masked  # the link text stays; only the target is blanked
+
+
+def test_blank_merges_overlapping_spans():
+    assert blank("abcdef\ngh", [(1, 3), (2, 8), (0, 0)]) == "a     \n h"
+    assert blank("abc", []) == "abc"

@@ -14,7 +14,8 @@ from coguide.cli import main
 from coguide.errors import errors_only
 from coguide.source.load import load_project
 from coguide.source.validate import validate_project
-from coguide.tools.scaffold import PROMPTS, new_essay, slugify
+from coguide.text import is_slug, slugify
+from coguide.tools.scaffold import MAX_SLUG, PROMPTS, new_essay
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -193,8 +194,25 @@ def test_essay_without_letters_is_refused(project, capsys):
 
 def test_slugify():
     assert slugify("Café, crème & co-production: what’s new?") == "cafe-creme-co-production-whats-new"
-    assert len(slugify("word " * 40)) <= 80
-    assert not slugify("word " * 40).endswith("-")
+    assert len(slugify("word " * 40, max_length=MAX_SLUG)) <= 80
+    assert not slugify("word " * 40, max_length=MAX_SLUG).endswith("-")
+    assert slugify("word " * 40, max_length=MAX_SLUG) == "-".join(["word"] * 16)
+    assert len(slugify("word " * 40)) == 199  # no limit unless one is asked for
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("Service User", "service-user"),
+        ("  --Client__Voice--  ", "client-voice"),
+        ("don't stop", "don-t-stop"),
+        ("Ærø Straße", "aero-strasse"),
+        ("?!", ""),
+    ],
+)
+def test_one_slug_function_for_ids_hints_and_file_names(text, slug):
+    assert slugify(text) == slug
+    assert is_slug(slug) == bool(slug)
 
 
 def test_not_a_project(tmp_path, capsys):

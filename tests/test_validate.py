@@ -302,3 +302,27 @@ def test_organisations_written_as_people_are_found():
         'organisation but is read as a person, "Lab, M. S." (brace the whole name so it is read as one: '
         "{Mozilla Science Lab}, as in author = {{Mozilla Science Lab}})"
     )
+
+
+def test_an_essays_argument_leaves_out_code_blocks_headings_and_comments():
+    from coguide.source.load import Document
+    from coguide.source.rules import prose_lines, prose_words
+
+    body = (
+        "# Title\n\n"
+        "One two three.\n\n"
+        "```text\nnot counted at all\n```\n\n"
+        "    indented code not counted\n\n"
+        '!!! note "Aside"\n\n    four counted words here\n\n'
+        "<!-- a comment -->\n"
+        "Five six.\n\n"
+        "## Discussion questions\n\nNot the argument.\n"
+    )
+    doc = Document(
+        path="docs/blog/posts/x.md", src_uri="blog/posts/x.md", meta={}, body=body, body_line=5, is_post=True
+    )
+    lines = dict(prose_lines(doc))
+    assert lines[5 + 2] == "One two three."
+    assert 5 + 5 not in lines and 5 + 8 not in lines  # the fence's content, the indented code
+    assert lines[5 + 12] == "    four counted words here"  # an admonition's indented prose is prose
+    assert prose_words(doc) == 3 + 3 + 4 + 2  # "!!! note "Aside"" is three words of the page too

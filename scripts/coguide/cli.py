@@ -12,6 +12,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from coguide.errors import Problem, errors_only
@@ -122,6 +123,61 @@ def _no_site_url_message(value: str, *, required: bool) -> str:
     )
 
 
+def interactive() -> bool:
+    """Return True when progress may be drawn: standard error is a terminal and this is not a CI run."""
+    return sys.stderr.isatty() and not os.environ.get("CI")
+
+
+class StageLines:
+    """The stage lines of ``coguide build``: drawn with rich in a terminal, plain lines everywhere else.
+
+    In a terminal a spinner names the stage that is running and each finished stage is printed as it ends.
+    Elsewhere (CI logs, a pipe, the tests) the lines are the plain ``coguide: <stage> <seconds>s`` they have
+    always been, printed once the generator is done, with no escape codes.
+    """
+
+    def __init__(self, *, verbose: bool, console: Any = None) -> None:
+        """Draw with `console` (a `rich.console.Console`), or with a new one on standard error if it is a terminal."""
+        self.verbose = verbose
+        if console is None and interactive():
+            from rich.console import Console
+
+            console = Console(stderr=True, highlight=False)
+        self.console = console
+        self._status: Any = None
+
+    @property
+    def live(self) -> bool:
+        """True when lines are drawn as the stages run (a terminal), False when printed afterwards."""
+        return self.console is not None
+
+    def running(self, what: str) -> None:
+        """Show that `what` is running (a spinner in a terminal; nothing otherwise)."""
+        if self.console is None:
+            return
+        message = f"[bold]coguide:[/] {what}…"
+        if self._status is None:
+            self._status = self.console.status(message)
+            self._status.start()
+        else:
+            self._status.update(message)
+
+    def stop(self) -> None:
+        """Remove the spinner (before the engine draws its own page counter, or at the end)."""
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+    def stage(self, stage: str, seconds: float) -> None:
+        """Report a finished stage and its time (only with ``verbose``)."""
+        if not self.verbose:
+            return
+        if self.console is None:
+            print(f"coguide: {stage:<8} {seconds:6.2f}s", file=sys.stderr)
+        else:
+            self.console.print(f"[bold]coguide:[/] {stage:<8} [green]{seconds:6.2f}s[/]", highlight=False)
+
+
 def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str | None = None) -> int:
     """Build the site, holding the project's build lock (see `build_site`)."""
     from coguide.build import generate, read_site_settings
@@ -137,10 +193,8 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str
         swap_in,
     )
 
-    def report(stage: str, seconds: float) -> None:
-        if verbose:
-            print(f"coguide: {stage:<8} {seconds:6.2f}s", file=sys.stderr)
-
+    lines = StageLines(verbose=verbose)
+    report = lines.stage
     try:
         engine = get_engine(engine_name)
     except EngineUnavailable as exc:
@@ -166,9 +220,16 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str
             print(_no_site_url_message(settings.url, required=required), file=sys.stderr)
             if required:
                 return 1
-        generation = generate(root, site_name=settings.name, site_url=settings.url)
-        for stage, seconds in generation.timings.items():
-            report(stage, seconds)
+        if lines.live:
+            lines.running("generating the docs tree")
+            try:
+                generation = generate(root, site_name=settings.name, site_url=settings.url, report=report)
+            finally:
+                lines.stop()
+        else:
+            generation = generate(root, site_name=settings.name, site_url=settings.url)
+            for stage, seconds in generation.timings.items():
+                report(stage, seconds)
         errors = errors_only(generation.problems)
         if errors:
             for problem in errors:

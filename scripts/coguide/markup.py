@@ -3,11 +3,15 @@
 A leaf module shared by the validate and render stages. Contributors write Markdown; raw HTML and links to
 anything but ``http``, ``https``, ``mailto`` or the guide's own pages are refused by the check and neutralised
 by the renderer, so no text from a data file can reach a page as live markup.
+
+It also holds the one scanner for "is this code, a link or HTML" (`code_spans`, `mask_markdown`), built on
+markdown-it's tokens: the citation finder, the overlap check and the essay rules read prose through it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -133,3 +137,165 @@ def render_safe_html(text: str) -> str:
 def render_safe_inline(text: str) -> str:
     """Render a one-line contributor text to inline HTML (no surrounding paragraph)."""
     return _safe_renderer().renderInline(text)
+
+
+# ------------------------------------------------------------------------------------------ masking code
+
+
+# Lines that open a container whose indented content is prose, not code (lists, admonitions, content tabs,
+# footnotes, definition lists). CommonMark knows only lists; MkDocs's Markdown knows them all.
+_CONTAINER = re.compile(r"^ {0,3}(?:[-*+][ \t]|\d+[.)][ \t]|!!!|\?\?\?|===|\[\^[^\]]+\]:|:[ \t])")
+# What a text needs before parsing can find code in it: a fence, an indented line, a backtick.
+_MAY_HOLD_BLOCK_CODE = re.compile(r"```|~~~|^(?: {0,3}\t| {4})", re.MULTILINE)
+# markdown-it reads "\r\n" and "\r" as line ends, as it numbers lines.
+_LINE_END = re.compile(r"\r\n?|\n")
+_BACKTICK_RUN = re.compile(r"`+")
+_NOT_A_LINE_END = re.compile(r"[^\r\n]")
+#: What `mask_markdown` blanks besides code: HTML comments and tags, autolinks (``<https://…>``, ``<name@host>``)
+#: and bare URLs.
+_MASKED = re.compile(
+    r"""
+    <!--.*?-->                                                     # HTML comment
+  | <(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>   # autolink
+  | </?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>                       # HTML tag
+  | (?:https?|ftp)://[^\s<>()\[\]"]+                                # bare URL
+  | \bwww\.[^\s<>()\[\]"]+
+    """,
+    re.VERBOSE | re.DOTALL | re.IGNORECASE,
+)
+_LINK_DESTINATION = re.compile(r"\]\(([^()\s]*)")
+
+
+@lru_cache(maxsize=1)
+def _code_parser() -> MarkdownIt:
+    # Raw HTML off: MkDocs parses Markdown inside HTML blocks (md_in_html), so code there is code too.
+    return MarkdownIt("commonmark", {"html": False}).disable(["emphasis", "entity", "image"])
+
+
+@lru_cache(maxsize=1)
+def _block_parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"html": False})
+    parser.core.ruler.disable(["inline", "text_join"])
+    return parser
+
+
+def _parser_lines(lines: list[str]) -> tuple[list[str], list[bool]]:
+    """Return the lines as the parser should read them and which of them are a container's content.
+
+    A container's content (an admonition's, a footnote's, a content tab's, a list item's) is indented prose in
+    MkDocs's Markdown, where CommonMark would read four spaces as code: it is given to the parser with its
+    first four columns of indentation removed, so that a fence inside it is still a fence.
+    """
+    shown: list[str] = []
+    inside: list[bool] = []
+    in_container = False
+    previous_blank = True
+    for line in lines:
+        expanded = line.expandtabs(4)
+        stripped = expanded.lstrip()
+        indent = len(expanded) - len(stripped)
+        if stripped:
+            if _CONTAINER.match(expanded):
+                in_container = True
+                shown.append(line)
+                inside.append(False)
+                previous_blank = False
+                continue
+            if indent == 0 and previous_blank:
+                in_container = False
+        inside.append(in_container)
+        shown.append(expanded[min(indent, 4) :] if in_container else line)
+        previous_blank = not stripped
+    return shown, inside
+
+
+def code_spans(text: str, *, inline: bool = True) -> list[tuple[int, int]]:
+    """Find the code in a Markdown text: fenced and indented code blocks and inline code spans.
+
+    The code is what markdown-it's CommonMark parser reads as ``fence``, ``code_block`` and ``code_inline``
+    tokens, with MkDocs's containers (admonitions, content tabs, footnotes, definition lists, list items)
+    holding indented prose rather than indented code (an indented code block inside a container is not
+    recognised; a fence inside one is). Parsing is the costly part, so a text with no backtick, tilde fence or
+    indented line is not parsed at all.
+
+    Args:
+        text: Markdown source.
+        inline: Also find inline code spans (False: code blocks only).
+
+    Returns:
+        ``(start, end)`` offsets into `text`, in text order: whole lines for a code block, the backticks
+        and what they enclose for a code span.
+    """
+    inline = inline and "`" in text
+    if not inline and not _MAY_HOLD_BLOCK_CODE.search(text):
+        return []
+    starts = [0, *(match.end() for match in _LINE_END.finditer(text))]
+    lines = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
+    shown, inside = _parser_lines([_LINE_END.sub("", line) for line in lines])
+    parser = _code_parser() if inline else _block_parser()
+    starts.append(len(text))
+    spans: list[tuple[int, int]] = []
+    for token in parser.parse("\n".join(shown)):
+        if token.map is None:
+            continue
+        first, last = token.map
+        if token.type == "fence" or (token.type == "code_block" and not inside[first]):
+            spans.append((starts[first], starts[last]))
+        elif token.type == "inline" and token.children:
+            runs = [child.markup for child in token.children if child.type == "code_inline"]
+            spans += _locate_code_inline(text, starts[first], starts[last], runs)
+    return sorted(spans)
+
+
+def _locate_code_inline(text: str, start: int, end: int, runs: list[str]) -> list[tuple[int, int]]:
+    """Find in ``text[start:end]`` the code spans markdown-it found there, opened and closed by `runs`.
+
+    markdown-it gives a code span's backtick string but not its offset: each is found in turn as CommonMark
+    finds it, a backtick string of the same length that a backslash does not escape, up to the next string of
+    exactly that length.
+    """
+    spans: list[tuple[int, int]] = []
+    found = _BACKTICK_RUN.finditer(text, start, end)
+    for run in runs:
+        width = len(run)
+        for opening in found:
+            first = before = opening.start()
+            while before > start and text[before - 1] == "\\":
+                before -= 1
+            first += (first - before) % 2  # an escaped backtick is text, and the run starts after it
+            if opening.end() - first != width:
+                continue
+            closing = next((m for m in found if len(m.group()) == width), None)
+            if closing is not None:
+                spans.append((first, closing.end()))
+            break
+    return spans
+
+
+def blank(text: str, spans: Iterable[tuple[int, int]]) -> str:
+    """Return `text` with every span replaced by spaces, keeping its length, offsets and line ends."""
+    pieces: list[str] = []
+    position = 0
+    for start, end in sorted(spans):
+        if end <= position:
+            continue
+        start = max(start, position)
+        pieces += [text[position:start], _NOT_A_LINE_END.sub(" ", text[start:end])]
+        position = end
+    if not pieces:
+        return text
+    pieces.append(text[position:])
+    return "".join(pieces)
+
+
+def mask_markdown(text: str) -> str:
+    """Blank out (keeping offsets and line ends) everything in a text that is code, a link target or HTML.
+
+    What is left is the prose a citation or a copied phrase can be in: code blocks and code spans
+    (`code_spans`), HTML comments and tags, autolinks, bare URLs and the targets of inline links are replaced
+    by spaces. A bare e-mail address is left: the citation reader knows an ``@`` inside a word is no citation.
+    """
+    masked = blank(text, code_spans(text))
+    spans = [match.span() for match in _MASKED.finditer(masked)]
+    spans += [match.span(1) for match in _LINK_DESTINATION.finditer(masked)]
+    return blank(masked, spans)

@@ -39,6 +39,7 @@ from pybtex.style.names.plain import NameStyle as PlainNameStyle
 from pybtex.style.sorting import BaseSortingStyle
 from pybtex.style.sorting.none import SortingStyle as NoSortingStyle
 from pybtex.style.template import FieldIsMissing, join, node, optional
+from pybtex.textutils import abbreviate
 
 __all__ = [
     "APALabelStyle",
@@ -291,21 +292,32 @@ class Name:
 _INITIAL_TOKEN = re.compile(r"-|[^\W\d_][^\s.\-]*")
 
 
-def _initials(given: str) -> str:
-    """Return APA initials: "Jean-Pierre" -> "J.-P.", "Mary Ann" -> "M. A.", "J.P." -> "J. P."."""
-    initials: list[str] = []
+@functools.lru_cache(maxsize=8192)
+def initials(given: str) -> str:
+    """Return APA initials of given names: "Jean-Pierre" -> "J.-P.", "Mary Ann" -> "M. A.", "J.P." -> "J. P.".
+
+    Names made only of letters, with hyphens between them, are abbreviated by pybtex
+    (`pybtex.textutils.abbreviate`, what its name styles use), whose result is APA's. Anything else is the
+    documented exception, read letter-run by letter-run, because pybtex leaves a part that is not purely
+    alphabetic as it is where APA wants one initial for each name: "J.P." and "Ch." (pybtex keeps both;
+    APA gives "J. P." and "C."), "O'Neil" (kept; APA "O."), a stray hyphen ("- Pierre" -> "P.").
+    """
+    words = given.split()
+    if all(part.isalpha() for word in words for part in word.split("-")):
+        return abbreviate(" ".join(words))
+    found: list[str] = []
     hyphen = False
     for token in _INITIAL_TOKEN.findall(given):
         if token == "-":
-            hyphen = bool(initials)
+            hyphen = bool(found)
             continue
         initial = f"{token[0]}."
         if hyphen:
-            initials[-1] = f"{initials[-1]}-{initial}"
+            found[-1] = f"{found[-1]}-{initial}"
         else:
-            initials.append(initial)
+            found.append(initial)
         hyphen = False
-    return " ".join(initials)
+    return " ".join(found)
 
 
 def _name_of(person: Person) -> Name:
@@ -314,7 +326,7 @@ def _name_of(person: Person) -> Name:
     suffix = " ".join(_plain(part) for part in person.lineage_names)
     if not given and not suffix and not person.prelast_names:
         return Name(family=family, group=True)
-    return Name(family=family, initials=_initials(given), suffix=suffix)
+    return Name(family=family, initials=initials(given), suffix=suffix)
 
 
 def _is_others(person: Person) -> bool:

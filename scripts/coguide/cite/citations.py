@@ -50,6 +50,7 @@ from coguide.cite.apa import (
     sort_text,
     year_labels,
 )
+from coguide.markup import mask_markdown
 
 __all__ = [
     "BIBLIOGRAPHY_PROBLEM_CODES",
@@ -171,25 +172,7 @@ _NOT_BEFORE_NARRATIVE = frozenset("_.%+-/:\\@#&=~$")
 _CANDIDATE = re.compile(r"[\[@]")
 _BRACKET_TOKENS = re.compile(r"[\[\]]|\n[ \t]*\n")
 _ITEM_TOKENS = re.compile(r"[\[\]{};]")
-
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
-# Lines that open a container whose indented content is prose, not code (lists, admonitions,
-# content tabs, footnotes, definition lists).
-_CONTAINER = re.compile(r"^ {0,3}(?:[-*+][ \t]|\d+[.)][ \t]|!!!|\?\?\?|===|\[\^[^\]]+\]:|:[ \t])")
-_BACKTICKS = re.compile(r"`+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
-_MASKED = re.compile(
-    r"""
-    <!--.*?-->                                                     # HTML comment
-  | <(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>   # autolink
-  | </?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>                       # HTML tag
-  | (?:https?|ftp)://[^\s<>()\[\]"]+                                # bare URL
-  | \bwww\.[^\s<>()\[\]"]+
-    """,
-    re.VERBOSE | re.DOTALL | re.IGNORECASE,
-)
-_LINK_DESTINATION = re.compile(r"\]\(([^()\s]*)")
-_BLANKABLE = re.compile(r"[^\r\n]")
 
 # Pandoc's locator terms (and their abbreviations); anything else after a key is a suffix.
 _LOCATOR_LABELS = (
@@ -309,7 +292,7 @@ def _scan_cached(text: str) -> tuple[Citation, ...]:
 
 
 def _scan_citations(text: str) -> list[Citation]:
-    masked = _mask(text)
+    masked = mask_markdown(text)
     line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
     citations: list[Citation] = []
     position = 0
@@ -467,89 +450,6 @@ def _display_locator(locator: str) -> str:
 
 def _en_dashes(value: str) -> str:
     return re.sub(r"(?<=\w)\s*[-–—]+\s*(?=\w)", "–", value)
-
-
-def _mask(text: str) -> str:
-    """Blank out (keeping offsets and newlines) everything that cannot hold a citation."""
-    masked = _blank(text, _code_block_spans(text))
-    masked = _blank(masked, _code_span_spans(masked))
-    spans = [match.span() for match in _MASKED.finditer(masked)]
-    spans += [match.span(1) for match in _LINK_DESTINATION.finditer(masked)]
-    return _blank(masked, spans)
-
-
-def _blank(text: str, spans: list[tuple[int, int]]) -> str:
-    if not spans:
-        return text
-    pieces: list[str] = []
-    position = 0
-    for start, end in sorted(spans):
-        if end <= position:
-            continue
-        start = max(start, position)
-        pieces += [text[position:start], _BLANKABLE.sub(" ", text[start:end])]
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
-
-
-def _code_block_spans(text: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    offset = 0
-    fence: str | None = None
-    indented = False
-    previous_blank = True
-    in_container = False
-    for line in text.splitlines(keepends=True):
-        start, offset = offset, offset + len(line)
-        body = line.rstrip("\r\n")
-        if fence is not None:
-            spans.append((start, offset))
-            if re.fullmatch(rf"[ \t]*{re.escape(fence[0])}{{{len(fence)},}}[ \t]*", body):
-                fence = None
-            continue
-        opening = _FENCE.match(body)
-        if opening and not (opening.group(1)[0] == "`" and "`" in opening.group(2)):
-            fence = opening.group(1)
-            spans.append((start, offset))
-            indented = previous_blank = False
-            continue
-        expanded = body.expandtabs(4)
-        blank = not expanded.strip()
-        indent = len(expanded) - len(expanded.lstrip())
-        if indented:
-            if blank or indent >= 4:
-                spans.append((start, offset))
-                continue
-            indented = False
-        if not blank and indent >= 4 and previous_blank and not in_container:
-            indented = True
-            previous_blank = False
-            spans.append((start, offset))
-            continue
-        if not blank:
-            if _CONTAINER.match(expanded):
-                in_container = True
-            elif indent == 0 and previous_blank:
-                in_container = False
-        previous_blank = blank
-    return spans
-
-
-def _code_span_spans(masked: str) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
-    closers: dict[int, re.Pattern[str]] = {}
-    position = 0
-    while (opening := _BACKTICKS.search(masked, position)) is not None:
-        width = len(opening.group())
-        closer = closers.setdefault(width, re.compile(rf"(?<!`)`{{{width}}}(?!`)"))
-        closing = closer.search(masked, opening.end())
-        if closing and not _PARAGRAPH_BREAK.search(masked, opening.end(), closing.start()):
-            spans.append((opening.start(), closing.end()))
-            position = closing.end()
-        else:
-            position = opening.end()
-    return spans
 
 
 # =========================================================================== rich-text backends

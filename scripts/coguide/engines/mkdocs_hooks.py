@@ -2,7 +2,7 @@
 
 MkDocs loads this file by path (``coguide.engines.mkdocs`` passes it as ``hooks``), so it keeps no state
 that the adapter relies on. It points the edit link of generated pages at the data file they come from
-(their ``edit_path``), draws a progress line in a terminal, and marks the finished site folder as a build's.
+(their ``edit_path``), draws a page counter (with rich) in a terminal, and marks the finished site folder as a build's.
 """
 
 from __future__ import annotations
@@ -22,36 +22,56 @@ from coguide.pages.render import resolve_root_links
 
 
 class Progress:
-    """A one-line page counter for long builds, shown only in an interactive terminal (not in CI)."""
+    """A page counter for long builds, drawn with rich only in an interactive terminal (not in CI or a pipe)."""
 
     def __init__(self) -> None:
         self.total = 0
         self.done = 0
         self.enabled = sys.stderr.isatty() and not os.environ.get("CI")
+        self._bar: Any = None
+        self._task: Any = None
 
     def start(self, total: int) -> None:
-        """Reset the counter for a build of `total` pages."""
+        """Reset the counter for a build of `total` pages (a rebuild under ``serve`` starts a new bar)."""
         self.total, self.done = total, 0
+        if not self.enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+        from rich.progress import Progress as Bar
+
+        self._stop()
+        self._bar = Bar(
+            TextColumn("[bold]coguide:[/] engine  "),
+            BarColumn(bar_width=30),
+            MofNCompleteColumn(),
+            TextColumn("pages"),
+            console=Console(stderr=True, highlight=False),
+            auto_refresh=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._task = self._bar.add_task("engine", total=total)
+        self._bar.start()
 
     def step(self) -> None:
         """Count one page and redraw the bar every few pages."""
         self.done += 1
         # Plugins (the blog's archive and category pages) add pages after the count was taken.
         self.total = max(self.total, self.done)
-        if self.enabled and self.done % 10 == 0:
-            self._draw()
+        if self._bar is not None and self.done % 10 == 0:
+            self._bar.update(self._task, completed=self.done, total=self.total, refresh=True)
 
     def finish(self) -> None:
         """Draw the full bar and end its line."""
-        if self.enabled and self.done:
-            self._draw()
-            sys.stderr.write("\n")
+        if self._bar is not None and self.done:
+            self._bar.update(self._task, completed=self.done, total=self.total, refresh=True)
+        self._stop()
 
-    def _draw(self) -> None:
-        filled = 30 * self.done // self.total
-        bar = "#" * filled + "." * (30 - filled)
-        sys.stderr.write(f"\rcoguide: engine   [{bar}] {self.done}/{self.total} pages")
-        sys.stderr.flush()
+    def _stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
 
 
 PROGRESS = Progress()

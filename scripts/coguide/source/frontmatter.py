@@ -18,10 +18,10 @@ from typing import Any
 from coguide.errors import Problem
 from coguide.source.guard import excerpt
 from coguide.source.load import Document
+from coguide.text import is_slug
 
 #: Characters a front-matter text may not hold: markup the theme would print unescaped, and controls.
 _UNSAFE_TEXT = re.compile(r"[<>\"`\x00-\x1f\x7f]")
-_SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _HIDE = frozenset({"navigation", "toc", "footer", "feedback", "path"})
 
 
@@ -89,7 +89,7 @@ def _minutes(value: Any) -> str:
 
 
 def _slug(value: Any) -> str:
-    ok = isinstance(value, str) and _SLUG.fullmatch(value)
+    ok = isinstance(value, str) and is_slug(value)
     return "" if ok else "must be lower-case letters and digits joined by hyphens"
 
 

@@ -21,8 +21,9 @@ from pathlib import Path
 from pybtex.database import Person
 
 from coguide.cite import Bibliography, find_citations
-from coguide.cite.apa import sentence_case
+from coguide.cite.apa import initials, sentence_case
 from coguide.errors import CATALOGUE, Problem
+from coguide.markup import code_spans
 from coguide.source.load import Document, Sources, Table
 from coguide.source.validate import TEXT_FIELDS, cell_line
 from coguide.tools.scaffold import ESSAY_TEMPLATE, PROMPTS, RECORD_KINDS
@@ -82,17 +83,17 @@ ESSAY_PROMPTS = _essay_prompts()
 def prose_lines(doc: Document) -> Iterator[tuple[int, str]]:
     """Yield (file line, text) for each line of an essay's argument.
 
-    The argument is what comes before the discussion questions, outside code blocks, headings and HTML comments.
+    The argument is what comes before the discussion questions, outside code blocks (as `code_spans` finds
+    them), headings and HTML comments.
     """
-    fenced = False
+    code: set[int] = set()  # the body's lines that are code
+    for start, end in code_spans(doc.body, inline=False):
+        first = doc.body.count("\n", 0, start)
+        code.update(range(first, first + doc.body.count("\n", start, end - 1) + 1))
     for index, line in enumerate(doc.body.split("\n")):
         if line.startswith(QUESTIONS_HEADING):
             return
-        stripped = line.lstrip()
-        if stripped.startswith(("```", "~~~")):
-            fenced = not fenced
-            continue
-        if fenced or stripped.startswith("#") or "<!--" in line:
+        if index in code or line.lstrip().startswith("#") or "<!--" in line:
             continue
         yield doc.body_line + index, line
 
@@ -564,8 +565,8 @@ def _field_line(bib: Bibliography, key: str, field: str) -> int:
 def _read_as(person: Person) -> str:
     """Return how BibTeX reads a name: "Lab, M. S." for "Mozilla Science Lab"."""
     last = " ".join(person.prelast_names + person.last_names).replace("{", "").replace("}", "")
-    initials = " ".join(f"{n.strip('{}')[:1]}." for n in person.first_names + person.middle_names if n)
-    return f"{last}, {initials}" if initials else last
+    given = initials(" ".join(person.first_names + person.middle_names).replace("{", "").replace("}", ""))
+    return f"{last}, {given}" if given else last
 
 
 def looks_like_organisation(person: Person) -> bool:

@@ -20,6 +20,7 @@ from coguide.markup import find_unsafe_markup
 from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
 from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table
+from coguide.text import SLUG, slugify
 
 #: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
 TEXT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -128,7 +129,6 @@ def _frictionless_message(error: Any, header: int = 0) -> tuple[str, str]:
 LIMIT_ERRORS = 1000
 
 #: What every id looks like (the Table Schema's pattern, repeated here for hints).
-SLUG = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 _ID_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 _CONSTRAINT = re.compile(r'constraint "(\w+)" is "(.*)"', re.DOTALL)
 
@@ -180,11 +180,6 @@ def explain_constraint(note: str, cell: str) -> str:
             return 'must be a locator such as "p. 12", "pp. 3-5" or "chap. 2"'
         return "does not have the form the data dictionary gives for this field"
     return f"breaks the {name} rule ({value})"
-
-
-def slugify(value: str) -> str:
-    """Return the id a malformed one was probably meant to be: ``Service User`` -> ``service-user``."""
-    return re.sub(r"[^a-z0-9]+", "-", value.lower()).strip("-")
 
 
 class IdIndex:

@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from coguide.text import slugify
+
 #: Files of the real project that the synthetic project needs so that the real pipeline runs.
 PROJECT_FILES = ("mkdocs.yml", "CONTRIBUTING.md", "docs")
 #: Stages of `coguide.build.generate`, in order.
@@ -331,10 +333,6 @@ def _unique(make: Callable[[int], str], count: int) -> list[str]:
     return list(seen)
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
 def _write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header, lineterminator="\n")
@@ -509,8 +507,8 @@ def write_synthetic_project(dest: Path, records: int, *, source: Path, seed: int
     concept_names = [
         f"{name} {i}" if name.lower() in labels else name for i, name in enumerate(concept_names)
     ]
-    term_ids = [f"t{i:05d}-{_slug(label)}" for i, label in enumerate(term_labels)]
-    concept_ids = [f"c{i:05d}-{_slug(name)}" for i, name in enumerate(concept_names)]
+    term_ids = [f"t{i:05d}-{slugify(label)}" for i, label in enumerate(term_labels)]
+    concept_ids = [f"c{i:05d}-{slugify(name)}" for i, name in enumerate(concept_names)]
     case_ids = [f"k{i:05d}" for i in range(shape.cases)]
     question_ids = [f"q{i:04d}" for i in range(shape.questions)]
     argument_ids = [f"a{i:05d}" for i in range(shape.arguments)]

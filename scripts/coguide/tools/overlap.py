@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coguide.errors import Problem, errors_only
+from coguide.markup import code_spans
 from coguide.source.load import Sources, load_project
 from coguide.source.validate import text_cells
 
@@ -35,10 +36,11 @@ SOURCE_SUFFIXES = (".txt", ".md", ".markdown", ".text")
 
 _WORD = re.compile(r"[0-9a-z]+(?:'[a-z]+)?")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
-# Spans that are allowed to repeat a source: quotations, citations, code, link targets, HTML comments.
+# Spans that are allowed to repeat a source: quotations, citations, link targets, HTML comments (and code,
+# which `coguide.markup.code_spans` finds).
 _SKIPPED = re.compile(
     r"\"[^\"\n]*\"|\u201c[^\u201d]*\u201d|(?<![0-9A-Za-z])'[^'\n]+'(?![0-9A-Za-z])|\u2018[^\u2019]*\u2019(?![A-Za-z])"
-    r"|\[[^\]]*@[^\]]*\]|`[^`]*`|\]\([^)]*\)|<!--.*?-->",
+    r"|\[[^\]]*@[^\]]*\]|\]\([^)]*\)|<!--.*?-->",
     re.DOTALL,
 )
 
@@ -73,17 +75,28 @@ def words_of(text: str) -> list[str]:
     return _WORD.findall(text.lower().translate(_APOSTROPHES).replace("-", " "))
 
 
-def _blank(match: re.Match[str]) -> str:
+def _break(skipped: str) -> str:
     # Keep the line breaks so that line numbers after a skipped span stay right.
-    return "\n" * match.group(0).count("\n") + " | "
+    return "\n" * skipped.count("\n") + " | "
+
+
+def _blank(match: re.Match[str]) -> str:
+    return _break(match.group(0))
 
 
 def own_words(text: str) -> str:
     """Return the text with quotations, citations, code and link targets replaced by breaks.
 
-    A break (``|``) stops a run, so a quotation can never join the words before and after it into one.
+    A break (``|``) stops a run, so a quotation can never join the words before and after it into one. Code
+    (code blocks and code spans) is found by the same markdown-it scanner that keeps citations out of code.
     """
-    return _SKIPPED.sub(_blank, text)
+    pieces: list[str] = []
+    position = 0
+    for start, end in code_spans(text):
+        pieces += [text[position:start], _break(text[start:end])]
+        position = end
+    pieces.append(text[position:])
+    return _SKIPPED.sub(_blank, "".join(pieces))
 
 
 def read_sources(paths: Iterable[Path]) -> list[Source]:

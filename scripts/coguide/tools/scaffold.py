@@ -16,11 +16,11 @@ import datetime as dt
 import io
 import re
 import sys
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 from coguide.source.load import DATA_DIR, DESCRIPTOR, POSTS_DIR, Table, load_project
+from coguide.text import slugify
 
 #: The record kinds `coguide new` makes, and the resource (CSV table) each lives in.
 RECORD_KINDS: dict[str, str] = {
@@ -72,6 +72,9 @@ LINK_TABLES: dict[str, str] = {
     "cases": "case_concepts.csv, case_terms.csv",
     "arguments": "argument_concepts.csv, argument_terms.csv",
 }
+
+#: The longest slug `coguide new` suggests or gives an essay's file name, cut at a word boundary.
+MAX_SLUG = 80
 
 ESSAY_TEMPLATE = """\
 ---
@@ -166,7 +169,7 @@ def _check_id(record_id: str, id_field: dict[str, Any], table: Table) -> None:
     pattern = _constraints(id_field).get("pattern", r"^[a-z0-9]+(-[a-z0-9]+)*$")
     max_length = _constraints(id_field).get("maxLength")
     if not re.fullmatch(pattern, record_id) or (max_length and len(record_id) > max_length):
-        suggestion = slugify(record_id)
+        suggestion = slugify(record_id, max_length=MAX_SLUG)
         hint = f' (try "{suggestion}")' if suggestion and suggestion != record_id else ""
         limit = f", at most {max_length} characters" if max_length else ""
         raise ScaffoldError(
@@ -326,15 +329,6 @@ def _append_row(path: Path, values: list[str]) -> int:
 # --------------------------------------------------------------------------------------------- essays
 
 
-def slugify(text: str, max_length: int = 80) -> str:
-    """Return a file-name slug: ASCII lower-case words joined by hyphens, cut at a word boundary."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    if len(slug) > max_length:
-        slug = slug[:max_length].rsplit("-", 1)[0]
-    return slug
-
-
 def new_essay(root: Path, title: str, *, today: dt.date | None = None) -> Path:
     """Create ``docs/blog/posts/<slug>.md`` with front matter, the title and prompts for each part.
 
@@ -342,7 +336,7 @@ def new_essay(root: Path, title: str, *, today: dt.date | None = None) -> Path:
         ScaffoldError: The title is empty or the file already exists; nothing was written.
     """
     title = " ".join(title.split())
-    slug = slugify(title)
+    slug = slugify(title, max_length=MAX_SLUG)
     if not slug:
         raise ScaffoldError(
             f'"{title}" has no letters or digits to make a file name from; give the essay a title'
