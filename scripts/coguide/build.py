@@ -366,6 +366,11 @@ def _references(bib: Bibliography) -> dict[str, tuple[str, str]]:
     return {key: (bib.bibtex(key), bib.year_label(key)) for key in bib.keys}
 
 
+def _cited(text: str) -> set[str]:
+    """Return the keys a text cites."""
+    return {item.key for citation in find_citations(text) for item in citation.items}
+
+
 def _glossary_entries(site: Site) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Return each glossary entry's names (what essays are matched against) and what a link to it shows."""
     entries = {}
@@ -413,7 +418,7 @@ def changes(
         if len(old_refs) != len(new_refs):
             tokens.add("counts")
         if list(old_refs) != list(new_refs):
-            tokens.add("references")
+            tokens.update({"reference-list", "references"})
         for key in old_refs.keys() | new_refs.keys():
             if old_refs.get(key) != new_refs.get(key):
                 tokens.update({f"ref:{key}", "references"})
@@ -422,12 +427,12 @@ def changes(
     # The glossary links essays to labels and concepts by their names: a changed name (or a new or deleted
     # entry) may move any link; a changed title or definition changes only the essays that mention the entry.
     old_entries, new_entries = _glossary_entries(before), _glossary_entries(after)
-    if "references" in tokens or old_entries.keys() != new_entries.keys():
+    if "reference-list" in tokens or old_entries.keys() != new_entries.keys():
         tokens.add("glossary")
     for uri, (forms, shown) in new_entries.items():
         if uri not in old_entries or old_entries[uri][0] != forms:
             tokens.add("glossary")
-        elif old_entries[uri][1] != shown:
+        elif old_entries[uri][1] != shown or any(f"ref:{key}" in tokens for key in _cited(shown[-1])):
             tokens.add(f"glossary:{uri}")
     if before.essays != after.essays:
         tokens.add("essays")

@@ -509,7 +509,7 @@ def export_jobs(
 
     A copy of a package file (and its spreadsheet form) depends on that file (``file:datapackage/<name>``),
     the zip on every package file (``package``), the RIS on the works (``references``) and the SKOS files on
-    the labels, the concepts and the works they cite.
+    the labels, the concepts and the works they cite (``reference-list``: the works' keys and order).
     """
     files = package_files(sources) if files is None else files
     jobs = []
@@ -552,6 +552,12 @@ def export_jobs(
         )
     )
 
+    skos_keys = {
+        f"ref:{key}"
+        for record in [*site.terms.values(), *site.concepts.values()]
+        for key in record_keys(record)
+    }
+
     def skos() -> list[Page]:
         turtle, jsonld = render_skos(build_skos_graph(site, base_url))
         source = "datapackage/terms.csv and concepts.csv"
@@ -563,7 +569,7 @@ def export_jobs(
     jobs.append(
         PageJob(
             key=f"{EXPORT_DIR}/skos",
-            depends=frozenset({"kind:terms", "kind:concepts", "references"}),
+            depends=frozenset({"kind:terms", "kind:concepts", "reference-list", *skos_keys}),
             make=skos,
         )
     )

@@ -334,7 +334,7 @@ class PageJob:
         key: A name unique among a site's jobs and stable between runs (``terms/client.md``).
         depends: What the pages show, as change tokens: ``terms:client`` for one record (see
             `record_depends`), ``kind:terms`` for any label (added, removed, edited or moved), ``ref:needham2008``
-            for one work, ``references`` for any work, ``cited_by`` for the bibliography's back-links,
+            for one work, ``reference-list`` for the works' keys and order, ``references`` for any work, ``cited_by`` for the bibliography's back-links,
             ``counts`` for how many records and works there are, ``essays`` for any essay, ``glossary`` and
             ``glossary:terms/client.md`` for the glossary's entries, ``doc:about.md`` for one hand-written
             page, ``file:datapackage/terms.csv`` for one input file, ``package`` for any data-package file,
@@ -401,6 +401,14 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
     jobs: list[PageJob] = []
     bib = site.bibliography
 
+    def cited(*kinds: str) -> frozenset[str]:
+        """Return the tokens of pages that show every record of some kinds: the kinds and the works they cite."""
+        keys = {
+            key for kind in kinds for record in getattr(site, kind).values() for key in record_keys(record)
+        }
+        tokens = {f"kind:{kind}" for kind in kinds} | {f"ref:{key}" for key in keys}
+        return frozenset({*tokens, "reference-list"})
+
     def job(key: str, depends: Iterable[str], make: Callable[[], list[Page]]) -> None:
         jobs.append(PageJob(key=key, depends=frozenset(depends), make=make))
 
@@ -421,20 +429,20 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
             job(record.src_uri, record_depends(site, record), record_pages)
     job(
         "terms/index.md",
-        ("kind:terms", "references"),
+        cited("terms"),
         render_one("terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"),
     )
     job(
         "concepts/index.md",
-        ("kind:concepts", "references"),
+        cited("concepts"),
         render_one("concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"),
     )
     job(
         "cases/index.md",
-        ("kind:cases", "references"),
+        cited("cases"),
         render_one("cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"),
     )
-    debates = ("kind:questions", "kind:arguments", "references")
+    debates = cited("questions", "arguments")
     debate_keys = [k for r in [*site.questions.values(), *site.arguments.values()] for k in record_keys(r)]
     job(
         "references/debates",
@@ -467,7 +475,7 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
     )
     job(
         "glossary/index.md",
-        ("kind:terms", "kind:concepts", "references"),
+        cited("terms", "concepts"),
         lambda: [
             _render(
                 env,
@@ -504,10 +512,10 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
             )
         ]
 
-    job("timeline/index.md", ("kind:terms", "kind:cases", "references"), timeline)
+    job("timeline/index.md", cited("terms", "cases"), timeline)
     job(
         "figures",
-        ("kind:terms", "kind:concepts", "references"),
+        cited("terms", "concepts") | {"references"},
         lambda: [
             _render(env, template, src_uri, source, **context)
             for template, src_uri, source, context in figure_pages(
@@ -618,7 +626,8 @@ def write_pages(pages: Iterable[Page], out_dir: Path, *, keep: Iterable[str] = (
         pages: The pages, in any order.
         out_dir: The generated-pages folder.
         keep: Files written by an earlier run that this run did not render but still wants (an incremental
-            run); they are neither rewritten nor deleted.
+            run); they are neither rewritten nor deleted. It is read once every page is written, so the
+            code yielding `pages` may add to it as it goes.
 
     Returns:
         The src_uris of the pages written (new or changed).
@@ -630,7 +639,7 @@ def write_pages(pages: Iterable[Page], out_dir: Path, *, keep: Iterable[str] = (
     base = out_dir.resolve()
     previous = _previous_files(out_dir)
     written: list[str] = []
-    wanted = set(keep)
+    wanted: set[str] = set()
     finished = False
     try:
         for page in pages:
@@ -650,6 +659,7 @@ def write_pages(pages: Iterable[Page], out_dir: Path, *, keep: Iterable[str] = (
                 path.unlink()
             path.write_bytes(data)
             written.append(page.src_uri)
+        wanted.update(keep)
         finished = True
     finally:
         # Cut short, the run deletes nothing and the marker lists what either run wrote.
