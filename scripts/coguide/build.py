@@ -19,7 +19,7 @@ from coguide.pages.glossary import Glossary
 from coguide.pages.render import Page, PageJob, make_glossary, page_jobs, write_pages
 from coguide.pages.tree import add_page_meta, render_redirects, render_written_page
 from coguide.source.load import Sources, load_project, read_config
-from coguide.source.validate import parse_bibliography, validate_project
+from coguide.source.validate import ValidationCache, parse_bibliography, validate_project
 
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
 GENERATED_DIR = "generated"
@@ -249,8 +249,7 @@ class Generator:
         self.site_url = site_url
         self._last: _LastRun | None = None
         self._stats: dict[str, tuple[int, int, str]] = {}
-        self._frictionless: dict = {}
-        self._bib_text = ""
+        self._validation = ValidationCache()
 
     def digests(self) -> dict[str, str]:
         """Return a SHA-256 digest of every input file, reading only files whose size or time changed."""
@@ -302,17 +301,18 @@ class Generator:
         sources = load_project(root)
         timed("load", start)
         start = time.perf_counter()
-        problems = validate_project(sources, cache=self._frictionless)
+        problems = validate_project(sources, cache=self._validation)
         timed("validate", start)
         if errors_only(problems):
             return Generation(problems=problems, site=None, written=[], out_dir=out_dir, timings=timings)
         start = time.perf_counter()
         last = self._last if self._last is not None and self._last.out_dir == out_dir else None
-        if last is not None and sources.bib_text == self._bib_text:
-            bib = last.site.bibliography
-        else:
-            bib, _ = parse_bibliography(sources)
-        self._bib_text = sources.bib_text
+        # The bibliography validation parsed (parsed again only when the .bib changed).
+        bib = (
+            self._validation.bibliography[0]
+            if self._validation.bibliography
+            else parse_bibliography(sources)[0]
+        )
         base = self.site_url.rstrip("/") + "/" if self.site_url else ""
         info = SiteInfo(
             name=self.site_name or SiteInfo.name,

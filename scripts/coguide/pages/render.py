@@ -359,11 +359,14 @@ _LINK_FIELDS = (
 )
 
 
-def record_depends(site: Site, record: Record) -> frozenset[str]:
+def record_depends(
+    site: Site, record: Record, keys: Callable[[Record], tuple[str, ...]] = record_keys
+) -> frozenset[str]:
     """Return what a record's page depends on: the record, the records it links to and shows, the works cited.
 
     Tokens are ``<resource>:<id>`` for records and ``ref:<key>`` for works; every work cited by the record,
     by the summaries of its linked records and by its arguments counts, whether or not the page shows it.
+    `keys` gives the works a record cites (`record_keys`, or a cached form of it).
     """
     tokens = {f"{record.resource}:{record.id}"}
     shown: list[Record] = [record]
@@ -378,7 +381,7 @@ def record_depends(site: Site, record: Record) -> frozenset[str]:
             if item is not None:
                 shown.append(item)
     for item in shown:
-        tokens.update(f"ref:{key}" for key in record_keys(item))
+        tokens.update(f"ref:{key}" for key in keys(item))
     return frozenset(tokens)
 
 
@@ -401,10 +404,18 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
     jobs: list[PageJob] = []
     bib = site.bibliography
 
+    keys_of: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def cited_keys(record: Record) -> tuple[str, ...]:
+        found = keys_of.get((record.resource, record.id))
+        if found is None:
+            found = keys_of[record.resource, record.id] = record_keys(record)
+        return found
+
     def cited(*kinds: str) -> frozenset[str]:
         """Return the tokens of pages that show every record of some kinds: the kinds and the works they cite."""
         keys = {
-            key for kind in kinds for record in getattr(site, kind).values() for key in record_keys(record)
+            key for kind in kinds for record in getattr(site, kind).values() for key in cited_keys(record)
         }
         tokens = {f"kind:{kind}" for kind in kinds} | {f"ref:{key}" for key in keys}
         return frozenset({*tokens, "reference-list"})
@@ -426,7 +437,7 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
                     _render(env, f"{template}.md.jinja", record.src_uri, source, record=record, keys=keys),
                 ]
 
-            job(record.src_uri, record_depends(site, record), record_pages)
+            job(record.src_uri, record_depends(site, record, cited_keys), record_pages)
     job(
         "terms/index.md",
         cited("terms"),

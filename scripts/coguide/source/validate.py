@@ -6,6 +6,7 @@ BibTeX diagnostics rather than writing its own.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -817,26 +818,38 @@ def parse_bibliography(sources: Sources) -> tuple[Bibliography, list[Problem]]:
     return bib, problems
 
 
+@dataclass(kw_only=True)
+class ValidationCache:
+    """What validation keeps between runs of a generator, so that an edit re-validates only what it touched.
+
+    Attributes:
+        tables: Frictionless's problems per table, with the digest they belong to (see `validate_frictionless`).
+        bib_text: The BibTeX text `bibliography` was parsed from.
+        bibliography: The parsed bibliography and its problems.
+    """
+
+    tables: dict[str, tuple[str, list[Problem], set[int]]] = dataclasses.field(default_factory=dict)
+    bib_text: str | None = None
+    bibliography: tuple[Bibliography, list[Problem]] | None = None
+
+
 def validate_project(
-    sources: Sources,
-    *,
-    frictionless: bool = True,
-    cache: dict[str, tuple[str, list[Problem], set[int]]] | None = None,
+    sources: Sources, *, frictionless: bool = True, cache: ValidationCache | None = None
 ) -> list[Problem]:
     """Run every check over the loaded sources.
 
     Args:
         sources: What the load stage read.
         frictionless: Run the Frictionless validation (tests of our own rules may skip it for speed).
-        cache: Frictionless's results per table from an earlier run (see `validate_frictionless`): a
-            generator that keeps its state between runs re-validates only the tables whose file changed.
+        cache: What an earlier run kept (`ValidationCache`): Frictionless re-validates only the tables whose
+            file changed, and the bibliography is parsed again only when its text changed. Updated.
 
     Returns:
         Every problem found, sorted by file and line; warnings included.
     """
     problems = list(sources.problems)
     if frictionless:
-        problems.extend(validate_frictionless(sources, cache))
+        problems.extend(validate_frictionless(sources, None if cache is None else cache.tables))
     else:
         for table in sources.tables.values():
             fks = next(
@@ -849,7 +862,12 @@ def validate_project(
             )
             if table.readable:
                 problems.extend(_foreign_key_problems(table, sources.tables, fks))
-    bib, bib_problems = parse_bibliography(sources)
+    if cache is not None and cache.bibliography is not None and cache.bib_text == sources.bib_text:
+        bib, bib_problems = cache.bibliography
+    else:
+        bib, bib_problems = parse_bibliography(sources)
+        if cache is not None:
+            cache.bib_text, cache.bibliography = sources.bib_text, (bib, bib_problems)
     problems.extend(bib_problems)
     uses = collect_citation_uses(sources)
     problems.extend(check_citations(uses, bib))
