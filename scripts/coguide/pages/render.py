@@ -25,7 +25,15 @@ from coguide.markup import render_safe_html, render_safe_inline
 from coguide.model import Argument, Essay, Record, Site, essay_url, record_keys
 from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
-from coguide.pages.figures import cited_works, claim_cite_box, figure_pages, short_markdown, shorten
+from coguide.pages.figures import (
+    FACES,
+    LADDER_KEY,
+    cited_works,
+    claim_cite_box,
+    figure_pages,
+    short_markdown,
+    shorten,
+)
 from coguide.pages.glossary import Glossary
 from coguide.pages.pagecite import EDITORS_ID, PageCitation, cite_page, page_key
 from coguide.pages.timeline import render_timeline_svg, timeline_events
@@ -524,9 +532,18 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
         ]
 
     job("timeline/index.md", cited("terms", "cases"), timeline)
+    # The figures show every label and case, the concepts of the faces of power and the ladder, and cite two
+    # works by key.
+    shown = [site.concepts[i] for i in (*FACES, "ladder-of-participation") if i in site.concepts]
+    figures = cited("terms", "cases") | {
+        *(f"concepts:{i}" for i in (*FACES, "ladder-of-participation")),
+        *(f"ref:{key}" for concept in shown for key in cited_keys(concept)),
+        f"ref:{LADDER_KEY}",
+        "ref:mclaughlin2009",
+    }
     job(
         "figures",
-        cited("terms", "concepts") | {"references"},
+        figures,
         lambda: [
             _render(env, template, src_uri, source, **context)
             for template, src_uri, source, context in figure_pages(
