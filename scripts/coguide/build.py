@@ -6,7 +6,7 @@ import hashlib
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -345,7 +345,11 @@ class Generator:
                 kept[job.key] = _Job(depends=job.depends, files=tuple(files))
 
         self._last = None  # a run cut short leaves no state to trust
-        written = write_pages(stream(), out_dir, keep=keep)
+        # A full run writes each page as it is rendered (never holding them all); an incremental run renders
+        # its few pages first and writes them in one burst, so that an engine watching the tree (`coguide
+        # serve`) sees one change and rebuilds once, not once per pause between two pages.
+        pages: Iterable[Page] = stream() if changed is None else list(stream())
+        written = write_pages(pages, out_dir, keep=keep)
         timed("render", start)
         files = sorted({*rendered, *keep})
         problems = [*problems, *stray_files(out_dir, set(files))]
