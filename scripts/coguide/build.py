@@ -216,17 +216,18 @@ class _LastRun:
 class Generator:
     """The generator, keeping its last run in memory so that the next renders only what an edit changed.
 
-    Each run fingerprints every input file (a content digest; a file whose size and modification time are
-    unchanged is not read again). Loading reads the project again (it is cheap); Frictionless re-validates only
-    the tables whose file changed (its results per table are kept), while the checks that span tables and
-    files run in full. The model is rebuilt and compared with the last one (frozen records compare by
-    value): the records, works, essays and pages that differ become change tokens, and only the rendering jobs
-    (`coguide.pages.render.PageJob`) whose dependencies hold one of them run again; every other file in the
-    docs tree stays as the last run wrote it. A change to anything not tracked that way (the templates, the
-    descriptor, the engine configuration, the authors file, the site's name, address or source dates) renders
-    every page, as does the first run.
+    Each run fingerprints every input file (a digest of its content). Loading reads the project again (it is
+    cheap); validation keeps what it can (`ValidationCache`): Frictionless re-validates only the tables whose
+    file changed and the bibliography is parsed again only when it changed, while the checks that span tables
+    and files run in full. The model is rebuilt and compared with the last one (frozen records compare by
+    value): the records, works, essays and pages that differ become change tokens (`changes`), and only the
+    rendering jobs (`coguide.pages.render.PageJob`) whose dependencies hold one of them run again; every other
+    file in the docs tree stays as the last run wrote it. A change to anything not tracked that way (the
+    templates, the descriptor, the engine configuration, the authors file, the site's name, address or source
+    dates) renders every page, as does the first run.
 
-    Pages are written as they are rendered (never all held at once), only when their content changed.
+    A full run writes pages as they are rendered (never all held at once); an incremental run writes its few
+    pages together. Either way a file is rewritten only when its content changed.
 
     Args:
         root: The project folder.
@@ -248,29 +249,20 @@ class Generator:
         self.site_name = site_name
         self.site_url = site_url
         self._last: _LastRun | None = None
-        self._stats: dict[str, tuple[int, int, str]] = {}
         self._validation = ValidationCache()
 
     def digests(self) -> dict[str, str]:
-        """Return a SHA-256 digest of every input file, reading only files whose size or time changed."""
+        """Return a SHA-256 digest of every input file's content.
+
+        Every file is read, whatever its modification time says (a few megabytes at 1,000 records, some
+        hundredths of a second): a time can stay the same across an edit where the file system keeps it coarsely.
+        """
         found: dict[str, str] = {}
-        stats: dict[str, tuple[int, int, str]] = {}
         for name, path in input_files(self.root):
             try:
-                stat = path.stat()
+                found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
             except OSError:
                 continue
-            known = self._stats.get(name)
-            if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-                digest = known[2]
-            else:
-                try:
-                    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-                except OSError:
-                    continue
-            stats[name] = (stat.st_size, stat.st_mtime_ns, digest)
-            found[name] = digest
-        self._stats = stats
         return found
 
     def run(self, report: Callable[[str, float], None] | None = None) -> Generation:
