@@ -61,7 +61,11 @@ def test_each_kind_of_edit_renders_few_pages_and_equals_a_full_generation(kept):
     assert check() == []
 
     # A record's text: its page, the pages that show it, the indexes and exports that list it.
-    edit(data / "terms.csv", "holds the expertise [@mclaughlin2009]", "holds all the expertise [@mclaughlin2009]")
+    edit(
+        data / "terms.csv",
+        "holds the expertise [@mclaughlin2009]",
+        "holds all the expertise [@mclaughlin2009]",
+    )
     rendered = check()
     assert "terms/client.md" in rendered and "terms/service-user.md" not in rendered
     assert len(rendered) < total / 4, (len(rendered), total)
