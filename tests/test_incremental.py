@@ -141,3 +141,23 @@ def test_an_edit_with_errors_leaves_the_tree_and_the_next_run_catches_up(kept):
     assert tree(root / "generated") == before
     edit(terms, "holds the expertise [@nobody2001]", "holds some expertise [@mclaughlin2009]")
     assert "terms/client.md" in check()
+
+
+def test_kept_validation_reports_what_a_fresh_validation_does(project):
+    from coguide.source.load import load_project
+    from coguide.source.validate import ValidationCache, validate_project
+
+    root = project("bad-enum-value")
+    cache = ValidationCache()
+    fresh = validate_project(load_project(root))
+    assert any(p.code == "constraint-error" and p.path.endswith("arguments.csv") for p in fresh)
+    assert validate_project(load_project(root), cache=cache) == fresh
+    assert set(cache.tables) >= {"arguments", "terms"} and cache.bibliography is not None
+    # Nothing changed: every table's Frictionless result and the bibliography are reused, and agree.
+    assert validate_project(load_project(root), cache=cache) == fresh
+    # One table gains a broken link and another a bad value: the kept results for the rest still agree.
+    edit(root / "datapackage" / "case_terms.csv", "care-act-2014,service-user", "care-act-2014,no-such-label")
+    edit(root / "datapackage" / "cases.csv", ",individual,", ",everyone,")
+    fresh = validate_project(load_project(root))
+    assert {p.code for p in fresh} >= {"constraint-error", "foreign-key"}
+    assert validate_project(load_project(root), cache=cache) == fresh
