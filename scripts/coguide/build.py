@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from coguide.cite import Bibliography, find_citations
 from coguide.errors import Problem, errors_only
-from coguide.model import Site, SiteInfo, build_model
+from coguide.model import Site, SiteInfo, WrittenPage, build_model
 from coguide.outputs import MARKER, check_output_dir
-from coguide.pages.export import render_exports
-from coguide.pages.render import Page, render_site, write_pages
-from coguide.pages.tree import add_page_meta, render_redirects, render_written_pages
-from coguide.source.load import load_project, read_config
-from coguide.source.validate import parse_bibliography, validate_project
+from coguide.pages.export import export_jobs
+from coguide.pages.glossary import Glossary
+from coguide.pages.render import Page, PageJob, make_glossary, page_jobs, write_pages
+from coguide.pages.tree import add_page_meta, render_redirects, render_written_page
+from coguide.source.load import Sources, load_project, read_config
+from coguide.source.validate import ValidationCache, parse_bibliography, validate_project
 
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
 GENERATED_DIR = "generated"
@@ -35,6 +38,8 @@ class Generation:
         files: Every generated page and data file, as paths relative to `out_dir`.
         out_dir: Where the generated pages are.
         timings: Seconds per stage, in order.
+        rendered: Generated pages and data files rendered in this run (the rest were kept from the last run).
+        full: True when every page was rendered (a first run, or a change no page's dependencies name).
     """
 
     problems: list[Problem]
@@ -43,6 +48,8 @@ class Generation:
     out_dir: Path
     files: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    rendered: list[str] = field(default_factory=list)
+    full: bool = True
 
     @property
     def ok(self) -> bool:
@@ -143,6 +150,8 @@ def generate(
 ) -> Generation:
     """Load, validate, model and render the project in `root`, writing pages only when all checks pass.
 
+    A one-shot run of a fresh `Generator`: every page is rendered (and written only when its content changed).
+
     Args:
         root: The project folder.
         out_dir: Where to write generated pages (default: ``<root>/generated``).
@@ -156,51 +165,340 @@ def generate(
     Raises:
         OutputError: `out_dir` is a symlink, lies in the sources or holds files no build made.
     """
-    root = Path(root).resolve()
-    out_dir = check_output_dir(root, out_dir or root / GENERATED_DIR, kind="generated", fix=GENERATED_FIX)
-    timings: dict[str, float] = {}
+    return Generator(root, out_dir, site_name=site_name, site_url=site_url).run(report)
 
-    def timed(stage: str, start: float) -> None:
-        timings[stage] = time.perf_counter() - start
-        if report:
-            report(stage, timings[stage])
 
-    start = time.perf_counter()
-    sources = load_project(root)
-    timed("load", start)
-    start = time.perf_counter()
-    problems = validate_project(sources)
-    timed("validate", start)
-    if errors_only(problems):
-        return Generation(problems=problems, site=None, written=[], out_dir=out_dir, timings=timings)
-    start = time.perf_counter()
-    bib, _ = parse_bibliography(sources)
-    base = site_url.rstrip("/") + "/" if site_url else ""
-    info = SiteInfo(
-        name=site_name or SiteInfo.name,
-        url=base,
-        updated=source_dates(root),
-        authors=dict(sources.authors),
-    )
-    site = build_model(sources, bib, info)
-    timed("model", start)
-    start = time.perf_counter()
-    # The complete docs tree: pages from the data, the hand-written pages with their citations rendered,
-    # redirects for former ids, the data exports, and every other file under docs/ as it is.
-    pages = [
-        *add_page_meta(site, render_site(site)),
-        *render_written_pages(site),
-        *render_redirects(site),
-        *render_exports(site, sources),
-        *(
-            Page(src_uri=uri, content=(root / rel).read_bytes(), source=rel)
-            for uri, rel in site.assets.items()
-        ),
+#: Project files whose change makes every page stale: the descriptor (every table's schema), the engine
+#: configuration and the essays' authors. The templates (`TEMPLATES`) count too.
+WHOLE_SITE_INPUTS = frozenset({"datapackage/datapackage.json", "mkdocs.yml", "docs/blog/.authors.yml"})
+#: The folder of the page templates, whose files are fingerprinted with the project's.
+TEMPLATES = Path(__file__).parent / "pages" / "templates"
+_TEMPLATE_PREFIX = "coguide:templates/"
+#: What the data records are, for comparing two models.
+RECORD_KINDS = ("terms", "concepts", "cases", "questions", "arguments")
+
+
+def input_files(root: Path) -> list[tuple[str, Path]]:
+    """Return every file the generator reads, by name: project-relative paths, and the templates under ``coguide:``."""
+    found = [
+        (p.relative_to(root).as_posix(), p)
+        for folder in ("datapackage", "docs")
+        for p in (root / folder).rglob("*")
+        if p.is_file()
     ]
-    written = write_pages(pages, out_dir)
-    timed("render", start)
-    files = sorted(page.src_uri for page in pages)
-    problems = [*problems, *stray_files(out_dir, set(files))]
-    return Generation(
-        problems=problems, site=site, written=written, out_dir=out_dir, files=files, timings=timings
+    found += [(name, root / name) for name in ("CONTRIBUTING.md", "mkdocs.yml") if (root / name).is_file()]
+    found += [
+        (_TEMPLATE_PREFIX + p.relative_to(TEMPLATES).as_posix(), p)
+        for p in TEMPLATES.rglob("*")
+        if p.is_file()
+    ]
+    return sorted(found)
+
+
+@dataclass(kw_only=True)
+class _Job:
+    """What the last run knew of one rendering job: what it depended on and which files it made."""
+
+    depends: frozenset[str]
+    files: tuple[str, ...]
+
+
+@dataclass(kw_only=True)
+class _LastRun:
+    """The state a `Generator` keeps between runs: every input's digest, the model, and each job's files."""
+
+    digests: dict[str, str]
+    site: Site
+    jobs: dict[str, _Job]
+    out_dir: Path
+
+
+class Generator:
+    """The generator, keeping its last run in memory so that the next renders only what an edit changed.
+
+    Each run fingerprints every input file (a digest of its content). Loading reads the project again (it is
+    cheap); validation keeps what it can (`ValidationCache`): Frictionless re-validates only the tables whose
+    file changed and the bibliography is parsed again only when it changed, while the checks that span tables
+    and files run in full. The model is rebuilt and compared with the last one (frozen records compare by
+    value): the records, works, essays and pages that differ become change tokens (`changes`), and only the
+    rendering jobs (`coguide.pages.render.PageJob`) whose dependencies hold one of them run again; every other
+    file in the docs tree stays as the last run wrote it. A change to anything not tracked that way (the
+    templates, the descriptor, the engine configuration, the authors file, the site's name, address or source
+    dates) renders every page, as does the first run.
+
+    A full run writes pages as they are rendered (never all held at once); an incremental run writes its few
+    pages together. Either way a file is rewritten only when its content changed.
+
+    Args:
+        root: The project folder.
+        out_dir: Where to write generated pages (default: ``<root>/generated``).
+        site_name: The site's name, for "Cite this page" (default: `SiteInfo`'s).
+        site_url: The site's absolute base URL, or "" when unknown.
+    """
+
+    def __init__(
+        self,
+        root: Path | str,
+        out_dir: Path | None = None,
+        *,
+        site_name: str | None = None,
+        site_url: str = "",
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.out_dir = out_dir
+        self.site_name = site_name
+        self.site_url = site_url
+        self._last: _LastRun | None = None
+        self._validation = ValidationCache()
+
+    def digests(self) -> dict[str, str]:
+        """Return a SHA-256 digest of every input file's content.
+
+        Every file is read, whatever its modification time says (a few megabytes at 1,000 records, some
+        hundredths of a second): a time can stay the same across an edit where the file system keeps it coarsely.
+        """
+        found: dict[str, str] = {}
+        for name, path in input_files(self.root):
+            try:
+                found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                continue
+        return found
+
+    def run(self, report: Callable[[str, float], None] | None = None) -> Generation:
+        """Generate the docs tree, rendering only what changed since the last successful run.
+
+        Args:
+            report: Called with each stage's name and seconds as it finishes.
+
+        Returns:
+            The problems, the model, the pages written and (in `Generation.rendered`) the pages rendered.
+
+        Raises:
+            OutputError: The output folder is a symlink, lies in the sources or holds files no build made.
+        """
+        root = self.root
+        out_dir = check_output_dir(
+            root, self.out_dir or root / GENERATED_DIR, kind="generated", fix=GENERATED_FIX
+        )
+        timings: dict[str, float] = {}
+
+        def timed(stage: str, start: float) -> None:
+            timings[stage] = time.perf_counter() - start
+            if report:
+                report(stage, timings[stage])
+
+        start = time.perf_counter()
+        digests = self.digests()
+        sources = load_project(root)
+        timed("load", start)
+        start = time.perf_counter()
+        problems = validate_project(sources, cache=self._validation)
+        timed("validate", start)
+        if errors_only(problems):
+            return Generation(problems=problems, site=None, written=[], out_dir=out_dir, timings=timings)
+        start = time.perf_counter()
+        last = self._last if self._last is not None and self._last.out_dir == out_dir else None
+        # The bibliography validation parsed (parsed again only when the .bib changed).
+        bib = (
+            self._validation.bibliography[0]
+            if self._validation.bibliography
+            else parse_bibliography(sources)[0]
+        )
+        base = self.site_url.rstrip("/") + "/" if self.site_url else ""
+        info = SiteInfo(
+            name=self.site_name or SiteInfo.name,
+            url=base,
+            updated=source_dates(root),
+            authors=dict(sources.authors),
+        )
+        site = build_model(sources, bib, info)
+        changed = None if last is None else changes(last.site, site, last.digests, digests)
+        timed("model", start)
+        start = time.perf_counter()
+        jobs = site_jobs(site, sources)
+        rendered: list[str] = []
+        keep: list[str] = []
+        kept: dict[str, _Job] = {}
+
+        def stream() -> Iterator[Page]:
+            for job in jobs:
+                before = last.jobs.get(job.key) if last is not None else None
+                stale = changed is None or before is None or bool((job.depends | before.depends) & changed)
+                if not stale:
+                    kept[job.key] = _Job(depends=job.depends, files=before.files)
+                    keep.extend(before.files)
+                    continue
+                files = []
+                for page in job.make():
+                    files.append(page.src_uri)
+                    rendered.append(page.src_uri)
+                    yield page
+                kept[job.key] = _Job(depends=job.depends, files=tuple(files))
+
+        self._last = None  # a run cut short leaves no state to trust
+        # A full run writes each page as it is rendered (never holding them all); an incremental run renders
+        # its few pages first and writes them in one burst, so that an engine watching the tree (`coguide
+        # serve`) sees one change and rebuilds once, not once per pause between two pages.
+        pages: Iterable[Page] = stream() if changed is None else list(stream())
+        written = write_pages(pages, out_dir, keep=keep)
+        timed("render", start)
+        files = sorted({*rendered, *keep})
+        problems = [*problems, *stray_files(out_dir, set(files))]
+        self._last = _LastRun(digests=digests, site=site, jobs=kept, out_dir=out_dir)
+        return Generation(
+            problems=problems,
+            site=site,
+            written=written,
+            out_dir=out_dir,
+            files=files,
+            timings=timings,
+            rendered=rendered,
+            full=changed is None,
+        )
+
+
+def _references(bib: Bibliography) -> dict[str, tuple[str, str]]:
+    return {key: (bib.bibtex(key), bib.year_label(key)) for key in bib.keys}
+
+
+def _cited(text: str) -> set[str]:
+    """Return the keys a text cites."""
+    return {item.key for citation in find_citations(text) for item in citation.items}
+
+
+def _glossary_entries(site: Site) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Return each glossary entry's names (what essays are matched against) and what a link to it shows."""
+    entries = {}
+    for record in [*site.terms.values(), *site.concepts.values()]:
+        name = getattr(record, "label", None) or getattr(record, "name", "")
+        text = getattr(record, "definition", None) or getattr(record, "summary", "")
+        entries[record.src_uri] = ((name, *record.also_known_as), (record.title, record.url, text))
+    return entries
+
+
+def changes(
+    before: Site, after: Site, old_digests: dict[str, str], new_digests: dict[str, str]
+) -> set[str] | None:
+    """Return the change tokens between two runs (see `coguide.pages.render.PageJob`), or None: render everything.
+
+    Args:
+        before: The last run's model.
+        after: This run's model.
+        old_digests: The last run's input digests (`Generator.digests`).
+        new_digests: This run's.
+    """
+    files = {
+        name
+        for name in old_digests.keys() | new_digests.keys()
+        if old_digests.get(name) != new_digests.get(name)
+    }
+    if any(name in WHOLE_SITE_INPUTS or name.startswith(_TEMPLATE_PREFIX) for name in files):
+        return None
+    if before.info != after.info or before.descriptor != after.descriptor or before.authors != after.authors:
+        return None
+    tokens = {f"file:{name}" for name in files}
+    if any(name.startswith("datapackage/") for name in files):
+        tokens.add("package")
+    for kind in RECORD_KINDS:
+        old, new = getattr(before, kind), getattr(after, kind)
+        if len(old) != len(new):
+            tokens.add("counts")
+        if list(old) != list(new):
+            tokens.add(f"kind:{kind}")
+        for record_id in old.keys() | new.keys():
+            if old.get(record_id) != new.get(record_id):
+                tokens.update({f"{kind}:{record_id}", f"kind:{kind}"})
+    if before.bibliography is not after.bibliography:
+        old_refs, new_refs = _references(before.bibliography), _references(after.bibliography)
+        if len(old_refs) != len(new_refs):
+            tokens.add("counts")
+        if list(old_refs) != list(new_refs):
+            tokens.update({"reference-list", "references"})
+        for key in old_refs.keys() | new_refs.keys():
+            if old_refs.get(key) != new_refs.get(key):
+                tokens.update({f"ref:{key}", "references"})
+    if before.cited_by != after.cited_by:
+        tokens.add("cited_by")
+    # The glossary links essays to labels and concepts by their names: a changed name (or a new or deleted
+    # entry) may move any link; a changed title or definition changes only the essays that mention the entry.
+    old_entries, new_entries = _glossary_entries(before), _glossary_entries(after)
+    if "reference-list" in tokens or old_entries.keys() != new_entries.keys():
+        tokens.add("glossary")
+    for uri, (forms, shown) in new_entries.items():
+        if uri not in old_entries or old_entries[uri][0] != forms:
+            tokens.add("glossary")
+        elif old_entries[uri][1] != shown or any(f"ref:{key}" in tokens for key in _cited(shown[-1])):
+            tokens.add(f"glossary:{uri}")
+    if before.essays != after.essays:
+        tokens.add("essays")
+    if before.contributors != after.contributors:
+        tokens.add("contributors")
+    old_docs = {d.src_uri: d for d in before.documents}
+    new_docs = {d.src_uri: d for d in after.documents}
+    tokens.update(
+        f"doc:{uri}" for uri in old_docs.keys() | new_docs.keys() if old_docs.get(uri) != new_docs.get(uri)
     )
+    tokens.update(
+        f"doc:{uri}"
+        for uri in before.included.keys() | after.included.keys()
+        if before.included.get(uri) != after.included.get(uri)
+    )
+    if before.assets != after.assets:
+        tokens.update(f"file:{rel}" for rel in {*before.assets.values(), *after.assets.values()})
+    return tokens
+
+
+def site_jobs(site: Site, sources: Sources) -> list[PageJob]:
+    """Return every rendering job of the complete docs tree, each with what it depends on.
+
+    The pages made from the data (`page_jobs`, their front matter completed by `add_page_meta`), the
+    hand-written pages with their citations rendered, the redirects for former ids, the data exports, and
+    every other file under ``docs/`` as it is.
+    """
+    jobs = [
+        PageJob(key=job.key, depends=job.depends, make=lambda job=job: add_page_meta(site, job.make()))
+        for job in page_jobs(site)
+    ]
+    glossary: list[Glossary] = []
+
+    def written(doc: WrittenPage) -> list[Page]:
+        if not glossary:
+            glossary.append(make_glossary(site))
+        return [render_written_page(site, doc, glossary[0])]
+
+    entries = _glossary_entries(site)
+    for doc in site.documents:
+        keys = {item.key for citation in find_citations(doc.body) for item in citation.items}
+        body = doc.body.casefold()
+        # Every name an essay may be linked by starts with an entry's name or alternative name.
+        mentioned = [
+            uri
+            for uri, (forms, _) in entries.items()
+            if any(f.strip() and f.strip().casefold() in body for f in forms)
+        ]
+        jobs.append(
+            PageJob(
+                key=f"written:{doc.src_uri}",
+                depends=frozenset(
+                    {f"doc:{doc.src_uri}", "essays", "glossary", *(f"ref:{key}" for key in keys)}
+                    | {f"glossary:{uri}" for uri in mentioned}
+                ),
+                make=lambda doc=doc: written(doc),
+            )
+        )
+    redirects = frozenset({"kind:terms", "kind:concepts", "kind:cases"})
+    jobs.append(PageJob(key="redirects", depends=redirects, make=lambda: render_redirects(site)))
+    jobs += export_jobs(site, sources)
+    root = sources.root
+    for uri, rel in site.assets.items():
+        jobs.append(
+            PageJob(
+                key=f"asset:{uri}",
+                depends=frozenset({f"file:{rel}"}),
+                make=lambda uri=uri, rel=rel: [
+                    Page(src_uri=uri, content=(root / rel).read_bytes(), source=rel)
+                ],
+            )
+        )
+    return jobs

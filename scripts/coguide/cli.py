@@ -345,7 +345,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the site with live reload: the docs tree is regenerated whenever a source changes."""
     import threading
 
-    from coguide.build import GENERATED_DIR, generate, input_fingerprint, read_site_settings
+    from coguide.build import GENERATED_DIR, Generator, input_fingerprint, read_site_settings
     from coguide.engines.base import EngineUnavailable, get_engine
 
     root = _project(args)
@@ -356,11 +356,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(levelname)-7s -  %(message)s")
     settings = read_site_settings(root)
+    # The generator keeps its last run, so an edit re-renders only the pages it reaches (see `Generator`).
+    generator = Generator(root, site_name=settings.name, site_url=settings.url)
 
     def regenerate() -> bool:
-        generation = generate(root, site_name=settings.name, site_url=settings.url)
+        start = time.perf_counter()
+        generation = generator.run()
         for problem in errors_only(generation.problems):
             print(problem.format(), file=sys.stderr)
+        if generation.ok and not generation.full:
+            logging.getLogger("coguide").info(
+                "Regenerated %d of %d pages in %.2f s; %d changed",
+                len(generation.rendered),
+                len(generation.files),
+                time.perf_counter() - start,
+                len(generation.written),
+            )
         return generation.ok
 
     if not regenerate():

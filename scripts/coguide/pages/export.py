@@ -37,7 +37,7 @@ from rdflib.plugins.serializers.turtle import TurtleSerializer
 from coguide.cite import Bibliography, find_citations
 from coguide.cite.apa import describe_entry, latex_to_text
 from coguide.model import Case, Concept, Essay, Record, Site, Term, essay_url, record_keys
-from coguide.pages.render import Page, plain_text, url_for
+from coguide.pages.render import Page, PageJob, plain_text, url_for
 from coguide.source.load import DATA_DIR, Sources
 
 #: Where the exports are published, relative to the site root.
@@ -491,35 +491,89 @@ def render_exports(site: Site, sources: Sources, base_url: str | None = None) ->
     cached = _EXPORTS.get(key)
     if cached is not None:
         return list(cached)
-    pages = [
-        Page(src_uri=f"{EXPORT_DIR}/{name}", content=data, source=f"{DATA_DIR}/{name}")
-        for name, data in files
-    ]
-    pages.append(Page(src_uri=f"{EXPORT_DIR}/{ZIP_NAME}", content=render_zip(files), source=f"{DATA_DIR}/"))
-    pages.extend(
-        Page(
-            src_uri=f"{EXPORT_DIR}/{SPREADSHEET_DIR}/{name}",
-            content=spreadsheet_csv(data),
-            source=f"{DATA_DIR}/{name}",
-        )
-        for name, data in files
-        if name.endswith(".csv")
-    )
-    pages.append(
-        Page(
-            src_uri=f"{EXPORT_DIR}/references.ris",
-            content=render_ris(site.bibliography),
-            source=sources.bib_path,
-        )
-    )
-    turtle, jsonld = render_skos(build_skos_graph(site, base_url))
-    source = "datapackage/terms.csv and concepts.csv"
-    pages.append(Page(src_uri=f"{EXPORT_DIR}/skos.ttl", content=turtle, source=source))
-    pages.append(Page(src_uri=f"{EXPORT_DIR}/skos.jsonld", content=jsonld, source=source))
+    pages = [page for job in export_jobs(site, sources, base_url, files=files) for page in job.make()]
     pages.sort(key=lambda page: page.src_uri)
     _EXPORTS.clear()
     _EXPORTS[key] = tuple(pages)
     return pages
+
+
+def export_jobs(
+    site: Site,
+    sources: Sources,
+    base_url: str | None = None,
+    *,
+    files: list[tuple[str, bytes]] | None = None,
+) -> list[PageJob]:
+    """Return the jobs that make the data files of `render_exports`, each with what it depends on.
+
+    A copy of a package file (and its spreadsheet form) depends on that file (``file:datapackage/<name>``),
+    the zip on every package file (``package``), the RIS on the works (``references``) and the SKOS files on
+    the labels, the concepts and the works they cite (``reference-list``: the works' keys and order).
+    """
+    files = package_files(sources) if files is None else files
+    jobs = []
+    for name, data in files:
+        depends = frozenset({f"file:{DATA_DIR}/{name}"})
+
+        def copies(name: str = name, data: bytes = data) -> list[Page]:
+            pages = [Page(src_uri=f"{EXPORT_DIR}/{name}", content=data, source=f"{DATA_DIR}/{name}")]
+            if name.endswith(".csv"):
+                pages.append(
+                    Page(
+                        src_uri=f"{EXPORT_DIR}/{SPREADSHEET_DIR}/{name}",
+                        content=spreadsheet_csv(data),
+                        source=f"{DATA_DIR}/{name}",
+                    )
+                )
+            return pages
+
+        jobs.append(PageJob(key=f"{EXPORT_DIR}/{name}", depends=depends, make=copies))
+    jobs.append(
+        PageJob(
+            key=f"{EXPORT_DIR}/{ZIP_NAME}",
+            depends=frozenset({"package"}),
+            make=lambda: [
+                Page(src_uri=f"{EXPORT_DIR}/{ZIP_NAME}", content=render_zip(files), source=f"{DATA_DIR}/")
+            ],
+        )
+    )
+    jobs.append(
+        PageJob(
+            key=f"{EXPORT_DIR}/references.ris",
+            depends=frozenset({"references"}),
+            make=lambda: [
+                Page(
+                    src_uri=f"{EXPORT_DIR}/references.ris",
+                    content=render_ris(site.bibliography),
+                    source=sources.bib_path,
+                )
+            ],
+        )
+    )
+
+    skos_keys = {
+        f"ref:{key}"
+        for record in [*site.terms.values(), *site.concepts.values()]
+        for key in record_keys(record)
+    }
+
+    def skos() -> list[Page]:
+        turtle, jsonld = render_skos(build_skos_graph(site, base_url))
+        source = "datapackage/terms.csv and concepts.csv"
+        return [
+            Page(src_uri=f"{EXPORT_DIR}/skos.ttl", content=turtle, source=source),
+            Page(src_uri=f"{EXPORT_DIR}/skos.jsonld", content=jsonld, source=source),
+        ]
+
+    jobs.append(
+        PageJob(
+            key=f"{EXPORT_DIR}/skos",
+            depends=frozenset({"kind:terms", "kind:concepts", "reference-list", *skos_keys}),
+            make=skos,
+        )
+    )
+    return jobs
 
 
 #: The last exports, keyed by the package's digest and the site's address (one entry).

@@ -25,7 +25,15 @@ from coguide.markup import render_safe_html, render_safe_inline
 from coguide.model import Argument, Essay, Record, Site, essay_url, record_keys
 from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
-from coguide.pages.figures import cited_works, claim_cite_box, figure_pages, short_markdown, shorten
+from coguide.pages.figures import (
+    FACES,
+    LADDER_KEY,
+    cited_works,
+    claim_cite_box,
+    figure_pages,
+    short_markdown,
+    shorten,
+)
 from coguide.pages.glossary import Glossary
 from coguide.pages.pagecite import EDITORS_ID, PageCitation, cite_page, page_key
 from coguide.pages.timeline import render_timeline_svg, timeline_events
@@ -326,107 +334,252 @@ def _render(env: Environment, template: str, src_uri: str, source: str, **contex
     return Page(src_uri=src_uri, content=content, source=source)
 
 
+@dataclass(frozen=True, kw_only=True)
+class PageJob:
+    """A unit of rendering: the pages it makes, and what in the model they depend on.
+
+    Attributes:
+        key: A name unique among a site's jobs and stable between runs (``terms/client.md``).
+        depends: What the pages show, as change tokens: ``terms:client`` for one record (see
+            `record_depends`), ``kind:terms`` for any label (added, removed, edited or moved), ``ref:needham2008``
+            for one work, ``reference-list`` for the works' keys and order, ``references`` for any work, ``cited_by`` for the bibliography's back-links,
+            ``counts`` for how many records and works there are, ``essays`` for any essay, ``glossary`` and
+            ``glossary:terms/client.md`` for the glossary's entries, ``doc:about.md`` for one hand-written
+            page, ``file:datapackage/terms.csv`` for one input file, ``package`` for any data-package file,
+            ``contributors``. Anything no token names (the templates, the descriptor, the engine configuration,
+            the site's name, address and source dates) changes every page.
+        make: Renders the pages.
+    """
+
+    key: str
+    depends: frozenset[str]
+    make: Callable[[], list[Page]]
+
+
+#: The record lists a page shows beside a record, and the resource each list names.
+_LINK_FIELDS = (
+    ("concepts", "concepts"),
+    ("related", "concepts"),
+    ("narrower", "concepts"),
+    ("terms", "terms"),
+    ("cases", "cases"),
+    ("arguments", "arguments"),
+)
+
+
+def record_depends(
+    site: Site, record: Record, keys: Callable[[Record], tuple[str, ...]] = record_keys
+) -> frozenset[str]:
+    """Return what a record's page depends on: the record, the records it links to and shows, the works cited.
+
+    Tokens are ``<resource>:<id>`` for records and ``ref:<key>`` for works; every work cited by the record,
+    by the summaries of its linked records and by its arguments counts, whether or not the page shows it.
+    `keys` gives the works a record cites (`record_keys`, or a cached form of it).
+    """
+    tokens = {f"{record.resource}:{record.id}"}
+    shown: list[Record] = [record]
+    links = [(name, resource) for name, resource in _LINK_FIELDS]
+    broader = getattr(record, "broader", None)
+    if broader:
+        tokens.add(f"concepts:{broader}")
+    for name, resource in links:
+        for item_id in getattr(record, name, ()) or ():
+            tokens.add(f"{resource}:{item_id}")
+            item = getattr(site, resource).get(item_id)
+            if item is not None:
+                shown.append(item)
+    for item in shown:
+        tokens.update(f"ref:{key}" for key in keys(item))
+    return frozenset(tokens)
+
+
 def render_site(site: Site) -> list[Page]:
     """Render every generated page of the site.
 
     Returns:
         The pages in a stable order.
     """
-    env = make_environment(site)
-    pages: list[Page] = []
+    return [page for job in page_jobs(site) for page in job.make()]
+
+
+def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
+    """Return the jobs that render every generated page of the site, in a stable order (see `PageJob`).
+
+    Nothing is rendered until a job's `make` is called, so a generator that kept its last run can render only
+    the jobs whose dependencies changed.
+    """
+    env = env or make_environment(site)
+    jobs: list[PageJob] = []
     bib = site.bibliography
+
+    keys_of: dict[tuple[str, str], tuple[str, ...]] = {}
+
+    def cited_keys(record: Record) -> tuple[str, ...]:
+        found = keys_of.get((record.resource, record.id))
+        if found is None:
+            found = keys_of[record.resource, record.id] = record_keys(record)
+        return found
+
+    def cited(*kinds: str) -> frozenset[str]:
+        """Return the tokens of pages that show every record of some kinds: the kinds and the works they cite."""
+        keys = {
+            key for kind in kinds for record in getattr(site, kind).values() for key in cited_keys(record)
+        }
+        tokens = {f"kind:{kind}" for kind in kinds} | {f"ref:{key}" for key in keys}
+        return frozenset({*tokens, "reference-list"})
+
+    def job(key: str, depends: Iterable[str], make: Callable[[], list[Page]]) -> None:
+        jobs.append(PageJob(key=key, depends=frozenset(depends), make=make))
+
+    def render_one(*args: Any, **context: Any) -> Callable[[], list[Page]]:
+        return lambda: [_render(env, *args, **context)]
+
     for resource, template in (("terms", "term"), ("concepts", "concept"), ("cases", "case")):
         for record in getattr(site, resource).values():
-            source = f"{record.source_path} (id: {record.id})"
-            pages += reference_file_pages(record_page_keys(site, record), bib, record.url, source)
-            pages.append(
-                _render(
-                    env,
-                    f"{template}.md.jinja",
-                    record.src_uri,
-                    source,
-                    record=record,
-                    keys=record_page_keys(site, record),
-                )
-            )
-    pages.append(_render(env, "terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"))
-    pages.append(_render(env, "concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"))
-    pages.append(_render(env, "cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"))
+
+            def record_pages(record: Record = record, template: str = template) -> list[Page]:
+                source = f"{record.source_path} (id: {record.id})"
+                keys = record_page_keys(site, record)
+                return [
+                    *reference_file_pages(keys, bib, record.url, source),
+                    _render(env, f"{template}.md.jinja", record.src_uri, source, record=record, keys=keys),
+                ]
+
+            job(record.src_uri, record_depends(site, record, cited_keys), record_pages)
+    job(
+        "terms/index.md",
+        cited("terms"),
+        render_one("terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"),
+    )
+    job(
+        "concepts/index.md",
+        cited("concepts"),
+        render_one("concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"),
+    )
+    job(
+        "cases/index.md",
+        cited("cases"),
+        render_one("cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"),
+    )
+    debates = cited("questions", "arguments")
     debate_keys = [k for r in [*site.questions.values(), *site.arguments.values()] for k in record_keys(r)]
-    pages += reference_file_pages(debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv")
+    job(
+        "references/debates",
+        debates,
+        lambda: reference_file_pages(
+            debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv"
+        ),
+    )
     for essay in site.essays:
-        pages += reference_file_pages(essay.keys, bib, essay_url(essay), essay.path)
-    pages.append(
-        _render(
-            env,
+        job(
+            f"references/{essay.src_uri}",
+            ("essays", *(f"ref:{key}" for key in essay.keys)),
+            lambda essay=essay: reference_file_pages(essay.keys, bib, essay_url(essay), essay.path),
+        )
+    job(
+        "debates/index.md",
+        debates,
+        render_one(
             "debates.md.jinja",
             "debates/index.md",
             "datapackage/questions.csv and arguments.csv",
             keys=tuple(dict.fromkeys(debate_keys)),
-        )
+        ),
     )
-    pages.append(_render(env, "bibliography.md.jinja", "bibliography/index.md", "datapackage/references.bib"))
-    pages.append(
-        _render(
-            env,
-            "glossary.md.jinja",
-            "glossary/index.md",
-            "datapackage/terms.csv and concepts.csv",
-            entries=glossary_entries(site),
-        )
+    # The bibliography lists every page that cites each work, essays included.
+    job(
+        "bibliography/index.md",
+        ("references", "cited_by"),
+        render_one("bibliography.md.jinja", "bibliography/index.md", "datapackage/references.bib"),
     )
-    pages.append(
-        _render(
-            env,
+    job(
+        "glossary/index.md",
+        cited("terms", "concepts"),
+        lambda: [
+            _render(
+                env,
+                "glossary.md.jinja",
+                "glossary/index.md",
+                "datapackage/terms.csv and concepts.csv",
+                entries=glossary_entries(site),
+            )
+        ],
+    )
+    job(
+        "index.md",
+        ("counts", "essays"),
+        render_one(
             "home.md.jinja",
             "index.md",
             "docs/blog/posts and datapackage/",
             essays=site.essays[:5],
             essay_url=essay_url,
-        )
+        ),
     )
-    events = timeline_events(site)
-    svg = render_timeline_svg(events)
-    pages.append(
-        _render(
-            env,
-            "timeline.md.jinja",
-            "timeline/index.md",
-            "datapackage/terms.csv and cases.csv",
-            events=events,
-            svg=Markup(svg),
-        )
+
+    def timeline() -> list[Page]:
+        events = timeline_events(site)
+        svg = render_timeline_svg(events)
+        return [
+            _render(
+                env,
+                "timeline.md.jinja",
+                "timeline/index.md",
+                "datapackage/terms.csv and cases.csv",
+                events=events,
+                svg=Markup(svg),
+            )
+        ]
+
+    job("timeline/index.md", cited("terms", "cases"), timeline)
+    # The figures show every label and case, the concepts of the faces of power and the ladder, and cite two
+    # works by key.
+    shown = [site.concepts[i] for i in (*FACES, "ladder-of-participation") if i in site.concepts]
+    figures = cited("terms", "cases") | {
+        *(f"concepts:{i}" for i in (*FACES, "ladder-of-participation")),
+        *(f"ref:{key}" for concept in shown for key in cited_keys(concept)),
+        f"ref:{LADDER_KEY}",
+        "ref:mclaughlin2009",
+    }
+    job(
+        "figures",
+        figures,
+        lambda: [
+            _render(env, template, src_uri, source, **context)
+            for template, src_uri, source, context in figure_pages(
+                site, lambda text: plain_text(text, site.bibliography)
+            )
+        ],
     )
-    for template, src_uri, source, context in figure_pages(
-        site, lambda text: plain_text(text, site.bibliography)
-    ):
-        pages.append(_render(env, template, src_uri, source, **context))
     zip_url = site.info.url + OFFLINE_ZIP if site.info.url else url_for("offline/", OFFLINE_ZIP)
-    pages.append(
-        _render(
-            env,
+    job(
+        "offline/index.md",
+        (),
+        render_one(
             "offline.md.jinja",
             "offline/index.md",
             "coguide/offline.py",
             zip_url=zip_url,
             folder=OFFLINE_FOLDER,
-        )
+        ),
     )
-    pages.append(render_feed(env, site))
-    pages.append(
-        _render(
-            env,
+    job("feed.xml", ("essays",), lambda: [render_feed(env, site)])
+    job(
+        "contributors/index.md",
+        ("contributors",),
+        render_one(
             "contributors.md.jinja",
             "contributors/index.md",
             "datapackage/contributors.csv",
             contributors=site.contributors,
-        )
+        ),
     )
     for src_uri, (path, body) in site.included.items():
         # Checked like every page (no raw HTML, safe links), so its Markdown is passed on as it is.
-        pages.append(
-            _render(
-                env,
+        job(
+            src_uri,
+            (f"doc:{src_uri}",),
+            render_one(
                 "contributing.md.jinja",
                 src_uri,
                 path,
@@ -434,27 +587,29 @@ def render_site(site: Site) -> list[Page]:
                 description="How to add or correct a label, concept, case, argument, reference or essay.",
                 edit_path=path,
                 body=Markup(body),
-            )
+            ),
         )
-    pages.append(
-        _render(
-            env,
+    job(
+        "contributing/errors.md",
+        (),
+        render_one(
             "errors.md.jinja",
             "contributing/errors.md",
             "coguide/errors.py",
             catalogue=list(CATALOGUE.values()),
-        )
+        ),
     )
-    pages.append(
-        _render(
-            env,
+    job(
+        "developers/data-dictionary.md",
+        (),
+        render_one(
             "data_dictionary.md.jinja",
             "developers/data-dictionary.md",
             "datapackage/datapackage.json",
             resources=site.descriptor.get("resources", []),
-        )
+        ),
     )
-    return pages
+    return jobs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -486,12 +641,21 @@ def render_feed(env: Environment, site: Site) -> Page:
     return Page(src_uri="feed.xml", content=content, source="docs/blog/posts")
 
 
-def write_pages(pages: list[Page], out_dir: Path) -> list[str]:
-    """Write generated pages, touching only files whose content changed, and delete the stale ones.
+def write_pages(pages: Iterable[Page], out_dir: Path, *, keep: Iterable[str] = ()) -> list[str]:
+    """Write generated pages as they come, touching only files whose content changed, and delete the stale ones.
 
-    The folder's marker file lists what the last run wrote; only those files are ever deleted, so a file the
-    generator did not write survives (and is not published). A page whose path would leave `out_dir`, by
-    ``..``, an absolute path or a symlinked folder inside `out_dir`, is refused.
+    Pages are written one by one as the iterable yields them (a generator that renders them is never held
+    whole in memory). The folder's marker file lists what the last run wrote; only those files are ever
+    deleted, so a file the generator did not write survives (and is not published). A page whose path would
+    leave `out_dir`, by ``..``, an absolute path or a symlinked folder inside `out_dir`, is refused, and
+    nothing more is written; the marker then still lists every file a run wrote, so none is taken for a stray.
+
+    Args:
+        pages: The pages, in any order.
+        out_dir: The generated-pages folder.
+        keep: Files written by an earlier run that this run did not render but still wants (an incremental
+            run); they are neither rewritten nor deleted. It is read once every page is written, so the
+            code yielding `pages` may add to it as it goes.
 
     Returns:
         The src_uris of the pages written (new or changed).
@@ -502,31 +666,40 @@ def write_pages(pages: list[Page], out_dir: Path) -> list[str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     base = out_dir.resolve()
     previous = _previous_files(out_dir)
-    written = []
-    wanted = {p.src_uri for p in pages}
-    for uri in sorted(wanted):
-        if not _is_inside(uri):
-            raise OutputError(
-                f"the generated page {uri!r} would be written outside {out_dir}: fix the id it comes from"
-            )
-    for page in pages:
-        path = out_dir / page.src_uri
-        data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
-        if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
-            continue
-        _refuse_symlinked_parent(path, base, out_dir)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if path.is_symlink():
-            path.unlink()
-        path.write_bytes(data)
-        written.append(page.src_uri)
-    for uri in sorted(previous - wanted):
-        path = out_dir / uri
-        if path.parent.is_dir() and path.parent.resolve().is_relative_to(base) and not path.is_dir():
-            path.unlink(missing_ok=True)
-    (out_dir / MARKER).write_text(
-        MARKER_TEXT + "".join(f"{uri}\n" for uri in sorted(wanted)), encoding="utf-8"
-    )
+    written: list[str] = []
+    wanted: set[str] = set()
+    finished = False
+    try:
+        for page in pages:
+            if not _is_inside(page.src_uri):
+                raise OutputError(
+                    f"the generated page {page.src_uri!r} would be written outside {out_dir}: "
+                    "fix the id it comes from"
+                )
+            wanted.add(page.src_uri)
+            path = out_dir / page.src_uri
+            data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
+            if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+                continue
+            _refuse_symlinked_parent(path, base, out_dir)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_symlink():
+                path.unlink()
+            path.write_bytes(data)
+            written.append(page.src_uri)
+        wanted.update(keep)
+        finished = True
+    finally:
+        # Cut short, the run deletes nothing and the marker lists what either run wrote.
+        listed = wanted if finished else wanted | previous
+        if finished:
+            for uri in sorted(previous - wanted):
+                path = out_dir / uri
+                if path.parent.is_dir() and path.parent.resolve().is_relative_to(base) and not path.is_dir():
+                    path.unlink(missing_ok=True)
+        (out_dir / MARKER).write_text(
+            MARKER_TEXT + "".join(f"{uri}\n" for uri in sorted(listed)), encoding="utf-8"
+        )
     return written
 
 

@@ -6,7 +6,9 @@ BibTeX diagnostics rather than writing its own.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -277,8 +279,29 @@ def _foreign_key_problems(
     return problems
 
 
-def validate_frictionless(sources: Sources) -> list[Problem]:
-    """Run Frictionless over the whole package and translate its report into problems with editor lines."""
+def _frictionless_key(sources: Sources, resource: dict[str, Any]) -> str:
+    """Return what one table's Frictionless result depends on: its resource descriptor and its file's bytes."""
+    table = sources.tables[resource["name"]]
+    try:
+        data = (sources.root / table.path).read_bytes()
+    except OSError:
+        data = b""
+    digest = hashlib.sha256(json.dumps(resource, sort_keys=True).encode("utf-8"))
+    digest.update(b"\0" + data)
+    return digest.hexdigest()
+
+
+def validate_frictionless(
+    sources: Sources, cache: dict[str, tuple[str, list[Problem], set[int]]] | None = None
+) -> list[Problem]:
+    """Run Frictionless over the whole package and translate its report into problems with editor lines.
+
+    Args:
+        sources: What the load stage read.
+        cache: Frictionless's problems per table from an earlier run, keyed by table name with the digest of
+            its descriptor and file (`_frictionless_key`); tables whose digest is unchanged are not validated
+            again, and the cache is updated. Our own foreign-key pass always runs (it spans tables).
+    """
     from frictionless import FrictionlessException, Package
 
     descriptor_path = sources.root / DESCRIPTOR
@@ -297,9 +320,19 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
     for resource in descriptor["resources"]:
         if isinstance(resource, dict) and isinstance(resource.get("schema"), dict):
             resource["schema"].pop("foreignKeys", None)
+    order = [r["name"] for r in descriptor["resources"]]
+    keys = (
+        {r["name"]: _frictionless_key(sources, r) for r in descriptor["resources"]}
+        if cache is not None
+        else {}
+    )
+    reused = (
+        {name for name, key in keys.items() if name in cache and cache[name][0] == key} if cache else set()
+    )
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] not in reused]
     try:
         package = Package(descriptor, basepath=str(descriptor_path.parent))
-        report = package.validate(limit_errors=LIMIT_ERRORS)
+        tasks = package.validate(limit_errors=LIMIT_ERRORS).tasks if descriptor["resources"] else []
     except FrictionlessException as exc:
         return [
             Problem(
@@ -310,16 +343,18 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
                 hint="compare with the data dictionary",
             )
         ]
-    problems: list[Problem] = []
+    found: dict[str, tuple[list[Problem], set[int]]] = {}
     schemas = {r.get("name"): r.get("schema", {}) for r in sources.descriptor.get("resources", [])}
-    for task in report.tasks:
+    for task in tasks:
         table = sources.tables.get(task.name)
         if table is None or not table.readable:
             continue
+        problems: list[Problem] = []
         pk = schemas.get(task.name, {}).get("primaryKey", [])
         rows = {row.number: row for row in table.rows}
         # A row with too few or too many cells is reported once; the errors its shifted cells cause are not.
         misshapen = {e.row_number for e in task.errors if e.type in ("missing-cell", "extra-cell")}
+        found[task.name] = (problems, misshapen)
         reported: set[int] = set()
         for error in task.errors:
             kind = error.type
@@ -377,9 +412,19 @@ def validate_frictionless(sources: Sources) -> list[Problem]:
                     hint="fix the problems shown (often one cause explains many) and run the check again",
                 )
             )
-        fks = schemas.get(task.name, {}).get("foreignKeys", [])
-        problems.extend(_foreign_key_problems(table, sources.tables, fks, skip=misshapen))
-    return problems
+    if cache is not None:
+        for name in keys.keys() - reused:
+            cache[name] = (keys[name], *found.get(name, ([], set())))
+    everything: list[Problem] = []
+    for name in order:
+        table = sources.tables.get(name)
+        if table is None or not table.readable or (name not in found and name not in reused):
+            continue
+        own, misshapen = cache[name][1:] if name in reused and cache is not None else found[name]
+        everything.extend(own)
+        fks = schemas.get(name, {}).get("foreignKeys", [])
+        everything.extend(_foreign_key_problems(table, sources.tables, fks, skip=misshapen))
+    return everything
 
 
 # --- Our own rules ------------------------------------------------------------------------------------------
@@ -768,19 +813,38 @@ def parse_bibliography(sources: Sources) -> tuple[Bibliography, list[Problem]]:
     return bib, problems
 
 
-def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Problem]:
+@dataclass(kw_only=True)
+class ValidationCache:
+    """What validation keeps between runs of a generator, so that an edit re-validates only what it touched.
+
+    Attributes:
+        tables: Frictionless's problems per table, with the digest they belong to (see `validate_frictionless`).
+        bib_text: The BibTeX text `bibliography` was parsed from.
+        bibliography: The parsed bibliography and its problems.
+    """
+
+    tables: dict[str, tuple[str, list[Problem], set[int]]] = dataclasses.field(default_factory=dict)
+    bib_text: str | None = None
+    bibliography: tuple[Bibliography, list[Problem]] | None = None
+
+
+def validate_project(
+    sources: Sources, *, frictionless: bool = True, cache: ValidationCache | None = None
+) -> list[Problem]:
     """Run every check over the loaded sources.
 
     Args:
         sources: What the load stage read.
         frictionless: Run the Frictionless validation (tests of our own rules may skip it for speed).
+        cache: What an earlier run kept (`ValidationCache`): Frictionless re-validates only the tables whose
+            file changed, and the bibliography is parsed again only when its text changed. Updated.
 
     Returns:
         Every problem found, sorted by file and line; warnings included.
     """
     problems = list(sources.problems)
     if frictionless:
-        problems.extend(validate_frictionless(sources))
+        problems.extend(validate_frictionless(sources, None if cache is None else cache.tables))
     else:
         for table in sources.tables.values():
             fks = next(
@@ -793,7 +857,12 @@ def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Pro
             )
             if table.readable:
                 problems.extend(_foreign_key_problems(table, sources.tables, fks))
-    bib, bib_problems = parse_bibliography(sources)
+    if cache is not None and cache.bibliography is not None and cache.bib_text == sources.bib_text:
+        bib, bib_problems = cache.bibliography
+    else:
+        bib, bib_problems = parse_bibliography(sources)
+        if cache is not None:
+            cache.bib_text, cache.bibliography = sources.bib_text, (bib, bib_problems)
     problems.extend(bib_problems)
     uses = collect_citation_uses(sources)
     problems.extend(check_citations(uses, bib))

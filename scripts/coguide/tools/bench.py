@@ -900,16 +900,31 @@ def _mentions(path: Path, pattern: re.Pattern[bytes]) -> bool:
     return pattern.search(path.read_bytes()) is not None
 
 
-def measure_incremental(root: Path, generation: Any) -> dict[str, Any]:
-    """Edit one concept's summary and regenerate, checking that only the pages showing it are rewritten.
+def _edit_summary(root: Path, record_id: str, prefix: str) -> str:
+    """Put `prefix` before one concept's summary in concepts.csv; return the file's former text."""
+    path = root / "datapackage" / "concepts.csv"
+    original = path.read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(original)))
+    for row in rows:
+        if row["id"] == record_id:
+            row["summary"] = prefix + row["summary"][: 400 - len(prefix)]
+    _write_csv(path, list(rows[0]), rows)
+    return original
 
-    A file "shows" the concept when its content before the edit names the concept's id (its own page, the
-    index, every page that links to it, and the data exports); every file rewritten must be one of these.
+
+def measure_incremental(root: Path, generation: Any) -> dict[str, Any]:
+    """Edit one concept's summary and regenerate with a kept generator, as `coguide serve` does.
+
+    A `Generator` first generates the whole tree (the full generation the edit is compared with), then runs
+    again with nothing changed, then after the edit. A file "shows" the concept when its content before the
+    edit names the concept's id (its own page, the index, every page that links to it, and the data
+    exports); every file rewritten must be one of these.
 
     Returns:
-        The seconds taken, the pages rewritten and the pages that show the record.
+        The seconds taken (and their share of the full generation), the pages rendered and rewritten, and
+        the pages that show the record.
     """
-    from coguide.build import generate
+    from coguide.build import Generator
 
     site = generation.site
     concept = list(site.concepts.values())[len(site.concepts) // 2]
@@ -919,34 +934,138 @@ def measure_incremental(root: Path, generation: Any) -> dict[str, Any]:
         p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file() and _mentions(p, pattern)
     )
 
+    generator = Generator(root)
     start = time.perf_counter()
-    unchanged = generate(root)
+    full = generator.run()
+    full_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    unchanged = generator.run()
     unchanged_seconds = time.perf_counter() - start
 
-    path = root / "datapackage" / "concepts.csv"
-    original = path.read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(original)))
-    for row in rows:
-        if row["id"] == concept.id:
-            row["summary"] = "An edited summary: " + row["summary"][: 400 - 19]
-    _write_csv(path, list(rows[0]), rows)
+    original = _edit_summary(root, concept.id, "An edited summary: ")
     start = time.perf_counter()
-    edited = generate(root)
+    edited = generator.run()
     seconds = time.perf_counter() - start
-    path.write_text(original, encoding="utf-8")
-    generate(root)
+    (root / "datapackage" / "concepts.csv").write_text(original, encoding="utf-8")
+    generator.run()
     outside = sorted(set(edited.written) - set(showing))
     return {
         "record": f"concepts/{concept.id}",
         "seconds": round(seconds, 3),
+        "stages": {stage: round(value, 3) for stage, value in edited.timings.items()},
+        "full_seconds": round(full_seconds, 3),
+        "share_of_full": round(seconds / full_seconds, 3),
         "unchanged_seconds": round(unchanged_seconds, 3),
         "unchanged_written": len(unchanged.written),
+        "unchanged_rendered": len(unchanged.rendered),
+        "rendered": len(edited.rendered),
         "written": sorted(edited.written),
         "pages_showing_record": len(showing),
         "written_outside_affected": outside,
         "only_affected": not outside and not unchanged.written and concept.src_uri in edited.written,
+        "generated_files": len(full.files),
         "generated_pages": sum(1 for _ in out_dir.rglob("*.md")),
-        "target_seconds": 2.0,
+        "target_share": 0.15,
+    }
+
+
+def _free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _fetch(url: str) -> bytes | None:
+    """Return the body of `url`, or None when the server does not answer it (yet)."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read()
+    except (OSError, ValueError):
+        return None
+
+
+def measure_serve(
+    root: Path, *, engine: str | None = None, rounds: int = 3, timeout: float = 300.0
+) -> dict[str, Any]:
+    """Time an edit under ``coguide serve``, from saving the file to the new text being served over HTTP.
+
+    Starts ``coguide serve`` on a free port in `root`, waits until a concept's page is served, then `rounds`
+    times puts a new marker into that concept's summary and polls the page every 20 ms until the marker is in
+    it (the generator's regeneration and the engine's rebuild both included). The server is stopped and the
+    data file restored at the end.
+
+    Args:
+        root: A project that builds (the real one or a synthetic one).
+        engine: The engine to serve with (default: the project's default).
+        rounds: How many edits to time.
+        timeout: Seconds to wait for the first build, and for each edit.
+
+    Returns:
+        The seconds of each edit, their median and the engine.
+
+    Raises:
+        RuntimeError: The server did not start, or an edit did not show within `timeout` seconds.
+    """
+    import signal
+    import statistics
+
+    from coguide.engines.base import DEFAULT_ENGINE
+    from coguide.model import SECTION
+    from coguide.source.load import load_project
+
+    engine = engine or DEFAULT_ENGINE
+    sources = load_project(root)
+    rows = sources.tables["concepts"].rows
+    concept = rows[len(rows) // 2].values["id"]
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/{SECTION['concepts']}/{concept}/"
+    command = [sys.executable, "-m", "coguide.cli", "--project", str(root), "serve", "--engine", engine]
+    command += ["--dev-addr", f"127.0.0.1:{port}"]
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in the finally clause below)
+    server = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    original = (root / "datapackage" / "concepts.csv").read_text(encoding="utf-8")
+    times: list[float] = []
+    try:
+        start = time.perf_counter()
+        while _fetch(url) is None:
+            if server.poll() is not None or time.perf_counter() - start > timeout:
+                log.seek(0)
+                raise RuntimeError(
+                    f"coguide serve did not serve {url}:\n" + log.read().decode("utf-8", "replace")[-3000:]
+                )
+            time.sleep(0.2)
+        first_build = time.perf_counter() - start
+        for n in range(rounds):
+            time.sleep(1.0)  # let the server settle, as a person would between edits
+            marker = f"Served edit marker {n} {os.getpid()}."
+            _edit_summary(root, concept, marker + " ")
+            start = time.perf_counter()
+            while marker.encode() not in (_fetch(url) or b""):
+                if server.poll() is not None or time.perf_counter() - start > timeout:
+                    raise RuntimeError(f"the edit did not show at {url} within {timeout:.0f}s")
+                time.sleep(0.02)
+            times.append(time.perf_counter() - start)
+    finally:
+        (root / "datapackage" / "concepts.csv").write_text(original, encoding="utf-8")
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGINT)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+        log.close()
+    return {
+        "engine": engine,
+        "record": f"concepts/{concept}",
+        "first_build_seconds": round(first_build, 3),
+        "edit_seconds": [round(t, 3) for t in times],
+        "median_seconds": round(statistics.median(times), 3),
     }
 
 
@@ -1118,10 +1237,19 @@ def format_report(result: dict[str, Any]) -> str:
     inc = result["incremental"]
     if inc:
         lines.append(
-            f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s, "
-            f"{len(inc['written'])} page(s) rewritten, all among the {inc['pages_showing_record']} "
-            f"that show it: {inc['only_affected']} (no edit: {inc['unchanged_seconds']:.2f}s, "
-            f"{inc['unchanged_written']} rewritten); `coguide serve` then has the engine rebuild those pages"
+            f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s = "
+            f"{inc['share_of_full']:.0%} of a full generation ({inc['full_seconds']:.2f}s; target <= "
+            f"{inc['target_share']:.0%}), {inc['rendered']} of {inc['generated_files']} files rendered, "
+            f"{len(inc['written'])} rewritten, all among the {inc['pages_showing_record']} that show it: "
+            f"{inc['only_affected']} (no edit: {inc['unchanged_seconds']:.2f}s, {inc['unchanged_rendered']} "
+            f"rendered, {inc['unchanged_written']} rewritten)"
+        )
+    served = result.get("serve")
+    if served:
+        lines.append(
+            f"coguide serve ({served['engine']}): edit -> new text served in "
+            + ", ".join(f"{t:.2f}s" for t in served["edit_seconds"])
+            + f" (median {served['median_seconds']:.2f}s; first build {served['first_build_seconds']:.1f}s)"
         )
     load = result["load_average"]
     lines.append(
@@ -1167,6 +1295,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also time regenerating after a one-record edit (default: yes)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (default 1)")
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="also time an edit under coguide serve, from saving the file to the new text being served",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -1194,7 +1327,7 @@ def run(args: argparse.Namespace) -> int:
         engines = ()
 
     def measure(workdir: Path) -> dict[str, Any]:
-        return run_benchmark(
+        result = run_benchmark(
             args.records,
             source=source,
             workdir=workdir,
@@ -1203,6 +1336,10 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             progress=progress,
         )
+        if getattr(args, "serve", False):
+            progress("timing edits under coguide serve")
+            result["serve"] = measure_serve(workdir, engine=engines[0] if engines else None)
+        return result
 
     try:
         if args.keep:

@@ -1,0 +1,163 @@
+"""Incremental generation: after each kind of edit, a kept Generator's docs tree equals a fresh full generation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from coguide.build import Generator, generate
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Return every file under `folder` (the marker included) by its relative path."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the one occurrence of `old` in a file with `new`."""
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {path.name}"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def append(path: Path, line: str) -> None:
+    """Add one CSV row (or line) at the end of a file."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.rstrip("\n") + "\n" + line + "\n", encoding="utf-8")
+
+
+@pytest.fixture
+def kept(project, tmp_path):
+    """Return (project, generator, check) where check() runs the generator and compares it with a fresh run."""
+    root = project(full=True)
+    generator = Generator(root)
+    first = generator.run()
+    assert first.ok and first.full, [p.format() for p in first.problems]
+    total = len(first.files)
+    fresh_dirs = iter(range(100))
+
+    def check() -> list[str]:
+        result = generator.run()
+        assert result.ok, [p.format() for p in result.problems]
+        fresh_dir = tmp_path / f"fresh{next(fresh_dirs)}"
+        fresh = generate(root, fresh_dir)
+        assert fresh.ok
+        ours, theirs = tree(root / "generated"), tree(fresh_dir)
+        assert sorted(ours) == sorted(theirs)
+        different = [name for name in ours if ours[name] != theirs[name]]
+        assert different == [], f"incremental output differs from a full generation in {different}"
+        assert result.files == fresh.files
+        return result.rendered
+
+    return root, generator, check, total
+
+
+def test_each_kind_of_edit_renders_few_pages_and_equals_a_full_generation(kept):
+    root, _generator, check, total = kept
+    data = root / "datapackage"
+
+    # Nothing changed: nothing is rendered.
+    assert check() == []
+
+    # A record's text: its page, the pages that show it, the indexes and exports that list it.
+    edit(
+        data / "terms.csv",
+        "holds the expertise [@mclaughlin2009]",
+        "holds all the expertise [@mclaughlin2009]",
+    )
+    rendered = check()
+    assert "terms/client.md" in rendered and "terms/service-user.md" not in rendered
+    assert len(rendered) < total / 4, (len(rendered), total)
+
+    # A title shown on other pages: the concept's name is on the label pages that link to it.
+    edit(data / "concepts.csv", "\npower,power,", "\npower,social power,")
+    rendered = check()
+    assert {"concepts/power.md", "terms/client.md"} <= set(rendered)
+    assert len(rendered) < total / 2, (len(rendered), total)
+
+    # A row of a link table: both records' pages change.
+    append(data / "case_terms.csv", "care-act-2014,client")
+    rendered = check()
+    assert {"terms/client.md", "cases/care-act-2014.md"} <= set(rendered)
+    assert len(rendered) < total / 3, (len(rendered), total)
+
+    # A reference in references.bib: the pages that cite it and the bibliography.
+    edit(
+        data / "references.bib",
+        "Negotiating Improvements in Public Services",
+        "Negotiating Improvements in Public Services Today",
+    )
+    rendered = check()
+    assert "bibliography/index.md" in rendered and "data/references.ris" in rendered
+    assert len(rendered) < total / 2, (len(rendered), total)
+
+    # An essay.
+    edit(
+        root / "docs" / "blog" / "posts" / "a-fixture-essay.md",
+        "changed its name for the people",
+        "changed its names for the people",
+    )
+    rendered = check()
+    assert "blog/posts/a-fixture-essay.md" in rendered
+    assert "terms/client.md" not in rendered
+    assert len(rendered) < total / 4, (len(rendered), total)
+
+    # An added record, linked to an existing one.
+    append(
+        data / "concepts.csv",
+        "voice,voice,,Users saying what they want [@needham2008].,Voice is one way to shape a service.,,,",
+    )
+    append(data / "term_concepts.csv", "client,voice")
+    rendered = check()
+    assert {"concepts/voice.md", "terms/client.md", "concepts/index.md"} <= set(rendered)
+    assert (root / "generated" / "concepts" / "voice.md").is_file()
+
+    # A deleted record: its page goes, and so do the links to it.
+    edit(data / "term_concepts.csv", "client,voice\n", "")
+    edit(
+        data / "concepts.csv",
+        "voice,voice,,Users saying what they want [@needham2008].,Voice is one way to shape a service.,,,\n",
+        "",
+    )
+    rendered = check()
+    assert "terms/client.md" in rendered
+    assert not (root / "generated" / "concepts" / "voice.md").exists()
+
+
+def test_a_change_no_page_declares_renders_everything(kept):
+    root, _generator, check, total = kept
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    assert len(check()) == total
+
+
+def test_an_edit_with_errors_leaves_the_tree_and_the_next_run_catches_up(kept):
+    root, generator, check, _total = kept
+    terms = root / "datapackage" / "terms.csv"
+    before = tree(root / "generated")
+    edit(terms, "holds the expertise [@mclaughlin2009]", "holds the expertise [@nobody2001]")
+    assert not generator.run().ok
+    assert tree(root / "generated") == before
+    edit(terms, "holds the expertise [@nobody2001]", "holds some expertise [@mclaughlin2009]")
+    assert "terms/client.md" in check()
+
+
+def test_kept_validation_reports_what_a_fresh_validation_does(project):
+    from coguide.source.load import load_project
+    from coguide.source.validate import ValidationCache, validate_project
+
+    root = project("bad-enum-value")
+    cache = ValidationCache()
+    fresh = validate_project(load_project(root))
+    assert any(p.code == "constraint-error" and p.path.endswith("arguments.csv") for p in fresh)
+    assert validate_project(load_project(root), cache=cache) == fresh
+    assert set(cache.tables) >= {"arguments", "terms"} and cache.bibliography is not None
+    # Nothing changed: every table's Frictionless result and the bibliography are reused, and agree.
+    assert validate_project(load_project(root), cache=cache) == fresh
+    # One table gains a broken link and another a bad value: the kept results for the rest still agree.
+    edit(root / "datapackage" / "case_terms.csv", "care-act-2014,service-user", "care-act-2014,no-such-label")
+    edit(root / "datapackage" / "cases.csv", ",individual,", ",everyone,")
+    fresh = validate_project(load_project(root))
+    assert {p.code for p in fresh} >= {"constraint-error", "foreign-key"}
+    assert validate_project(load_project(root), cache=cache) == fresh
