@@ -11,7 +11,7 @@ import html
 import json
 import posixpath
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -168,26 +168,18 @@ def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = F
 
 
 def reference_items(
-    keys: Iterable[str],
-    bib: Bibliography,
-    page_url: str,
-    link_to: Callable[[str], str] | None = None,
-    *,
-    described_elsewhere: Collection[str] = (),
+    keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
 ) -> list[Markup]:
     """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry.
 
     Links are relative to `page_url`, or made by `link_to` from a path relative to the site root. Each
-    reference carries the id (`preview_id`) that the page's citations of its key are described by, unless
-    its key is in `described_elsewhere` (the page already holds that id).
+    reference carries the id (`preview_id`) that the page's citations of its key are described by.
     """
     items = []
     for key in bib.sort_keys(k for k in keys if k in bib):
         target = f"bibliography/#{key}"
         link = link_to(target) if link_to else url_for(page_url, target)
-        reference = bib.format_reference(key, "html")
-        if key not in described_elsewhere:
-            reference = f'<span id="{preview_id(key)}">{reference}</span>'
+        reference = f'<span id="{preview_id(key)}">{bib.format_reference(key, "html")}</span>'
         items.append(
             Markup(
                 f'{reference} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
@@ -311,28 +303,36 @@ def first_sentence(value: str, shortest: int = 40) -> str:
 
 
 _DESCRIBED_BY = re.compile(r'aria-describedby="cite-([^"]+)"')
-_PREVIEW_ID = re.compile(r'(?<![\w-])id="cite-([^"]+)"')
 
 
-def cite_previews(content: str, bib: Bibliography) -> str:
+def cite_previews(content: str, bib: Bibliography, scope: str = "") -> str:
     """Add to a page, once, the reference of every cited key that its reference list does not already hold.
 
     Each citation link is described (``aria-describedby="cite-{key}"``) by one element per key: the
     reference in the page's reference list when it has one, else an entry of a list of previews added
     here at the end of the page, hidden from view and from search. The browser's hover/focus preview is
-    filled from that element (``cite.js``).
+    filled from that element (``cite.js``). With a `scope` (``"{scope}cite-{key}"``), the citations of
+    a part shown on other pages too (an essay's excerpt) get a list of their own, with ids no other part
+    of those pages uses.
     """
-    described = dict.fromkeys(html.unescape(key) for key in _DESCRIBED_BY.findall(content))
+    prefix = f"{scope}cite-"
+    described_by = (
+        _DESCRIBED_BY if not scope else re.compile(f'aria-describedby="{re.escape(prefix)}([^"]+)"')
+    )
+    described = dict.fromkeys(html.unescape(key) for key in described_by.findall(content))
     if not described:
         return content
-    present = {html.unescape(key) for key in _PREVIEW_ID.findall(content)}
+    ids = re.findall(f'(?<![\\w-])id="{re.escape(prefix)}([^"]+)"', content)
+    present = {html.unescape(key) for key in ids}
     missing = [key for key in described if key not in present and key in bib]
     if not missing:
         return content
     entries = "\n".join(
-        f'<span id="{preview_id(key)}">{_inert_markdown(bib.preview(key))}</span>' for key in missing
+        f'<span id="{h(scope)}{preview_id(key)}">{_inert_markdown(bib.preview(key))}</span>'
+        for key in missing
     )
-    return f'{content.rstrip()}\n\n<div class="cite-previews" hidden data-search-exclude="true" markdown="0">\n{entries}\n</div>\n'
+    hidden = f'<div class="cite-previews" hidden data-search-exclude="true" markdown="0">\n{entries}\n</div>'
+    return f"{content.rstrip()}\n\n{hidden}\n"
 
 
 def _render(env: Environment, template: str, src_uri: str, source: str, **context: Any) -> Page:
@@ -609,16 +609,14 @@ def render_document(
     # The blog shows an essay's excerpt on its index pages without the reference list: the excerpt holds
     # the references its own citations are described by.
     excerpt, mark, rest = rendered.partition(EXCERPT_MARK)
-    in_excerpt: list[str] = []
-    if mark:
-        in_excerpt = [html.unescape(key) for key in _DESCRIBED_BY.findall(excerpt)]
-        with_previews = cite_previews(excerpt, bib)
-        if with_previews != excerpt:
-            rendered = f"{with_previews.rstrip()}\n\n{mark}{rest}"
+    if mark and _DESCRIBED_BY.search(excerpt):
+        # Scoped by the essay's file name: two excerpts on one index page may cite the same work.
+        scope = f"{PurePosixPath(src_uri or page_url.rstrip('/')).stem}-"
+        excerpt = _DESCRIBED_BY.sub(lambda m: f'aria-describedby="{h(scope)}cite-{m.group(1)}"', excerpt)
+        rendered = f"{cite_previews(excerpt, bib, scope).rstrip()}\n\n{mark}{rest}"
     known = [k for k in keys if k in bib]
     if known:
-        listed = reference_items(known, bib, page_url, link_to, described_elsewhere=in_excerpt)
-        items = "\n".join(f"<li>{item}</li>" for item in listed)
+        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url, link_to))
         downloads = reference_downloads(known, bib, page_url, link_to)
         rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n\n{downloads}\n'
     essay = next((e for e in site.essays if e.src_uri == src_uri), None)
