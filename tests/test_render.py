@@ -163,3 +163,21 @@ def test_citations_in_discussion_questions_count_as_the_records_sources(site):
 
     client = dataclasses.replace(site.terms["client"], questions=("Is [@needham2008, p. 224] right?",))
     assert "needham2008" in record_keys(client)
+
+
+def test_page_meta_looks_pages_up_in_one_index_per_site(site):
+    from coguide.pages.tree import page_meta, page_owners
+
+    owners = page_owners(site)
+    records = [r for resource in ("terms", "concepts", "cases") for r in getattr(site, resource).values()]
+    assert set(owners) == {r.src_uri for r in records} | {e.src_uri for e in site.essays}
+    client = page_meta(site, "terms/client.md", owners)
+    assert client == page_meta(site, "terms/client.md")
+    assert client["jsonld"]["@type"] == "DefinedTerm"
+    assert client["edit_line"] == site.terms["client"].line
+    assert ["citation_title", site.terms["client"].title] in client["citation_meta"]
+    essay = site.essays[0]
+    meta = page_meta(site, essay.src_uri, owners)
+    assert meta["jsonld"]["@type"] == "ScholarlyArticle" and "edit_line" not in meta
+    assert ["citation_title", essay.title] in meta["citation_meta"]
+    assert page_meta(site, "about.md", owners) == {}
