@@ -8,6 +8,7 @@ missing tool fails them instead, so CI cannot pass without running them. ``.ci/r
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -50,6 +51,20 @@ def first_essay(site: ServedSite) -> str:
         if 'class="cite"' in page.read_text(encoding="utf-8"):
             return page.parent.relative_to(site.path).as_posix() + "/"
     raise AssertionError("no essay with a citation in the built site")
+
+
+def full_reference(site: ServedSite, key: str) -> str:
+    """Return a work's full reference as its bibliography entry shows it, as plain text with single spaces."""
+    page = (site.path / "bibliography" / "index.html").read_text(encoding="utf-8")
+    entry = re.search(rf'id="{re.escape(key)}"[^>]*>\s*<p class="bib-ref">(.*?)</p>', page, re.DOTALL)
+    assert entry, f"no bibliography entry for {key}"
+    text = re.sub(r'<a class="headerlink".*?</a>', "", entry.group(1))
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", text)).split())
+
+
+def citation_preview(cite):
+    """Return the hover/focus preview of a citation link (the one beside it in its ``.cite-item``)."""
+    return cite.locator("xpath=following-sibling::span[contains(concat(' ', @class, ' '), ' cite-preview ')]")
 
 
 def first_record(site: ServedSite, section: str) -> str:
@@ -159,20 +174,47 @@ def test_citation_preview_shows_on_keyboard_focus(open_page, real_site):
     from playwright.sync_api import expect
 
     page = open_page(first_essay(real_site))
-    preview_id = page.locator("article a.cite").first.get_attribute("aria-describedby")
-    expect(page.locator(f"[id='{preview_id}']")).to_be_hidden()
+    first = page.locator("article a.cite").first
+    expect(citation_preview(first)).to_be_hidden()
     for _ in range(500):
         page.keyboard.press("Tab")
-        focused = page.evaluate(
-            "document.activeElement.matches('a.cite') && document.activeElement.id + '|' "
-            "+ document.activeElement.getAttribute('aria-describedby')"
-        )
+        focused = page.evaluate("document.activeElement.matches('a.cite')")
         if focused:
             break
     else:
         pytest.fail("no citation link is reachable with the Tab key")
-    described = focused.split("|", 1)[1]
-    expect(page.locator(f"[id='{described}']")).to_be_visible()
+    cite = page.locator("a.cite:focus")
+    preview = citation_preview(cite)
+    expect(preview).to_be_visible()
+    # The preview is the full reference, and the link is described by the page's one copy of it.
+    key = cite.get_attribute("data-key")
+    reference = full_reference(real_site, key)
+    assert " ".join(preview.inner_text().split()) == reference
+    described = page.locator(f"[id='{cite.get_attribute('aria-describedby')}']")
+    assert described.count() == 1, "a citation's description is not on the page exactly once"
+    assert " ".join(described.text_content().split()) == reference
+
+
+@pytest.mark.parametrize("where", ["label", "glossary", "essays-index"])
+def test_citation_preview_shows_the_full_reference_on_hover(open_page, real_site, where):
+    """A page with a reference list, one without (its previews in a hidden list) and the essays' excerpts."""
+    from playwright.sync_api import expect
+
+    page = open_page(named_pages(real_site)[where])
+    cites = page.locator("article a.cite")
+    assert cites.count() > 0, f"the {where} page cites nothing"
+    for index in sorted({0, cites.count() - 1}):
+        cite = cites.nth(index)
+        preview = citation_preview(cite)
+        expect(preview).to_be_hidden()
+        cite.hover()
+        expect(preview).to_be_visible()
+        assert " ".join(preview.inner_text().split()) == full_reference(
+            real_site, cite.get_attribute("data-key")
+        )
+        assert preview.locator("a").count() == 0, "a preview holds a link"
+        page.mouse.move(0, 0)
+        expect(preview).to_be_hidden()
 
 
 def test_dark_mode_toggle_switches_the_palette(open_page):

@@ -15,7 +15,15 @@ import pytest
 import yaml
 
 from conftest import ROOT, ServedSite
-from test_browser import CHROMIUM, CHROMIUM_FLAGS, DESKTOP, WAIT_MS, first_essay
+from test_browser import (
+    CHROMIUM,
+    CHROMIUM_FLAGS,
+    DESKTOP,
+    WAIT_MS,
+    citation_preview,
+    first_essay,
+    full_reference,
+)
 
 GUIDE = "Client, patient, customer, citizen?"
 #: A phone's viewport, as the issue's checks used.
@@ -159,9 +167,10 @@ def test_a_printed_essay_starts_with_its_byline_address_and_cite_line(visit, rea
 def test_esc_closes_a_citation_preview(visit, real_site):
     page = visit(real_site.url + first_essay(real_site))
     cite = page.locator("article a.cite").first
-    preview = page.locator(f"[id='{cite.get_attribute('aria-describedby')}']")
+    preview = citation_preview(cite)
     cite.hover()
     assert preview.is_visible()
+    assert " ".join(preview.inner_text().split()) == full_reference(real_site, cite.get_attribute("data-key"))
     page.keyboard.press("Escape")
     assert not preview.is_visible(), "Esc leaves the hover preview open"
     page.locator("article h1").first.hover()
@@ -176,10 +185,11 @@ def test_a_tap_opens_a_citation_preview_and_a_second_tap_follows_it(visit, real_
     page = visit(real_site.url + essay, PHONE_390, touch=True)
     cite = page.locator("article a.cite").first
     key = cite.get_attribute("data-key")
-    preview = page.locator(f"[id='{cite.get_attribute('aria-describedby')}']")
+    preview = citation_preview(cite)
     cite.scroll_into_view_if_needed()
     cite.tap()
     assert preview.is_visible(), "a tap does not open the preview"
+    assert " ".join(preview.inner_text().split()) == full_reference(real_site, key)
     assert page.url == real_site.url + essay, "the first tap left the page"
     page.locator("article h1").first.tap()
     assert not preview.is_visible(), "a tap elsewhere does not close the preview"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,9 @@ from coguide.pages.render import (
     make_glossary,
     md_escape,
     plain_text,
+    reference_items,
     render_document,
     render_site,
-    unique_tooltip_ids,
     url_for,
 )
 from coguide.source.load import load_project
@@ -125,11 +126,34 @@ def test_url_for_and_escaping():
     assert plain_text("A claim [@k, p. 3]. More *here*.") == "A claim. More here."
 
 
-def test_tooltip_ids_are_unique_across_texts():
-    one = '<a aria-describedby="cite-k-1">x</a><span id="cite-k-1"></span>'
-    out = unique_tooltip_ids(one + one)
-    assert out.count('id="cite-k-1"') == 1 and out.count('id="cite-k-2"') == 1
-    assert 'aria-describedby="cite-k-2"' in out
+def test_each_cited_key_is_described_once_per_page(site):
+    from coguide.pages.render import cite_previews
+
+    bib = site.bibliography
+    text = "[@needham2008] and [@needham2008, p. 3]; [@brudney1983]."
+    rendered = bib.render_text(text, "html")[0]
+    # Without a reference list, the page gets one hidden, search-excluded preview per key, at its end.
+    page = cite_previews(rendered, bib)
+    assert page.startswith(rendered)
+    hidden = page[len(rendered) :]
+    assert hidden.strip().startswith(
+        '<div class="cite-previews" hidden data-search-exclude="true" markdown="0">'
+    )
+    assert re.findall(r'id="([^"]+)"', hidden) == ["cite-needham2008", "cite-brudney1983"]
+    assert re.findall(r'aria-describedby="([^"]+)"', rendered) == [
+        "cite-needham2008",
+        "cite-needham2008",
+        "cite-brudney1983",
+    ]
+    assert f'<span id="cite-brudney1983">{bib.preview("brudney1983")}</span>' in hidden
+    assert "<a " not in hidden
+    # A key the page's reference list already holds is not repeated.
+    listed = "\n".join(reference_items(["needham2008"], bib, ""))
+    page = cite_previews(f"{rendered}\n{listed}", bib)
+    assert page.count('id="cite-needham2008"') == 1
+    assert page.count('id="cite-brudney1983"') == 1
+    # A page that cites nothing is unchanged.
+    assert cite_previews("No citations.", bib) == "No citations."
 
 
 def test_citations_in_discussion_questions_count_as_the_records_sources(site):
@@ -139,3 +163,21 @@ def test_citations_in_discussion_questions_count_as_the_records_sources(site):
 
     client = dataclasses.replace(site.terms["client"], questions=("Is [@needham2008, p. 224] right?",))
     assert "needham2008" in record_keys(client)
+
+
+def test_page_meta_looks_pages_up_in_one_index_per_site(site):
+    from coguide.pages.tree import page_meta, page_owners
+
+    owners = page_owners(site)
+    records = [r for resource in ("terms", "concepts", "cases") for r in getattr(site, resource).values()]
+    assert set(owners) == {r.src_uri for r in records} | {e.src_uri for e in site.essays}
+    client = page_meta(site, "terms/client.md", owners)
+    assert client == page_meta(site, "terms/client.md")
+    assert client["jsonld"]["@type"] == "DefinedTerm"
+    assert client["edit_line"] == site.terms["client"].line
+    assert ["citation_title", site.terms["client"].title] in client["citation_meta"]
+    essay = site.essays[0]
+    meta = page_meta(site, essay.src_uri, owners)
+    assert meta["jsonld"]["@type"] == "ScholarlyArticle" and "edit_line" not in meta
+    assert ["citation_title", essay.title] in meta["citation_meta"]
+    assert page_meta(site, "about.md", owners) == {}

@@ -49,6 +49,7 @@ class Link:
     target: str
     classes: tuple[str, ...]
     data_key: str | None
+    described_by: str | None = None
     bib_entry: str | None
     in_cited_in: bool
 
@@ -58,6 +59,12 @@ class ParsedPage:
     """What the checks need from one built page: its ids and its links."""
 
     ids: set[str] = field(default_factory=set)
+    #: How many elements carry each id (an id must be unique on its page).
+    id_counts: dict[str, int] = field(default_factory=dict)
+    #: The text of each element with an id (its descendants' text included), for the citation previews.
+    id_texts: dict[str, str] = field(default_factory=dict)
+    #: The text of each bibliography entry's reference (``p.bib-ref``), by the entry's id.
+    bib_refs: dict[str, str] = field(default_factory=dict)
     links: list[Link] = field(default_factory=list)
 
 
@@ -69,18 +76,32 @@ class PageParser(HTMLParser):
         self.page = ParsedPage()
         self._bib_entry: str | None = None
         self._cited_in = False
+        #: The span with an id whose text is being collected, and how many spans deep inside it the parser is.
+        self._text_of: str | None = None
+        self._span_depth = 0
+        self._in_bib_ref = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
         classes = tuple(values.get("class", "").split())
         if "id" in values:
             self.page.ids.add(values["id"])
+            self.page.id_counts[values["id"]] = self.page.id_counts.get(values["id"], 0) + 1
+        if tag == "span":
+            if self._text_of is not None:
+                self._span_depth += 1
+            elif "id" in values:
+                self._text_of, self._span_depth = values["id"], 0
+                self.page.id_texts.setdefault(self._text_of, "")
         if tag == "a" and "name" in values:
             self.page.ids.add(values["name"])
         if "bib-entry" in classes:
             self._bib_entry = values.get("id")
         if tag == "p":
             self._cited_in = "cited-in" in classes
+            self._in_bib_ref = "bib-ref" in classes and self._bib_entry is not None
+            if self._in_bib_ref:
+                self.page.bib_refs[self._bib_entry] = ""
         attr = LINK_ATTRIBUTES.get(tag)
         if attr and values.get(attr):
             self.page.links.append(
@@ -89,6 +110,7 @@ class PageParser(HTMLParser):
                     target=values[attr],
                     classes=classes,
                     data_key=values.get("data-key"),
+                    described_by=values.get("aria-describedby"),
                     bib_entry=self._bib_entry,
                     in_cited_in=self._cited_in,
                 )
@@ -97,6 +119,18 @@ class PageParser(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "p":
             self._cited_in = False
+            self._in_bib_ref = False
+        if tag == "span" and self._text_of is not None:
+            if self._span_depth:
+                self._span_depth -= 1
+            else:
+                self._text_of = None
+
+    def handle_data(self, data: str) -> None:
+        if self._text_of is not None:
+            self.page.id_texts[self._text_of] += data
+        if self._in_bib_ref and self._bib_entry is not None:
+            self.page.bib_refs[self._bib_entry] += data
 
 
 @cache
@@ -339,6 +373,32 @@ def test_every_in_text_citation_links_to_its_entry(real_site):
                 problems.append(
                     f"{page.relative_to(real_site.path)}: a.cite {link.target} (data-key {link.data_key})"
                 )
+    assert count > 100, "too few a.cite links found"
+    assert not problems, "\n".join(problems[:50])
+
+
+def test_every_in_text_citation_is_described_by_its_full_reference_once_on_its_page(real_site):
+    bibliography = parse_page(real_site.path / "bibliography" / "index.html")
+    problems = []
+    count = 0
+    for page in html_pages(real_site):
+        parsed = parse_page(page)
+        for link in parsed.links:
+            if "cite" not in link.classes:
+                continue
+            count += 1
+            where = f"{page.relative_to(real_site.path)}: a.cite {link.data_key}"
+            described = link.described_by or ""
+            if parsed.id_counts.get(described) != 1:
+                problems.append(
+                    f"{where}: {parsed.id_counts.get(described, 0)} elements with id {described!r}"
+                )
+                continue
+            # The page's copy of the reference is the bibliography's, word for word.
+            text = " ".join(parsed.id_texts.get(described, "").split())
+            full = " ".join(bibliography.bib_refs.get(link.data_key or "", "").split()).removesuffix(" ¶")
+            if not text or text != full:
+                problems.append(f"{where}: described by {text[:60]!r}, not its reference {full[:60]!r}")
     assert count > 100, "too few a.cite links found"
     assert not problems, "\n".join(problems[:50])
 

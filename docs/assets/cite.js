@@ -1,5 +1,7 @@
-/* coguide: citation previews that close with Esc and open on tap. Without this file previews still open on
-   hover and keyboard focus (coguide.css), and a citation link goes straight to its bibliography entry. */
+/* coguide: citation previews. A page holds each cited reference once: in its reference list, or in a hidden list
+   of previews at its end; every citation of it is described by that element (aria-describedby). This file fills
+   each citation's hover/focus preview from it (coguide.css shows the preview on hover and keyboard focus), closes
+   previews with Esc and opens them on tap. Without it a citation link goes straight to its bibliography entry. */
 (function () {
   "use strict";
 
@@ -46,10 +48,31 @@
     link.setAttribute("aria-expanded", "true");
   });
 
+  // The preview: a copy of the reference that describes the citation, with its links made plain text (the
+  // preview sits beside a link and holds none). Screen readers get the reference as the link's description, so
+  // the visible copy is hidden from them.
+  function preview(link) {
+    var source = document.getElementById(link.getAttribute("aria-describedby") || "");
+    if (!source) return null;
+    var tip = document.createElement("span");
+    tip.className = "cite-preview";
+    tip.setAttribute("aria-hidden", "true");
+    tip.setAttribute("data-search-exclude", "true");
+    Array.prototype.forEach.call(source.childNodes, function (node) { tip.appendChild(node.cloneNode(true)); });
+    Array.prototype.forEach.call(tip.querySelectorAll("a"), function (a) {
+      a.replaceWith(document.createTextNode(a.textContent));
+    });
+    Array.prototype.forEach.call(tip.querySelectorAll("[id]"), function (el) { el.removeAttribute("id"); });
+    return tip;
+  }
+
   function enhance() {
     Array.prototype.forEach.call(document.querySelectorAll(".cite-item"), function (item) {
       if (item.dataset.citeEnhanced) return;
       item.dataset.citeEnhanced = "1";
+      var link = item.querySelector("a.cite");
+      var tip = link && !item.querySelector(".cite-preview") ? preview(link) : null;
+      if (tip) item.appendChild(tip);
       item.addEventListener("mouseleave", reset);
       item.addEventListener("focusout", function (event) {
         if (!item.contains(event.relatedTarget)) { item.classList.remove("cite-dismissed"); item.classList.remove("cite-open"); }

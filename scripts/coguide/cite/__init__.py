@@ -13,6 +13,7 @@ from coguide.cite.citations import (
     Citation,
     CiteItem,
     find_citations,
+    preview_id,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "Citation",
     "CiteItem",
     "find_citations",
+    "preview_id",
 ]

@@ -60,6 +60,7 @@ __all__ = [
     "CiteItem",
     "Format",
     "find_citations",
+    "preview_id",
 ]
 
 Format = Literal["text", "html", "markdown"]
@@ -720,7 +721,12 @@ class Bibliography:
             reference = self._references[key] = self._style.format_entry(self._labels[key], entry).text
         return reference
 
-    def _preview(self, key: str) -> str:
+    def preview(self, key: str) -> str:
+        """Return the reference for a citation's hover/focus preview: HTML with its addresses as text, not links.
+
+        Raises:
+            KeyError: The key is not in the bibliography.
+        """
         cached = self._rendered.get((key, "preview"))
         if cached is None:
             cached = self._rendered[key, "preview"] = self._reference(key).render(_PREVIEW)
@@ -733,11 +739,11 @@ class Bibliography:
     ) -> str:
         """Return one citation in APA 7 form: "(see Needham, 2008, p. 5)", "Needham (2008)".
 
-        In HTML each item links to ``href(key)`` (default ``#ref-{key}``) and carries the full
-        reference as a tooltip; tooltip ids are numbered from 1, so use `render_text` for a
-        whole page. A citation with an unknown key comes back in Pandoc syntax.
+        In HTML each item links to ``href(key)`` (default ``#ref-{key}``) and is described by the
+        page's element with the id `preview_id` (``cite-{key}``), which the page must hold once.
+        A citation with an unknown key comes back in Pandoc syntax.
         """
-        rendered = self._format_citation(citation, _Writer(fmt, href, self._preview))
+        rendered = self._format_citation(citation, _Writer(fmt, href))
         return _pandoc_source(citation) if rendered is None else rendered
 
     def render_text(
@@ -746,13 +752,13 @@ class Bibliography:
         """Replace every citation in ``text`` with its APA 7 form.
 
         Citations with a key that is not in the bibliography are left as written (validation
-        reports them). In HTML, tooltip ids count each key's occurrences in this call, so they
-        are unique in the page.
+        reports them). In HTML, every citation of a key is described by the same element
+        (`preview_id`), which the page must hold once.
 
         Returns:
             The new text, and the cited keys that are in the bibliography, in first-cited order.
         """
-        writer = _Writer(fmt, href, self._preview)
+        writer = _Writer(fmt, href)
         cited: dict[str, None] = {}
         pieces: list[str] = []
         position = 0
@@ -840,40 +846,42 @@ _AS_CITED = re.compile(r"\bas cited in\s*$", re.IGNORECASE)
 
 
 class _Writer:
-    """Output details of one rendering: format, link targets, and tooltip ids so far."""
+    """Output details of one rendering: format and link targets."""
 
-    def __init__(self, fmt: Format, href: Callable[[str], str] | None, preview: Callable[[str], str]) -> None:
+    def __init__(self, fmt: Format, href: Callable[[str], str] | None) -> None:
         self.fmt = fmt
         self.escape = _BACKENDS[fmt].format_str
-        self._preview = preview
         self._href = href
-        self._occurrences: dict[str, int] = {}
-        self._openings: dict[str, tuple[str, str]] = {}
+        self._openings: dict[str, str] = {}
 
     def page_text(self, value: str) -> str:
         """Return prefix or suffix text from the page: already Markdown, but escaped for HTML."""
         return html.escape(value, quote=False) if self.fmt == "html" else value
 
     def link(self, key: str, inner: str) -> str:
-        """Wrap an item's author-date in its link and hover/focus preview (HTML only)."""
+        """Wrap an item's author-date in its link to the bibliography entry (HTML only).
+
+        The link is described (``aria-describedby="cite-{key}"``) by the one element per cited key that
+        the page holds: the reference in its reference list, or an entry of its hidden preview list. The
+        hover/focus preview is filled from that element in the browser, so the reference is written once
+        per page, not once per citation.
+        """
         if self.fmt != "html":
             return inner
-        self._occurrences[key] = number = self._occurrences.get(key, 0) + 1
         opening = self._openings.get(key)
         if opening is None:
             target = self._href(key) if self._href else f"#ref-{key}"
             escaped_key = html.escape(key, quote=True)
             opening = self._openings[key] = (
                 f'<span class="cite-item"><a class="cite" href="{html.escape(target, quote=True)}"'
-                f' data-key="{escaped_key}" aria-describedby="cite-{escaped_key}-',
-                escaped_key,
+                f' data-key="{escaped_key}" aria-describedby="{preview_id(key)}">'
             )
-        start, escaped_key = opening
-        preview = self._preview(key)
-        return (
-            f'{start}{number}">{inner}</a><span class="cite-preview" role="tooltip" data-search-exclude="true"'
-            f' id="cite-{escaped_key}-{number}">{preview}</span></span>'
-        )
+        return f"{opening}{inner}</a></span>"
+
+
+def preview_id(key: str) -> str:
+    """Return the HTML id of the element that describes a key's citations on a page (``cite-{key}``), escaped."""
+    return html.escape(f"cite-{key}", quote=True)
 
 
 def _pandoc_source(citation: Citation) -> str:

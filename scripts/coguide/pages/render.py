@@ -11,7 +11,7 @@ import html
 import json
 import posixpath
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,9 +19,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from coguide.cite import Bibliography, find_citations
+from coguide.cite import Bibliography, find_citations, preview_id
 from coguide.errors import CATALOGUE
-from coguide.markup import render_safe_html, render_safe_inline
+from coguide.markup import EXCERPT_MARK, render_safe_html, render_safe_inline
 from coguide.model import Argument, Essay, Record, Site, essay_url, record_keys
 from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
@@ -180,15 +180,17 @@ def reference_items(
 ) -> list[Markup]:
     """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry.
 
-    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root.
+    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root. Each
+    reference carries the id (`preview_id`) that the page's citations of its key are described by.
     """
     items = []
     for key in bib.sort_keys(k for k in keys if k in bib):
         target = f"bibliography/#{key}"
         link = link_to(target) if link_to else url_for(page_url, target)
+        reference = f'<span id="{preview_id(key)}">{bib.format_reference(key, "html")}</span>'
         items.append(
             Markup(
-                f'{bib.format_reference(key, "html")} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
+                f'{reference} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
                 f'title="In the bibliography">↗</a>'
             )
         )
@@ -308,29 +310,43 @@ def first_sentence(value: str, shortest: int = 40) -> str:
     return value
 
 
-_TOOLTIP_ID = re.compile(r'(aria-describedby|id)="cite-([^"]+)-(\d+)"')
+_DESCRIBED_BY = re.compile(r'aria-describedby="cite-([^"]+)"')
 
 
-def unique_tooltip_ids(content: str) -> str:
-    """Renumber citation tooltip ids so that they are unique in a page built from several texts.
+def cite_previews(content: str, bib: Bibliography, scope: str = "") -> str:
+    """Add to a page, once, the reference of every cited key that its reference list does not already hold.
 
-    Each citation link (``aria-describedby``) is followed by its tooltip (``id``); both get the same number.
+    Each citation link is described (``aria-describedby="cite-{key}"``) by one element per key: the
+    reference in the page's reference list when it has one, else an entry of a list of previews added
+    here at the end of the page, hidden from view and from search. The browser's hover/focus preview is
+    filled from that element (``cite.js``). With a `scope` (``"{scope}cite-{key}"``), the citations of
+    a part shown on other pages too (an essay's excerpt) get a list of their own, with ids no other part
+    of those pages uses.
     """
-    counts: dict[str, int] = {}
-
-    def renumber(match: re.Match[str]) -> str:
-        attr, key = match.group(1), match.group(2)
-        if attr == "aria-describedby":
-            counts[key] = counts.get(key, 0) + 1
-        return f'{attr}="cite-{key}-{counts.get(key, 1)}"'
-
-    return _TOOLTIP_ID.sub(renumber, content)
+    prefix = f"{scope}cite-"
+    described_by = (
+        _DESCRIBED_BY if not scope else re.compile(f'aria-describedby="{re.escape(prefix)}([^"]+)"')
+    )
+    described = dict.fromkeys(html.unescape(key) for key in described_by.findall(content))
+    if not described:
+        return content
+    ids = re.findall(f'(?<![\\w-])id="{re.escape(prefix)}([^"]+)"', content)
+    present = {html.unescape(key) for key in ids}
+    missing = [key for key in described if key not in present and key in bib]
+    if not missing:
+        return content
+    entries = "\n".join(
+        f'<span id="{h(scope)}{preview_id(key)}">{_inert_markdown(bib.preview(key))}</span>'
+        for key in missing
+    )
+    hidden = f'<div class="cite-previews" hidden data-search-exclude="true" markdown="0">\n{entries}\n</div>'
+    return f"{content.rstrip()}\n\n{hidden}\n"
 
 
 def _render(env: Environment, template: str, src_uri: str, source: str, **context: Any) -> Page:
     url = src_uri.removesuffix(".md").removesuffix("index") + ("" if src_uri.endswith("index.md") else "/")
     content = env.get_template(template).render(page_url=url, src_uri=src_uri, source=source, **context)
-    content = unique_tooltip_ids(content)
+    content = cite_previews(content, env.globals["site"].bibliography)
     return Page(src_uri=src_uri, content=content, source=source)
 
 
@@ -763,6 +779,14 @@ def render_document(
         markdown = glossary.link_first_mentions(markdown, lambda entry: md_link(src_uri, entry.src_uri))
     rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url, link_to))
     rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), rendered)
+    # The blog shows an essay's excerpt on its index pages without the reference list: the excerpt holds
+    # the references its own citations are described by.
+    excerpt, mark, rest = rendered.partition(EXCERPT_MARK)
+    if mark and _DESCRIBED_BY.search(excerpt):
+        # Scoped by the essay's file name: two excerpts on one index page may cite the same work.
+        scope = f"{PurePosixPath(src_uri or page_url.rstrip('/')).stem}-"
+        excerpt = _DESCRIBED_BY.sub(lambda m: f'aria-describedby="{h(scope)}cite-{m.group(1)}"', excerpt)
+        rendered = f"{cite_previews(excerpt, bib, scope).rstrip()}\n\n{mark}{rest}"
     known = [k for k in keys if k in bib]
     if known:
         items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url, link_to))
@@ -778,7 +802,7 @@ def render_document(
 
 
 _TITLE = re.compile(r"^# .*\n", re.MULTILINE)
-_CITE_ITEM = re.compile(r'<span class="cite-item">.*?</span></span>', re.DOTALL)
+_CITE_ITEM = re.compile(r'<span class="cite-item">.*?</a></span>', re.DOTALL)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _MD_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]{}"})
 
@@ -927,21 +951,29 @@ _CITED_PAGES = {
 }
 
 
-def citation_for(site: Site, src_uri: str) -> tuple[str, PageCitation, Essay | None] | None:
-    """Return the title, citation and essay (if any) of the page built from `src_uri`; None for uncited pages."""
-    for essay in site.essays:
-        if essay.src_uri == src_uri:
-            url = essay_url(essay)
-            return (
-                essay.title,
-                page_citation(site, title=essay.title, url=url, source=essay.path, essay=essay),
-                essay,
-            )
-    for resource in ("terms", "concepts", "cases"):
-        for record in getattr(site, resource).values():
-            if record.src_uri == src_uri:
-                cite = page_citation(site, title=record.title, url=record.url, source=record.source_path)
-                return record.title, cite, None
+def citation_for(
+    site: Site, src_uri: str, owners: Mapping[str, Record | Essay] | None = None
+) -> tuple[str, PageCitation, Essay | None] | None:
+    """Return the title, citation and essay (if any) of the page built from `src_uri`; None for uncited pages.
+
+    `owners` maps each record's and essay's page to it (see `tree.page_owners`); without it they are searched.
+    """
+    if owners is None:
+        found: dict[str, Record | Essay] = {}
+        for resource in ("terms", "concepts", "cases"):
+            found |= {r.src_uri: r for r in getattr(site, resource).values() if r.src_uri == src_uri}
+        owners = found | {e.src_uri: e for e in site.essays if e.src_uri == src_uri}
+    owner = owners.get(src_uri)
+    if isinstance(owner, Essay):
+        url = essay_url(owner)
+        return (
+            owner.title,
+            page_citation(site, title=owner.title, url=url, source=owner.path, essay=owner),
+            owner,
+        )
+    if owner is not None:
+        cite = page_citation(site, title=owner.title, url=owner.url, source=owner.source_path)
+        return owner.title, cite, None
     if src_uri in _CITED_PAGES:
         title, source = _CITED_PAGES[src_uri]
         url = src_uri.removesuffix("index.md")
@@ -949,14 +981,16 @@ def citation_for(site: Site, src_uri: str) -> tuple[str, PageCitation, Essay | N
     return None
 
 
-def citation_meta(site: Site, src_uri: str) -> list[tuple[str, str]]:
+def citation_meta(
+    site: Site, src_uri: str, owners: Mapping[str, Record | Essay] | None = None
+) -> list[tuple[str, str]]:
     """Return the Highwire Press ``citation_*`` meta tags (name, content) that reference managers read.
 
     Zotero's connector and Google Scholar read these: an essay is a post by its authors with its publication
     date; any other page is an entry (``citation_inbook_title``) in the guide. Values are plain text; the
-    template escapes them.
+    template escapes them. `owners` is as for `citation_for`.
     """
-    found = citation_for(site, src_uri)
+    found = citation_for(site, src_uri, owners)
     if found is None:
         return []
     title, cite, essay = found

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import yaml
 
-from coguide.model import SECTION, Site, WrittenPage, essay_url
-from coguide.pages.export import page_jsonld
+from coguide.model import SECTION, Essay, Record, Site, WrittenPage, essay_url
+from coguide.pages.export import essay_jsonld, record_jsonld
 from coguide.pages.render import (
     GENERATED_NOTICE,
     Page,
@@ -43,29 +43,50 @@ def front_matter(meta: dict) -> str:
     return "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True, width=1_000_000) + "---\n\n"
 
 
-def page_meta(site: Site, src_uri: str) -> dict:
+def page_owners(site: Site) -> dict[str, Record | Essay]:
+    """Return each record and essay by the source path of its page (``terms/client.md``), made once per site."""
+    owners: dict[str, Record | Essay] = {}
+    for resource in SECTION:
+        owners.update((record.src_uri, record) for record in getattr(site, resource).values())
+    owners.update((essay.src_uri, essay) for essay in site.essays)
+    return owners
+
+
+def page_meta(site: Site, src_uri: str, owners: Mapping[str, Record | Essay] | None = None) -> dict:
     """Return what the theme reads from a page's front matter beyond its own keys.
 
     ``jsonld`` (schema.org), ``citation_meta`` (the ``citation_*`` tags reference managers read) and, for a
     record, ``edit_line`` (the line of its data file, for "Suggest a change"); the theme escapes every value.
+    `owners` is `page_owners` of the site: pass it when asking for many pages, so no page searches them all.
     """
+    if owners is None:
+        owners = page_owners(site)
+    owner = owners.get(src_uri)
     meta: dict = {}
-    data = page_jsonld(site, src_uri, authors=site.authors)
+    if isinstance(owner, Essay):
+        data = essay_jsonld(site, owner, authors=site.authors)
+    elif owner is not None:
+        data = record_jsonld(site, owner, owner.url)
+    else:
+        data = None
     if data is not None:
         # A JSON round trip leaves plain mappings and lists, which YAML writes and the theme reads as they are.
         meta["jsonld"] = json.loads(json.dumps(data))
-    tags = citation_meta(site, src_uri)
+    tags = citation_meta(site, src_uri, owners)
     if tags:
         meta["citation_meta"] = [list(tag) for tag in tags]
-    for resource in SECTION:
-        record = next((r for r in getattr(site, resource).values() if r.src_uri == src_uri), None)
-        if record is not None and record.line:
-            meta["edit_line"] = record.line
+    if owner is not None and not isinstance(owner, Essay) and owner.line:
+        meta["edit_line"] = owner.line
     return meta
 
 
-def render_written_page(site: Site, doc: WrittenPage, glossary=None) -> Page:
-    """Render one hand-written page for the docs tree: citations linked, references listed, JSON-LD added."""
+def render_written_page(
+    site: Site, doc: WrittenPage, glossary=None, owners: Mapping[str, Record | Essay] | None = None
+) -> Page:
+    """Render one hand-written page for the docs tree: citations linked, references listed, JSON-LD added.
+
+    `owners` is as for `page_meta`.
+    """
     essay = next((e for e in site.essays if e.src_uri == doc.src_uri), None) if doc.is_post else None
     url = essay_url(essay) if essay is not None else page_url(doc.src_uri)
     # An essay's links are written from the site root (its excerpt is shown on the index and category pages
@@ -78,7 +99,7 @@ def render_written_page(site: Site, doc: WrittenPage, glossary=None) -> Page:
         glossary=glossary if doc.is_post else None,
         root_links=doc.is_post,
     )
-    meta = {**doc.meta, **page_meta(site, doc.src_uri)}
+    meta = {**doc.meta, **page_meta(site, doc.src_uri, owners)}
     # The notice goes last: the blog plugin takes a post's title from its first line, and a comment there
     # would make it add a second title (and shift every heading's anchor).
     notice = f"\n\n<!-- {GENERATED_NOTICE}: made from {html.escape(doc.path)} by coguide -->\n"
@@ -88,14 +109,16 @@ def render_written_page(site: Site, doc: WrittenPage, glossary=None) -> Page:
 def render_written_pages(site: Site) -> list[Page]:
     """Render every hand-written page under ``docs/`` for the docs tree."""
     glossary = make_glossary(site)
-    return [render_written_page(site, doc, glossary) for doc in site.documents]
+    owners = page_owners(site)
+    return [render_written_page(site, doc, glossary, owners) for doc in site.documents]
 
 
 def add_page_meta(site: Site, pages: Iterable[Page]) -> list[Page]:
     """Put each generated page's `page_meta` into its front matter (pages without any are unchanged)."""
     out = []
+    owners = page_owners(site)
     for page in pages:
-        meta = page_meta(site, page.src_uri) if page.src_uri.endswith(".md") else {}
+        meta = page_meta(site, page.src_uri, owners) if page.src_uri.endswith(".md") else {}
         if not meta or not isinstance(page.content, str) or not page.content.startswith("---\n"):
             out.append(page)
             continue
