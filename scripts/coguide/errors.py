@@ -51,8 +51,9 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         code="descriptor-contract",
         title="Schema the generator cannot trust",
         description="`datapackage.json` changes something the generator relies on whatever the descriptor "
-        "says, such as a table's primary key (without it, two records could share an id and one would vanish). "
-        "Restore the key as the data dictionary shows it.",
+        "says, such as a table's primary key (without it, two records could share an id and one would vanish), "
+        "or drops or retypes a field the model reads. Restore the key or the field as the data dictionary "
+        "shows it.",
     ),
     ErrorType(
         code="invalid-id",

@@ -19,10 +19,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from coguide.cite import Bibliography, find_citations
+from coguide.cite import Bibliography
 from coguide.errors import CATALOGUE
 from coguide.markup import render_safe_html, render_safe_inline
-from coguide.model import Argument, Essay, Record, Site, essay_url, record_keys
+from coguide.model import Argument, Essay, ParsedTexts, Record, Site, essay_url, record_keys
 from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
 from coguide.pages.figures import cited_works, claim_cite_box, figure_pages, short_markdown, shorten
@@ -142,15 +142,37 @@ def resolve_root_links(content: str, page_url: str) -> str:
     )
 
 
-def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = False) -> Markup:
+def render_text(
+    text: str, bib: Bibliography, page_url: str, *, inline: bool = False, texts: ParsedTexts | None = None
+) -> Markup:
     """Render a contributor's Markdown text to safe HTML with linked citations.
 
     Citations are swapped for placeholders before the Markdown is rendered (so their HTML is never
     escaped or mistaken for contributor HTML) and swapped back afterwards.
+
+    Args:
+        text: The Markdown.
+        bib: The bibliography.
+        page_url: The page's URL relative to the site root (citation links are relative to it).
+        inline: Render one paragraph's inline content, without the paragraph.
+        texts: The model's parsed texts: the text's citations are read from them, and the HTML is made once
+            per site for each way of linking the bibliography (pages at the same depth share it).
     """
     if not text:
         return Markup("")
-    citations = [c for c in find_citations(text) if all(i.key in bib for i in c.items)]
+    if texts is not None:
+        prefix = url_for(page_url, "bibliography/")
+        return texts.memo(
+            ("html", text, inline, prefix), lambda: _render_text(text, bib, page_url, inline, texts)
+        )
+    return _render_text(text, bib, page_url, inline, None)
+
+
+def _render_text(
+    text: str, bib: Bibliography, page_url: str, inline: bool, texts: ParsedTexts | None
+) -> Markup:
+    found = (texts if texts is not None else ParsedTexts()).cites(text)
+    citations = [c for c in found if all(i.key in bib for i in c.items)]
     parts: list[str] = []
     last = 0
     for n, citation in enumerate(citations):
@@ -252,15 +274,16 @@ def make_environment(site: Site) -> Environment:
     env.filters["yaml"] = lambda v: Markup(_yaml(str(v)))
     env.filters["md_link"] = lambda to, frm: Markup(md_link(frm, to))
     env.filters["url_for"] = lambda to, frm: Markup(h(url_for(frm, to)))
-    env.filters["text"] = lambda v, page_url: render_text(v, site.bibliography, page_url)
-    env.filters["inline"] = lambda v, page_url: render_text(v, site.bibliography, page_url, inline=True)
-    env.filters["plain"] = lambda v: plain_text(v, site.bibliography)
+    bib, texts, plain = site.bibliography, site.texts, site_plain_text(site)
+    env.filters["text"] = lambda v, page_url: render_text(v, bib, page_url, texts=texts)
+    env.filters["inline"] = lambda v, page_url: render_text(v, bib, page_url, inline=True, texts=texts)
+    env.filters["plain"] = plain
     env.filters["first_sentence"] = first_sentence
     env.filters["shorten"] = shorten
-    env.filters["short_md"] = lambda v, limit: short_markdown(
-        v, limit, lambda t: plain_text(t, site.bibliography)
+    env.filters["short_md"] = lambda v, limit: texts.memo(
+        ("short_md", v, limit), lambda: short_markdown(v, limit, plain)
     )
-    env.filters["cell"] = lambda v, page_url: table_cell(v, site.bibliography, page_url)
+    env.filters["cell"] = lambda v, page_url: table_cell(v, bib, page_url, texts)
     env.filters["pandoc_item"] = lambda c: f"@{c.key}, {c.locator}" if c.locator else f"@{c.key}"
     env.globals["proponent_citation"] = lambda argument: proponent_citation(site, argument)
     env.globals["site"] = site
@@ -275,6 +298,12 @@ def make_environment(site: Site) -> Environment:
         keys, site.bibliography, page_url
     )
     return env
+
+
+def site_plain_text(site: Site) -> Callable[[str], str]:
+    """Return `plain_text` with the site's bibliography, made once per text for the whole site."""
+    bib, texts = site.bibliography, site.texts
+    return lambda value: texts.memo(("plain", value), lambda: plain_text(value, bib))
 
 
 def plain_text(value: str, bib: Bibliography | None = None) -> str:
@@ -352,7 +381,9 @@ def render_site(site: Site) -> list[Page]:
     pages.append(_render(env, "terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"))
     pages.append(_render(env, "concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"))
     pages.append(_render(env, "cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"))
-    debate_keys = [k for r in [*site.questions.values(), *site.arguments.values()] for k in record_keys(r)]
+    debate_keys = [
+        k for r in [*site.questions.values(), *site.arguments.values()] for k in site_record_keys(site, r)
+    ]
     pages += reference_file_pages(debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv")
     for essay in site.essays:
         pages += reference_file_pages(essay.keys, bib, essay_url(essay), essay.path)
@@ -397,9 +428,7 @@ def render_site(site: Site) -> list[Page]:
             svg=Markup(svg),
         )
     )
-    for template, src_uri, source, context in figure_pages(
-        site, lambda text: plain_text(text, site.bibliography)
-    ):
+    for template, src_uri, source, context in figure_pages(site, site_plain_text(site)):
         pages.append(_render(env, template, src_uri, source, **context))
     zip_url = site.info.url + OFFLINE_ZIP if site.info.url else url_for("offline/", OFFLINE_ZIP)
     pages.append(
@@ -622,7 +651,7 @@ def _inert_markdown(fragment: str) -> str:
 
 def make_glossary(site: Site) -> Glossary:
     """Return the glossary of a site's labels and concepts."""
-    return Glossary(site, lambda text: plain_text(text, site.bibliography))
+    return Glossary(site, site_plain_text(site))
 
 
 def editors_name(site: Site) -> str:
@@ -809,13 +838,20 @@ def citation_meta(site: Site, src_uri: str) -> list[tuple[str, str]]:
 
 def proponent_keys(site: Site, argument: Argument) -> tuple[str, ...]:
     """Return the works an argument cites whose author and year its proponent names ("Ostrom (1996)")."""
-    bib = site.bibliography
+    return site.texts.memo(("proponent_keys", argument.id), lambda: _proponent_keys(site, argument))
+
+
+def _proponent_keys(site: Site, argument: Argument) -> tuple[str, ...]:
+    bib, plain = site.bibliography, site_plain_text(site)
     named = " ".join(argument.proponent.split())
-    found = []
-    for key in record_keys(argument):
-        if key in bib and plain_text(f"@{key}", bib) in named:
-            found.append(key)
-    return tuple(found)
+    return tuple(k for k in site_record_keys(site, argument) if k in bib and plain(f"@{k}") in named)
+
+
+def site_record_keys(site: Site, record: Record) -> tuple[str, ...]:
+    """Return `record_keys` of a record of the site, from its parsed texts, once per record."""
+    return site.texts.memo(
+        ("record_keys", record.resource, record.id), lambda: record_keys(record, site.texts)
+    )
 
 
 def proponent_citation(site: Site, argument: Argument) -> str:
@@ -830,21 +866,27 @@ _LINKED_LISTS = ("concepts", "related", "terms", "cases")
 
 def record_page_keys(site: Site, record: Record) -> tuple[str, ...]:
     """Return every work a record's page cites: its own, its linked records' summaries and its debates' proponents."""
-    keys = list(record_keys(record))
+    return site.texts.memo(
+        ("record_page_keys", record.resource, record.id), lambda: _record_page_keys(site, record)
+    )
+
+
+def _record_page_keys(site: Site, record: Record) -> tuple[str, ...]:
+    keys = list(site_record_keys(site, record))
     for name in _LINKED_LISTS:
         resource = "concepts" if name == "related" else name
         for item_id in getattr(record, name, ()) or ():
             item = site.record(resource, item_id)
             text = getattr(item, "summary", None) or getattr(item, "definition", "")
-            keys.extend(i.key for c in find_citations(text) for i in c.items)
+            keys.extend(site.texts.keys(text))
     for arg_id in getattr(record, "arguments", ()) or ():
         keys.extend(proponent_keys(site, site.record("arguments", arg_id)))
     return tuple(k for k in dict.fromkeys(keys) if k in site.bibliography)
 
 
-def table_cell(text: str, bib: Bibliography, page_url: str) -> Markup:
+def table_cell(text: str, bib: Bibliography, page_url: str, texts: ParsedTexts | None = None) -> Markup:
     """Render a short Markdown text (with linked citations) as HTML that is safe inside a Markdown table cell."""
-    rendered = render_text(text, bib, page_url, inline=True)
+    rendered = render_text(text, bib, page_url, inline=True, texts=texts)
     # The engine reads the table as Markdown again: every text node is made inert, not only the citations
     # (a reference-style link left as text, "[x][y]", would otherwise become a link or a cross-reference).
     rendered = _inert_markdown(str(rendered))

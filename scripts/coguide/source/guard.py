@@ -14,6 +14,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from coguide.errors import Problem
+from coguide.source.schema import contract_problems
 
 #: A scheme such as ``https:`` or ``file:`` at the start of a path; Frictionless would fetch it.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -311,6 +312,18 @@ def check_descriptor(descriptor: dict, text: str, where: str) -> tuple[dict, lis
                         field=f"{name}.primaryKey",
                         message=f"{name}: the primary key is {list(declared)}, the generator needs {list(expected)}",
                         hint=f'restore "primaryKey": {json_fragment(list(expected))} in the {name} schema',
+                    )
+                )
+        if isinstance(schema, dict):
+            for field, message, hint in contract_problems(resource):
+                problems.append(
+                    Problem(
+                        path=where,
+                        line=_line_in(text, f'"name": "{name}"'),
+                        code="descriptor-contract",
+                        field=field,
+                        message=message,
+                        hint=hint,
                     )
                 )
         if not unsafe:

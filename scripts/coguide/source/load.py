@@ -17,6 +17,7 @@ import yaml
 
 from coguide.errors import Problem
 from coguide.source.guard import check_descriptor, check_input_file, excerpt, walk_files
+from coguide.source.schema import Registry, read_registry
 
 DATA_DIR = "datapackage"
 DOCS_DIR = "docs"
@@ -95,6 +96,11 @@ class Sources:
     authors: dict[str, str] = field(default_factory=dict)
     #: The engine configuration (``mkdocs.yml``) as YAML, its tags (``!ENV``) read as plain values.
     config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def registry(self) -> Registry:
+        """Return the record types the descriptor declares (see `coguide.source.schema`)."""
+        return read_registry(self.descriptor)
 
 
 def _decode(raw: bytes, rel: str, problems: list[Problem]) -> str | None:

@@ -21,23 +21,6 @@ from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
 from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table
 
-#: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
-TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    "terms": (
-        "definition",
-        "relationship",
-        "power",
-        "history",
-        "critiques",
-        "main_critique",
-        "discussion_questions",
-    ),
-    "concepts": ("summary", "body", "discussion_questions"),
-    "cases": ("summary", "outcomes", "critiques", "discussion_questions"),
-    "questions": ("summary",),
-    "arguments": ("claim", "reasoning"),
-}
-
 _HEADER_ERRORS = {
     "incorrect-label",
     "missing-label",
@@ -395,8 +378,8 @@ def _ids(table: Table | None) -> set[str]:
 
 
 def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
-    """Yield every non-empty Markdown text cell (`TEXT_FIELDS`) as (table, field, editor line, value)."""
-    for name, fields in TEXT_FIELDS.items():
+    """Yield every non-empty Markdown text cell (as the descriptor marks them) as (table, field, editor line, value)."""
+    for name, fields in sources.registry.text_fields.items():
         table = sources.tables.get(name)
         if table is None:
             continue
