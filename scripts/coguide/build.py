@@ -16,7 +16,7 @@ from coguide.pages.export import render_exports
 from coguide.pages.render import Page, render_site, write_pages
 from coguide.pages.tree import add_page_meta, render_redirects, render_written_pages
 from coguide.source.load import load_project, read_config
-from coguide.source.validate import parse_bibliography, validate_project
+from coguide.source.validate import validate_sources
 
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
 GENERATED_DIR = "generated"
@@ -169,12 +169,13 @@ def generate(
     sources = load_project(root)
     timed("load", start)
     start = time.perf_counter()
-    problems = validate_project(sources)
+    validation = validate_sources(sources)
+    problems = validation.problems
     timed("validate", start)
     if errors_only(problems):
         return Generation(problems=problems, site=None, written=[], out_dir=out_dir, timings=timings)
     start = time.perf_counter()
-    bib, _ = parse_bibliography(sources)
+    bib = validation.bibliography  # parsed once, by validation
     base = site_url.rstrip("/") + "/" if site_url else ""
     info = SiteInfo(
         name=site_name or SiteInfo.name,

@@ -669,6 +669,21 @@ class Bibliography:
         return bibliography, problems
 
     @classmethod
+    def from_entries(cls, entries: Mapping[str, tuple[Entry, str]]) -> Bibliography:
+        """Return a bibliography of entries built in code, each with the BibTeX source it is published as.
+
+        Nothing is parsed or checked: the caller builds each pybtex `Entry` from values it has escaped
+        (the guide's own "Cite this page" entries).
+
+        Args:
+            entries: Each entry and its BibTeX source, by key.
+        """
+        return cls(
+            _Record(key=key, entry=entry, line=0, source=source, complete=True)
+            for key, (entry, source) in entries.items()
+        )
+
+    @classmethod
     def from_file(cls, path: str | Path) -> Bibliography:
         """Read a ``.bib`` file (UTF-8).
 

@@ -690,6 +690,12 @@ def page_citation(
         date, authors = essay.date.isoformat(), essay_authors(site, essay)
     else:
         date, authors = site.info.updated.get(source, ""), ()
+    return site.texts.memo(
+        ("page_citation", title, url, date, authors), lambda: _cite_page(site, title, url, date, authors)
+    )
+
+
+def _cite_page(site: Site, title: str, url: str, date: str, authors: tuple[str, ...]) -> PageCitation:
     return cite_page(
         title=title,
         url=url,

@@ -756,6 +756,19 @@ def parse_bibliography(sources: Sources) -> tuple[Bibliography, list[Problem]]:
     return bib, problems
 
 
+@dataclass(frozen=True, kw_only=True)
+class Validation:
+    """What validation found, and the bibliography it parsed (the model reuses it: the file is parsed once).
+
+    Attributes:
+        problems: Every problem found, sorted by file and line; warnings included.
+        bibliography: The parsed ``references.bib``.
+    """
+
+    problems: list[Problem]
+    bibliography: Bibliography
+
+
 def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Problem]:
     """Run every check over the loaded sources.
 
@@ -765,6 +778,16 @@ def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Pro
 
     Returns:
         Every problem found, sorted by file and line; warnings included.
+    """
+    return validate_sources(sources, frictionless=frictionless).problems
+
+
+def validate_sources(sources: Sources, *, frictionless: bool = True) -> Validation:
+    """Run every check over the loaded sources, and keep the bibliography they parsed for the model.
+
+    Args:
+        sources: What the load stage read.
+        frictionless: Run the Frictionless validation (tests of our own rules may skip it for speed).
     """
     problems = list(sources.problems)
     if frictionless:
@@ -806,7 +829,7 @@ def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Pro
         p for p in problems if not (p.code == "invalid-id" and (p.path, p.line, p.field) in pattern_cells)
     ]
     unique = {(p.path, p.line, p.code, p.message): p for p in problems}
-    return sorted(unique.values(), key=_cause_first)
+    return Validation(problems=sorted(unique.values(), key=_cause_first), bibliography=bib)
 
 
 _CAUSE = re.compile(r'fix the malformed id ".*" at (\S+):(\d+)$')
