@@ -192,7 +192,7 @@ def generate(
         *add_page_meta(site, render_site(site)),
         *render_written_pages(site),
         *render_redirects(site),
-        *render_exports(site, sources),
+        *render_exports(site),
         *(
             Page(src_uri=uri, content=(root / rel).read_bytes(), source=rel)
             for uri, rel in site.assets.items()

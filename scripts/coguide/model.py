@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from coguide.cite import Bibliography, Citation, find_citations
-from coguide.source.load import Document, Sources
+from coguide.source.load import DATA_DIR, Document, Sources, package_files
 from coguide.source.schema import RECORD_RESOURCES, Registry
 
 T = TypeVar("T")
@@ -329,6 +329,10 @@ class Site:
     authors: dict[str, str] = field(default_factory=dict)
     #: Pages kept outside ``docs/`` (CONTRIBUTING.md), by their place in the site: (source path, Markdown).
     included: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: The data package's files (descriptor, tables, bibliography) as (name, bytes), sorted by name: published as they are.
+    package: tuple[tuple[str, bytes], ...] = ()
+    #: The bibliography's file, relative to the project root.
+    bib_path: str = f"{DATA_DIR}/references.bib"
     #: The record types the descriptor declares.
     registry: Registry = field(default_factory=lambda: Registry(()))
     #: Every Markdown text's citations, parsed once, and what pages derive from each text.
@@ -483,6 +487,10 @@ def essay_url(essay: Essay) -> str:
 def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | None = None) -> Site:
     """Build the site model from sources that passed validation.
 
+    Raises:
+        ValueError: A resource path in the descriptor points outside the package folder (validation refuses
+            such a descriptor first).
+
     Args:
         sources: Validated sources (building from sources with errors is undefined).
         bibliography: The parsed bibliography.
@@ -593,6 +601,8 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
         },
         authors=dict(sources.authors),
         registry=sources.registry,
+        package=tuple(package_files(sources)),
+        bib_path=sources.bib_path,
     )
     for resource in RECORD_RESOURCES:
         for record in getattr(site, resource).values():

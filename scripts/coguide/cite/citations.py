@@ -791,6 +791,11 @@ class Bibliography:
         """Return the parsed pybtex entry, with its fields as written (braces kept) and its persons."""
         return self._record(key).entry
 
+    def facts(self, key: str) -> EntryFacts:
+        """Return what the APA style decided about an entry (kind, creator, dates, plain title), made once."""
+        self._record(key)
+        return self._facts[key]
+
     def bibtex(self, key: str) -> str:
         """Return the entry's BibTeX source exactly as written in the file."""
         return self._record(key).source

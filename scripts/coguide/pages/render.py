@@ -240,8 +240,13 @@ def reference_downloads(
     )
 
 
-def reference_file_pages(keys: Iterable[str], bib: Bibliography, page_url: str, source: str) -> list[Page]:
-    """Return a page's reference list as BibTeX and RIS files (none when it cites nothing)."""
+def reference_file_pages(
+    keys: Iterable[str], bib: Bibliography, page_url: str, source: str, texts: ParsedTexts | None = None
+) -> list[Page]:
+    """Return a page's reference list as BibTeX and RIS files (none when it cites nothing).
+
+    `texts` is the model's memo, where each entry's RIS is made once per site.
+    """
     from coguide.pages.export import render_ris_for  # export imports this module
 
     known = bib.sort_keys(k for k in keys if k in bib)
@@ -250,7 +255,9 @@ def reference_file_pages(keys: Iterable[str], bib: Bibliography, page_url: str, 
     bibtex = "\n\n".join(bib.bibtex(k).strip() for k in known) + "\n"
     return [
         Page(src_uri=reference_file(page_url, "bib"), content=bibtex, source=source),
-        Page(src_uri=reference_file(page_url, "ris"), content=render_ris_for(bib, known), source=source),
+        Page(
+            src_uri=reference_file(page_url, "ris"), content=render_ris_for(bib, known, texts), source=source
+        ),
     ]
 
 
@@ -287,7 +294,7 @@ def make_environment(site: Site) -> Environment:
     env.filters["pandoc_item"] = lambda c: f"@{c.key}, {c.locator}" if c.locator else f"@{c.key}"
     env.globals["proponent_citation"] = lambda argument: proponent_citation(site, argument)
     env.globals["site"] = site
-    env.globals["cite_keys"] = cited_works
+    env.globals["cite_keys"] = lambda text: cited_works(texts.cites(text))
     env.globals["cite_claim"] = lambda **kw: claim_cite_box(site, **kw)
     env.globals["notice"] = GENERATED_NOTICE
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
@@ -367,7 +374,7 @@ def render_site(site: Site) -> list[Page]:
     for resource, template in (("terms", "term"), ("concepts", "concept"), ("cases", "case")):
         for record in getattr(site, resource).values():
             source = f"{record.source_path} (id: {record.id})"
-            pages += reference_file_pages(record_page_keys(site, record), bib, record.url, source)
+            pages += reference_file_pages(record_page_keys(site, record), bib, record.url, source, site.texts)
             pages.append(
                 _render(
                     env,
@@ -384,9 +391,11 @@ def render_site(site: Site) -> list[Page]:
     debate_keys = [
         k for r in [*site.questions.values(), *site.arguments.values()] for k in site_record_keys(site, r)
     ]
-    pages += reference_file_pages(debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv")
+    pages += reference_file_pages(
+        debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv", site.texts
+    )
     for essay in site.essays:
-        pages += reference_file_pages(essay.keys, bib, essay_url(essay), essay.path)
+        pages += reference_file_pages(essay.keys, bib, essay_url(essay), essay.path, site.texts)
     pages.append(
         _render(
             env,

@@ -10,7 +10,7 @@ import csv
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -450,3 +450,21 @@ def read_config(root: Path, problems: list[Problem]) -> dict[str, Any]:
         return {}
     data = _read_yaml(root, CONFIG, problems, _TaggedLoader)
     return data if isinstance(data, dict) else {}
+
+
+def package_files(sources: Sources) -> list[tuple[str, bytes]]:
+    """Return the data package's files (descriptor, tables, bibliography) as (name, bytes), sorted by name.
+
+    Raises:
+        ValueError: A resource path in the descriptor points outside the package folder.
+    """
+    names = {"datapackage.json"}
+    for resource in sources.descriptor.get("resources", []):
+        paths = resource.get("path") if isinstance(resource, dict) else None
+        for path in [paths] if isinstance(paths, str) else (paths or []):
+            pure = PurePosixPath(str(path))
+            if pure.is_absolute() or ".." in pure.parts or "://" in str(path):
+                raise ValueError(f"datapackage.json: resource path {path!r} is not a file in datapackage/")
+            names.add(pure.as_posix())
+    folder = sources.root / DATA_DIR
+    return [(name, (folder / name).read_bytes()) for name in sorted(names)]
