@@ -292,5 +292,8 @@ def test_a_page_entry_built_in_code_formats_as_its_bibtex_would_parse(title, aut
     assert problems == []
     assert cite.apa_text == parsed.format_reference(cite.key, "text")
     assert cite.apa_html == parsed.format_reference(cite.key, "html")
-    ris = "\n".join(f"{tag}  - {value}" for tag, value in format_ris_record(cite.key, parsed.entry(cite.key)))
+    ris = "\n".join(
+        f"{tag}  - {value}"
+        for tag, value in format_ris_record(cite.key, parsed.entry(cite.key), parsed.facts(cite.key))
+    )
     assert cite.ris == ris

@@ -203,7 +203,8 @@ def test_ris_decodes_latex_and_maps_types():
 """)
     assert problems == []
     records = {
-        key: dict_of(format_ris_record(key, entry)) for key, entry in bibliography_entries(bib).items()
+        key: dict_of(format_ris_record(key, entry, bib.facts(key)))
+        for key, entry in bibliography_entries(bib).items()
     }
     book = records["ovretveit1993"]
     assert book["TY"] == ["BOOK"]

@@ -183,7 +183,7 @@ def generate(
         updated=source_dates(root),
         authors=dict(sources.authors),
     )
-    site = build_model(sources, bib, info)
+    site = build_model(sources, bib, info, validation.citations)
     timed("model", start)
     start = time.perf_counter()
     # The complete docs tree: pages from the data, the hand-written pages with their citations rendered,

@@ -450,7 +450,7 @@ def _rows(sources: Sources, name: str) -> list[tuple[int, dict[str, str]]]:
     return [(row.line, row.values) for row in table.rows] if table else []
 
 
-def _essay(doc: Document) -> Essay:
+def _essay(doc: Document, texts: ParsedTexts) -> Essay:
     lines = doc.body.splitlines()
     title = next((line[2:].strip() for line in lines if line.startswith("# ")), doc.src_uri)
     body_after_title = doc.body.split("\n", 1)[1] if doc.body.startswith("# ") else doc.body
@@ -464,7 +464,7 @@ def _essay(doc: Document) -> Essay:
         date = date.date()
     if not isinstance(date, dt.date):
         date = dt.date.fromisoformat(str(date))
-    keys = tuple(dict.fromkeys(i.key for c in find_citations(doc.body) for i in c.items))
+    keys = texts.keys(doc.body)
     return Essay(
         path=doc.path,
         src_uri=doc.src_uri,
@@ -484,7 +484,12 @@ def essay_url(essay: Essay) -> str:
     return f"blog/{essay.date:%Y/%m/%d}/{slug}/"
 
 
-def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | None = None) -> Site:
+def build_model(
+    sources: Sources,
+    bibliography: Bibliography,
+    info: SiteInfo | None = None,
+    citations: dict[str, tuple[Citation, ...]] | None = None,
+) -> Site:
     """Build the site model from sources that passed validation.
 
     Raises:
@@ -495,6 +500,8 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
         sources: Validated sources (building from sources with errors is undefined).
         bibliography: The parsed bibliography.
         info: The site's name, URL and source dates (defaults: no URL, no dates).
+        citations: Texts validation already parsed, with their citations (`Validation.citations`): the
+            model keeps them rather than parsing those texts again.
 
     Returns:
         Frozen records with links resolved both ways and the bibliography's back-links.
@@ -508,6 +515,8 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
     related_fwd, related_back = _links(sources, "concept_related", "concept", "related")
 
     registry = sources.registry
+    texts = ParsedTexts()
+    texts.citations.update(citations or {})
     terms = {
         v["id"]: Term(
             line=line,
@@ -570,7 +579,9 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
     }
     essays = tuple(
         sorted(
-            (_essay(d) for d in sources.documents if d.is_post), key=lambda e: (e.date, e.title), reverse=True
+            (_essay(d, texts) for d in sources.documents if d.is_post),
+            key=lambda e: (e.date, e.title),
+            reverse=True,
         )
     )
     site = Site(
@@ -601,6 +612,7 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
         },
         authors=dict(sources.authors),
         registry=sources.registry,
+        texts=texts,
         package=tuple(package_files(sources)),
         bib_path=sources.bib_path,
     )

@@ -299,13 +299,8 @@ def find_citations(text: str) -> list[Citation]:
     Returns:
         The citations in text order, with offsets into ``text`` and 1-based line and column.
     """
-    # The same cells are scanned by validate, model and render: parse each distinct text once.
-    return list(_scan_cached(text))
-
-
-@functools.lru_cache(maxsize=65536)
-def _scan_cached(text: str) -> tuple[Citation, ...]:
-    return tuple(_scan_citations(text))
+    # Each text is parsed once per build: validation's results go into the model, which the pages read.
+    return _scan_citations(text)
 
 
 def _scan_citations(text: str) -> list[Citation]:
@@ -861,13 +856,18 @@ class Bibliography:
         return _pandoc_source(citation) if rendered is None else rendered
 
     def render_text(
-        self, text: str, fmt: Format = "markdown", href: Callable[[str], str] | None = None
+        self,
+        text: str,
+        fmt: Format = "markdown",
+        href: Callable[[str], str] | None = None,
+        citations: Iterable[Citation] | None = None,
     ) -> tuple[str, list[str]]:
         """Replace every citation in ``text`` with its APA 7 form.
 
         Citations with a key that is not in the bibliography are left as written (validation
         reports them). In HTML, tooltip ids count each key's occurrences in this call, so they
-        are unique in the page.
+        are unique in the page. `citations` are the text's citations when already parsed
+        (``find_citations(text)``); without them the text is parsed here.
 
         Returns:
             The new text, and the cited keys that are in the bibliography, in first-cited order.
@@ -876,7 +876,7 @@ class Bibliography:
         cited: dict[str, None] = {}
         pieces: list[str] = []
         position = 0
-        for citation in find_citations(text):
+        for citation in find_citations(text) if citations is None else citations:
             for item in citation.items:
                 if item.key in self._records:
                     cited.setdefault(item.key)

@@ -30,7 +30,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from coguide.cite import Bibliography
-from coguide.cite.apa import EntryFacts, describe_entry, latex_to_text
+from coguide.cite.apa import EntryFacts, latex_to_text
 from coguide.model import (
     DATA_DIR,
     Case,
@@ -195,9 +195,9 @@ _RIS_FIELDS = (("T3", ("series",)), ("ET", ("edition",)), ("VL", ("volume",)), (
 _PAGE_RANGE = re.compile(r"\s*([-–—]+)\s*")
 
 
-def ris_type(entry: Entry, facts: EntryFacts | None = None) -> str:
-    """Return the RIS reference type (``TY``) of a BibTeX entry (`facts`: the entry's, when already known)."""
-    kind = (facts or describe_entry(entry)).kind
+def ris_type(entry: Entry, facts: EntryFacts) -> str:
+    """Return the RIS reference type (``TY``) of a BibTeX entry, given what the APA style decided about it."""
+    kind = facts.kind
     if kind == "legislation":
         return "STAT"
     if kind == "blog":
@@ -223,15 +223,14 @@ def _ris_date(entry: Entry, facts: EntryFacts) -> str:
     return f"{facts.year}/{facts.month:02d}/{day}/"
 
 
-def format_ris_record(key: str, entry: Entry, facts: EntryFacts | None = None) -> list[tuple[str, str]]:
+def format_ris_record(key: str, entry: Entry, facts: EntryFacts) -> list[tuple[str, str]]:
     """Return one RIS record as (tag, value) pairs, from ``TY`` to ``ER``, with LaTeX decoded.
 
     Args:
         key: The entry's key.
         entry: The pybtex entry.
-        facts: What the APA style decided about it (`Bibliography.facts`); made here when not given.
+        facts: What the APA style decided about it (`Bibliography.facts`, made once per entry).
     """
-    facts = facts or describe_entry(entry)
     kind = ris_type(entry, facts)
     tags: list[tuple[str, str]] = [("TY", kind), ("ID", key)]
     for person in _persons(entry, "author"):

@@ -216,7 +216,7 @@ def cite_page(
     source = page_bibtex(key=key, **values, authors=authors)
     entry = page_entry(key, fields, authors)
     bib = Bibliography.from_entries({key: (entry, source)})
-    ris = "\n".join(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry))
+    ris = "\n".join(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry, bib.facts(key)))
     return PageCitation(
         key=key,
         url=address,

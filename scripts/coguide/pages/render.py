@@ -19,7 +19,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from coguide.cite import Bibliography
+from coguide.cite import Bibliography, Citation
 from coguide.errors import CATALOGUE
 from coguide.markup import render_safe_html, render_safe_inline
 from coguide.model import Argument, Essay, ParsedTexts, Record, Site, essay_url, record_keys
@@ -310,17 +310,19 @@ def make_environment(site: Site) -> Environment:
 def site_plain_text(site: Site) -> Callable[[str], str]:
     """Return `plain_text` with the site's bibliography, made once per text for the whole site."""
     bib, texts = site.bibliography, site.texts
-    return lambda value: texts.memo(("plain", value), lambda: plain_text(value, bib))
+    return lambda value: texts.memo(("plain", value), lambda: plain_text(value, bib, texts.cites(value)))
 
 
-def plain_text(value: str, bib: Bibliography | None = None) -> str:
+def plain_text(
+    value: str, bib: Bibliography | None = None, citations: Iterable[Citation] | None = None
+) -> str:
     """Strip Markdown from a text, for hover titles, tables and descriptions.
 
     With a bibliography, citations become plain author-date text ("(Booth, 2019)", "Booth (2019)");
-    without one, bracketed citations are dropped.
+    without one, bracketed citations are dropped. `citations` are the text's, when the model has parsed them.
     """
     if bib is not None:
-        value = bib.render_text(value, "text")[0]
+        value = bib.render_text(value, "text", citations=citations)[0]
     bare = re.sub(r"\[[^\[\]]*@[^\]]*\]", "", value)
     bare = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", bare)
     bare = re.sub(r"[*_`]", "", bare)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coguide.cite import Bibliography, find_citations
+from coguide.cite import Bibliography, Citation, find_citations
 from coguide.errors import Problem
 from coguide.markup import find_unsafe_markup
 from coguide.source.frontmatter import check_front_matter
@@ -390,11 +390,25 @@ def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
                     yield table, field, cell_line(table, row.values, row.line, field), value
 
 
-def collect_citation_uses(sources: Sources) -> list[CitationUse]:
-    """Find every citation of a key: in text cells, in the citations table and in Markdown pages."""
+def collect_citation_uses(
+    sources: Sources, parsed: dict[str, tuple[Citation, ...]] | None = None
+) -> list[CitationUse]:
+    """Find every citation of a key: in text cells, in the citations table and in Markdown pages.
+
+    Args:
+        sources: What the load stage read.
+        parsed: Where to keep each text's citations, by text, for the model (each text is parsed once).
+    """
+    found = parsed if parsed is not None else {}
+
+    def cites(text: str) -> tuple[Citation, ...]:
+        if text not in found:
+            found[text] = tuple(find_citations(text))
+        return found[text]
+
     uses: list[CitationUse] = []
     for table, _field, line, value in text_cells(sources):
-        for citation in find_citations(value):
+        for citation in cites(value):
             uses.extend(
                 CitationUse(key=i.key, path=table.path, line=line + citation.line - 1) for i in citation.items
             )
@@ -407,7 +421,7 @@ def collect_citation_uses(sources: Sources) -> list[CitationUse]:
                     CitationUse(key=key, path=table.path, line=cell_line(table, row.values, row.line, "key"))
                 )
     for doc in sources.documents:
-        for citation in find_citations(doc.body):
+        for citation in cites(doc.body):
             uses.extend(
                 CitationUse(key=i.key, path=doc.path, line=doc.body_line + citation.line - 1)
                 for i in citation.items
@@ -763,10 +777,12 @@ class Validation:
     Attributes:
         problems: Every problem found, sorted by file and line; warnings included.
         bibliography: The parsed ``references.bib``.
+        citations: Each Markdown text validation read (cells and pages), with its parsed citations.
     """
 
     problems: list[Problem]
     bibliography: Bibliography
+    citations: dict[str, tuple[Citation, ...]]
 
 
 def validate_project(sources: Sources, *, frictionless: bool = True) -> list[Problem]:
@@ -806,7 +822,8 @@ def validate_sources(sources: Sources, *, frictionless: bool = True) -> Validati
                 problems.extend(_foreign_key_problems(table, sources.tables, fks))
     bib, bib_problems = parse_bibliography(sources)
     problems.extend(bib_problems)
-    uses = collect_citation_uses(sources)
+    parsed: dict[str, tuple[Citation, ...]] = {}
+    uses = collect_citation_uses(sources, parsed)
     problems.extend(check_citations(uses, bib))
     problems.extend(check_citation_records(sources))
     problems.extend(check_self_links(sources))
@@ -829,7 +846,7 @@ def validate_sources(sources: Sources, *, frictionless: bool = True) -> Validati
         p for p in problems if not (p.code == "invalid-id" and (p.path, p.line, p.field) in pattern_cells)
     ]
     unique = {(p.path, p.line, p.code, p.message): p for p in problems}
-    return Validation(problems=sorted(unique.values(), key=_cause_first), bibliography=bib)
+    return Validation(problems=sorted(unique.values(), key=_cause_first), bibliography=bib, citations=parsed)
 
 
 _CAUSE = re.compile(r'fix the malformed id ".*" at (\S+):(\d+)$')
