@@ -423,6 +423,19 @@ def test_a_markdown_field_stripped_of_its_flag_is_still_rendered_safely(project,
     assert "definition" not in result.site.terms["client"].text_fields
 
 
+def test_a_descriptor_without_markdown_flags_is_warned_about(project):
+    """An older descriptor builds safely, but check says its texts' citations are no longer read."""
+    root = project()
+    _flag(root, "cases", "summary", on=False)
+    _flag(root, "cases", "outcomes", on=False)
+    _flag(root, "cases", "critiques", on=False)
+    _flag(root, "cases", "discussion_questions", on=False)
+    problems = validate_project(load_project(root))
+    warned = [p for p in problems if p.code == "markdown-unmarked"]
+    assert [(p.path, p.severity, p.field) for p in warned] == [(DESCRIPTOR, "warning", "cases.fields")]
+    assert "coguide:markdown" in warned[0].hint
+
+
 def test_a_plain_field_given_the_flag_is_still_escaped_on_its_page(project, tmp_path):
     """Marking a case's title as Markdown lets validation read it, but the page still shows it as plain text."""
     from coguide.build import generate

@@ -56,6 +56,15 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         "shows it.",
     ),
     ErrorType(
+        code="markdown-unmarked",
+        title="Table with no field marked as Markdown",
+        description="A record table in `datapackage.json` marks none of its fields as Markdown "
+        "(the property `coguide:markdown` set to `true`). The pages stay safe, but the citations in its text are neither checked "
+        "nor listed in the reference lists and the bibliography. Mark each field that holds Markdown, as the "
+        "data dictionary shows.",
+        severity="warning",
+    ),
+    ErrorType(
         code="invalid-id",
         title="Id that cannot be an address",
         description="Ids and aliases become page addresses, so the generator accepts only lower-case letters "

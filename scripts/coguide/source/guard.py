@@ -14,7 +14,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from coguide.errors import Problem
-from coguide.source.schema import contract_problems
+from coguide.source.schema import contract_problems, unmarked_markdown
 
 #: A scheme such as ``https:`` or ``file:`` at the start of a path; Frictionless would fetch it.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -324,6 +324,18 @@ def check_descriptor(descriptor: dict, text: str, where: str) -> tuple[dict, lis
                         field=field,
                         message=message,
                         hint=hint,
+                    )
+                )
+            unmarked = unmarked_markdown(resource)
+            if unmarked is not None:
+                problems.append(
+                    Problem(
+                        path=where,
+                        line=_line_in(text, f'"name": "{name}"'),
+                        code="markdown-unmarked",
+                        field=f"{name}.fields",
+                        message=unmarked[0],
+                        hint=unmarked[1],
                     )
                 )
         if not unsafe:

@@ -211,6 +211,27 @@ MODEL_REQUIRED: dict[str, tuple[str, ...]] = {
 }
 
 
+def unmarked_markdown(resource: Mapping[str, Any]) -> tuple[str, str] | None:
+    """Return a (message, hint) when a record resource marks no field as Markdown, else None.
+
+    Such a descriptor (one written before the flag, say) is safe: every page still escapes plain fields and
+    renders Markdown through the safe renderer. But none of the resource's text is then checked for
+    citations or unsafe markup, and no citation in it reaches the reference lists or the bibliography's
+    back-links, so the site would quietly lose them.
+    """
+    name = str(resource.get("name", ""))
+    schema = resource.get("schema")
+    if name not in MODEL_NEEDS or not isinstance(schema, dict):
+        return None
+    fields = [f for f in schema.get("fields", []) or [] if isinstance(f, dict)]
+    if any(f.get(MARKDOWN) is True for f in fields):
+        return None
+    return (
+        f"{name}: no field is marked as Markdown, so no citation in its text is checked or listed",
+        f'add "{MARKDOWN}": true to each field of {name} that holds Markdown, as the data dictionary shows',
+    )
+
+
 def contract_problems(resource: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """Return what a record resource's schema lacks for the model, as (field, message, hint) triples.
 
