@@ -9,6 +9,7 @@ import pytest
 from coguide.cite import Bibliography
 from coguide.cli import REQUIRE_SITE_URL, build_site
 from coguide.model import SiteInfo, build_model
+from coguide.pages.export import format_ris_record
 from coguide.pages.pagecite import cite_page, latex_escape, page_bibtex
 from coguide.pages.render import (
     citation_meta,
@@ -270,3 +271,29 @@ def test_page_citation_dates_are_iso():
     # A malformed date would print a wrong citation: it is refused instead.
     with pytest.raises(ValueError):
         cite_page(title="x", url="x/", base=BASE, container=GUIDE, publisher=EDITORS, date="29/11/2026")
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Plain", "R&D 100% {x} ~ ^ \\ _ # $", "Two  spaces\nand a line", "*Stars* and [a link](javascript:x)"],
+)
+@pytest.mark.parametrize("authors", [(), ("The editors", "R&D {group}")])
+def test_a_page_entry_built_in_code_formats_as_its_bibtex_would_parse(title, authors):
+    cite = cite_page(
+        title=title,
+        url="x/",
+        base=BASE,
+        container=GUIDE,
+        publisher=EDITORS,
+        date="2026-11-23",
+        authors=authors,
+    )
+    parsed, problems = Bibliography.parse(cite.bibtex)
+    assert problems == []
+    assert cite.apa_text == parsed.format_reference(cite.key, "text")
+    assert cite.apa_html == parsed.format_reference(cite.key, "html")
+    ris = "\n".join(
+        f"{tag}  - {value}"
+        for tag, value in format_ris_record(cite.key, parsed.entry(cite.key), parsed.facts(cite.key))
+    )
+    assert cite.ris == ris

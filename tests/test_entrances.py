@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import markdown
 import pytest
 
 from coguide.cli import main
@@ -94,6 +95,15 @@ def _alias_reserved(root: Path, _secret: Path) -> None:
         csv.writer(handle, lineterminator="\n").writerows(rows)
 
 
+def _model_field_retyped(root: Path, _secret: Path) -> None:
+    def edit(data: dict) -> None:
+        next(f for f in _resource(data, "terms")["schema"]["fields"] if f["name"] == "era_start")["type"] = (
+            "string"
+        )
+
+    _descriptor(root, edit)
+
+
 def _primary_key_dropped(root: Path, _secret: Path) -> None:
     _descriptor(root, lambda d: _resource(d, "terms")["schema"].pop("primaryKey"))
 
@@ -103,6 +113,7 @@ CASES = (
     Case("id-pattern-dropped", _id_pattern_dropped, (T, 2, "invalid-id")),
     Case("alias-reserved-name", _alias_reserved, (T, 5, "invalid-id")),
     Case("primary-key-dropped", _primary_key_dropped, (DESCRIPTOR, 16, "descriptor-contract")),
+    Case("model-field-retyped", _model_field_retyped, (DESCRIPTOR, 16, "descriptor-contract")),
     # 3. Essay front matter.
     Case(
         "date-that-does-not-exist",
@@ -359,3 +370,83 @@ def test_a_problem_never_echoes_more_than_a_short_excerpt(project, tmp_path):
     assert problems
     assert all(len(p.format()) < 800 for p in problems)
     assert not any(SECRET in p.format() for p in problems)
+
+
+# --- The Markdown flag is the descriptor's to set, and safety does not depend on it ---------------------------------
+
+HOSTILE_MARKDOWN = "<script>alert(1)</script> *loud* [x](javascript:alert(1)) [@needham2008]"
+
+
+def _set_cell(root: Path, rel: str, record: str, field: str, value: str) -> None:
+    path = root / rel
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    row = next(r for r in rows[1:] if r[0] == record)
+    row[rows[0].index(field)] = value
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+
+
+def _flag(root: Path, resource: str, field: str, on: bool) -> None:
+    def edit(data: dict) -> None:
+        spec = next(f for f in _resource(data, resource)["schema"]["fields"] if f["name"] == field)
+        if on:
+            spec["coguide:markdown"] = True
+        else:
+            spec.pop("coguide:markdown", None)
+
+    _descriptor(root, edit)
+
+
+def test_a_markdown_field_stripped_of_its_flag_is_still_rendered_safely(project, tmp_path):
+    """Dropping the flag skips the markup check, but the page still goes through the safe renderer."""
+    from coguide.build import generate
+
+    root = project()
+    _set_cell(root, T, "client", "definition", HOSTILE_MARKDOWN)
+    assert "unsafe-markup" in {p.code for p in validate_project(load_project(root))} or any(
+        p.field == "definition" for p in validate_project(load_project(root))
+    )
+    _flag(root, "terms", "definition", on=False)
+    assert all(p.field != "definition" for p in validate_project(load_project(root)))
+    result = generate(root, tmp_path / "out")
+    assert result.ok, [p.format() for p in result.problems]
+    # The body, after the front matter (whose structured data the theme writes out as escaped JSON).
+    body = (tmp_path / "out" / "terms" / "client.md").read_text().split("\n---\n", 1)[1]
+    assert "<script" not in body
+    assert "&lt;script&gt;" in body
+    # The refused link is left as text, in raw HTML the engine's Markdown pass leaves alone.
+    html = markdown.markdown(body, extensions=["md_in_html", "attr_list"])
+    assert "<script" not in html
+    assert 'href="javascript' not in html
+    assert "<em>loud</em>" in html  # it was still rendered as Markdown, by the safe renderer
+    assert "definition" not in result.site.terms["client"].text_fields
+
+
+def test_a_descriptor_without_markdown_flags_is_warned_about(project):
+    """An older descriptor builds safely, but check says its texts' citations are no longer read."""
+    root = project()
+    _flag(root, "cases", "summary", on=False)
+    _flag(root, "cases", "outcomes", on=False)
+    _flag(root, "cases", "critiques", on=False)
+    _flag(root, "cases", "discussion_questions", on=False)
+    problems = validate_project(load_project(root))
+    warned = [p for p in problems if p.code == "markdown-unmarked"]
+    assert [(p.path, p.severity, p.field) for p in warned] == [(DESCRIPTOR, "warning", "cases.fields")]
+    assert "coguide:markdown" in warned[0].hint
+
+
+def test_a_plain_field_given_the_flag_is_still_escaped_on_its_page(project, tmp_path):
+    """Marking a case's title as Markdown lets validation read it, but the page still shows it as plain text."""
+    from coguide.build import generate
+
+    root = project()
+    _set_cell(root, "datapackage/cases.csv", "care-act-2014", "title", "Care *Act* [x](https://example.org)")
+    _flag(root, "cases", "title", on=True)
+    result = generate(root, tmp_path / "out")
+    assert result.ok, [p.format() for p in result.problems]
+    assert "title" in result.site.cases["care-act-2014"].text_fields
+    page = (tmp_path / "out" / "cases" / "care-act-2014.md").read_text()
+    assert "<em>Act</em>" not in page
+    assert '<a href="https://example.org"' not in page
+    assert r"Care \*Act\* \[x\]\(https://example\.org\)" in page

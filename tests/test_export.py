@@ -26,7 +26,6 @@ from coguide.pages.export import (
     describe_text,
     essay_jsonld,
     format_ris_record,
-    package_files,
     page_jsonld,
     record_jsonld,
     render_exports,
@@ -34,7 +33,7 @@ from coguide.pages.export import (
     resolve_base_url,
     spreadsheet_csv,
 )
-from coguide.source.load import load_project
+from coguide.source.load import load_project, package_files
 from coguide.source.validate import parse_bibliography, validate_project
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +48,8 @@ def build(root: Path):
 
 
 def exports(root: Path, base_url: str | None = "") -> dict[str, str | bytes]:
-    sources, site = build(root)
-    return {page.src_uri: page.content for page in render_exports(site, sources, base_url=base_url)}
+    _sources, site = build(root)
+    return {page.src_uri: page.content for page in render_exports(site, base_url=base_url)}
 
 
 @pytest.fixture
@@ -204,7 +203,8 @@ def test_ris_decodes_latex_and_maps_types():
 """)
     assert problems == []
     records = {
-        key: dict_of(format_ris_record(key, entry)) for key, entry in bibliography_entries(bib).items()
+        key: dict_of(format_ris_record(key, entry, bib.facts(key)))
+        for key, entry in bibliography_entries(bib).items()
     }
     book = records["ovretveit1993"]
     assert book["TY"] == ["BOOK"]
@@ -423,23 +423,17 @@ def test_main_template_adds_nothing_without_json_ld():
     assert "<script" not in render_main({"jsonld": "a string is not a JSON-LD object"})
 
 
-def test_exports_are_reused_while_the_package_is_unchanged_and_redone_when_it_changes(project, monkeypatch):
+def test_exports_are_a_function_of_the_model_with_no_cache_between_builds(project):
     root = project()
-    sources, site = build(root)
-    calls = []
-    import coguide.pages.export as export
-
-    real = export.build_skos_graph
-    monkeypatch.setattr(export, "build_skos_graph", lambda *a, **k: calls.append(1) or real(*a, **k))
-    monkeypatch.setattr(export, "_EXPORTS", {})
-    first = render_exports(site, sources, base_url=BASE)
-    assert render_exports(site, sources, base_url=BASE) == first
-    assert len(calls) == 1
-    assert render_exports(site, sources, base_url="") != first  # another address, other URIs
-    assert len(calls) == 2
+    _sources, site = build(root)
+    first = render_exports(site, base_url=BASE)
+    assert render_exports(site, base_url=BASE) == first
+    assert render_exports(site, base_url="") != first  # another address, other URIs
     terms = root / "datapackage" / "terms.csv"
     terms.write_text(terms.read_text().replace("A person who uses a service.", "Someone who uses a service."))
-    sources, site = build(root)
-    changed = {p.src_uri: p.content for p in render_exports(site, sources, base_url=BASE)}
-    assert len(calls) == 3
+    _sources, site = build(root)
+    changed = {p.src_uri: p.content for p in render_exports(site, base_url=BASE)}
     assert "Someone who uses a service." in changed["data/skos.ttl"]
+    import coguide.pages.export as export
+
+    assert not hasattr(export, "_EXPORTS")

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from coguide.cite import find_citations
 from coguide.model import build_model
 from coguide.offline import offline_target, online_dir, point_links_at_files, zip_folder
 from coguide.pages.figures import (
@@ -91,8 +92,11 @@ def test_short_markdown_keeps_whole_citations_or_none():
 
 
 def test_cited_works_lists_each_work_once_with_its_locator():
-    assert cited_works("As @a [p. 4] argues, and others agree [@b; @a, p. 4].") == "[@a, p. 4; @b]"
-    assert cited_works("No citation here.") == ""
+    assert (
+        cited_works(find_citations("As @a [p. 4] argues, and others agree [@b; @a, p. 4]."))
+        == "[@a, p. 4; @b]"
+    )
+    assert cited_works(find_citations("No citation here.")) == ""
 
 
 # --- The ladder ----------------------------------------------------------------------------------------------------

@@ -13,11 +13,18 @@ import pytest
 from coguide.cli import main
 from coguide.errors import errors_only
 from coguide.source.load import load_project
+from coguide.source.schema import read_registry
 from coguide.source.validate import validate_project
 from coguide.text import is_slug, slugify
-from coguide.tools.scaffold import MAX_SLUG, PROMPTS, new_essay
+from coguide.tools.scaffold import MAX_SLUG, new_essay
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The instruction `coguide new` writes in each field, by table, as the descriptor declares it.
+PROMPTS = {
+    name: record_type.prompts
+    for name, record_type in read_registry(load_project(ROOT).descriptor).items()
+    if record_type.prompts
+}
 
 
 def errors(root: Path) -> list[str]:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coguide.cite import Bibliography, find_citations
+from coguide.cite import Bibliography
 from coguide.errors import Problem, errors_only
 from coguide.model import Site, SiteInfo, WrittenPage, build_model
 from coguide.outputs import MARKER, check_output_dir
@@ -18,8 +18,8 @@ from coguide.pages.export import export_jobs
 from coguide.pages.glossary import Glossary
 from coguide.pages.render import Page, PageJob, make_glossary, page_jobs, write_pages
 from coguide.pages.tree import add_page_meta, render_redirects, render_written_page
-from coguide.source.load import Sources, load_project, read_config
-from coguide.source.validate import ValidationCache, parse_bibliography, validate_project
+from coguide.source.load import load_project, read_config
+from coguide.source.validate import ValidationCache, validate_sources
 
 #: Generated Markdown lives here, apart from hand-written pages; git ignores it.
 GENERATED_DIR = "generated"
@@ -293,18 +293,15 @@ class Generator:
         sources = load_project(root)
         timed("load", start)
         start = time.perf_counter()
-        problems = validate_project(sources, cache=self._validation)
+        validation = validate_sources(sources, cache=self._validation)
+        problems = validation.problems
         timed("validate", start)
         if errors_only(problems):
             return Generation(problems=problems, site=None, written=[], out_dir=out_dir, timings=timings)
         start = time.perf_counter()
         last = self._last if self._last is not None and self._last.out_dir == out_dir else None
         # The bibliography validation parsed (parsed again only when the .bib changed).
-        bib = (
-            self._validation.bibliography[0]
-            if self._validation.bibliography
-            else parse_bibliography(sources)[0]
-        )
+        bib = validation.bibliography
         base = self.site_url.rstrip("/") + "/" if self.site_url else ""
         info = SiteInfo(
             name=self.site_name or SiteInfo.name,
@@ -312,11 +309,11 @@ class Generator:
             updated=source_dates(root),
             authors=dict(sources.authors),
         )
-        site = build_model(sources, bib, info)
+        site = build_model(sources, bib, info, validation.citations)
         changed = None if last is None else changes(last.site, site, last.digests, digests)
         timed("model", start)
         start = time.perf_counter()
-        jobs = site_jobs(site, sources)
+        jobs = site_jobs(site, root)
         rendered: list[str] = []
         keep: list[str] = []
         kept: dict[str, _Job] = {}
@@ -360,11 +357,6 @@ class Generator:
 
 def _references(bib: Bibliography) -> dict[str, tuple[str, str]]:
     return {key: (bib.bibtex(key), bib.year_label(key)) for key in bib.keys}
-
-
-def _cited(text: str) -> set[str]:
-    """Return the keys a text cites."""
-    return {item.key for citation in find_citations(text) for item in citation.items}
 
 
 def _glossary_entries(site: Site) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -428,7 +420,7 @@ def changes(
     for uri, (forms, shown) in new_entries.items():
         if uri not in old_entries or old_entries[uri][0] != forms:
             tokens.add("glossary")
-        elif old_entries[uri][1] != shown or any(f"ref:{key}" in tokens for key in _cited(shown[-1])):
+        elif old_entries[uri][1] != shown or any(f"ref:{key}" in tokens for key in after.texts.keys(shown[-1])):
             tokens.add(f"glossary:{uri}")
     if before.essays != after.essays:
         tokens.add("essays")
@@ -449,7 +441,7 @@ def changes(
     return tokens
 
 
-def site_jobs(site: Site, sources: Sources) -> list[PageJob]:
+def site_jobs(site: Site, root: Path) -> list[PageJob]:
     """Return every rendering job of the complete docs tree, each with what it depends on.
 
     The pages made from the data (`page_jobs`, their front matter completed by `add_page_meta`), the
@@ -469,7 +461,7 @@ def site_jobs(site: Site, sources: Sources) -> list[PageJob]:
 
     entries = _glossary_entries(site)
     for doc in site.documents:
-        keys = {item.key for citation in find_citations(doc.body) for item in citation.items}
+        keys = set(site.texts.keys(doc.body))
         body = doc.body.casefold()
         # Every name an essay may be linked by starts with an entry's name or alternative name.
         mentioned = [
@@ -489,8 +481,7 @@ def site_jobs(site: Site, sources: Sources) -> list[PageJob]:
         )
     redirects = frozenset({"kind:terms", "kind:concepts", "kind:cases"})
     jobs.append(PageJob(key="redirects", depends=redirects, make=lambda: render_redirects(site)))
-    jobs += export_jobs(site, sources)
-    root = sources.root
+    jobs += export_jobs(site)
     for uri, rel in site.assets.items():
         jobs.append(
             PageJob(

@@ -51,8 +51,18 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         code="descriptor-contract",
         title="Schema the generator cannot trust",
         description="`datapackage.json` changes something the generator relies on whatever the descriptor "
-        "says, such as a table's primary key (without it, two records could share an id and one would vanish). "
-        "Restore the key as the data dictionary shows it.",
+        "says, such as a table's primary key (without it, two records could share an id and one would vanish), "
+        "or drops or retypes a field the model reads. Restore the key or the field as the data dictionary "
+        "shows it.",
+    ),
+    ErrorType(
+        code="markdown-unmarked",
+        title="Table with no field marked as Markdown",
+        description="A record table in `datapackage.json` marks none of its fields as Markdown "
+        "(the property `coguide:markdown` set to `true`). The pages stay safe, but the citations in its text are neither checked "
+        "nor listed in the reference lists and the bibliography. Mark each field that holds Markdown, as the "
+        "data dictionary shows.",
+        severity="warning",
     ),
     ErrorType(
         code="invalid-id",

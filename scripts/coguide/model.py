@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from coguide.cite import Bibliography, find_citations
-from coguide.source.load import Document, Sources
-from coguide.source.validate import TEXT_FIELDS
+from coguide.cite import Bibliography, Citation, find_citations
+from coguide.source.load import DATA_DIR, Document, Sources, package_files
+from coguide.source.schema import RECORD_RESOURCES, Registry
 
+T = TypeVar("T")
 Resource = Literal["terms", "concepts", "cases", "questions", "arguments"]
 Stance = Literal["for", "against", "qualifies"]
 Level = Literal["individual", "group", "collective"]
@@ -38,8 +41,18 @@ class Record:
     citations: tuple[CitationRef, ...] = ()
     questions: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
+    #: The fields (schema names) that hold Markdown, as the descriptor marks them.
+    text_fields: tuple[str, ...] = ()
 
     resource: str = field(default="", init=False)
+
+    def texts(self) -> Iterator[str]:
+        """Yield the record's Markdown texts (each discussion question on its own), skipping empty ones."""
+        for name in self.text_fields:
+            value = getattr(self, FIELD_PLACES.get(name, name), "")
+            for text in value if isinstance(value, tuple) else (value,):
+                if text:
+                    yield text
 
     @property
     def sources_pandoc(self) -> str:
@@ -254,6 +267,45 @@ class SiteInfo:
     authors: dict[str, str] = field(default_factory=dict)
 
 
+class ParsedTexts:
+    """Every Markdown text of the site with its citations, parsed once, and what pages make of a text, memoised.
+
+    The model fills it with every record's Markdown fields, every discussion question and every hand-written
+    page's body; a shorter text cut from one of them (a first sentence) is parsed on first use. Pages keep
+    what they derive from a text (its HTML for one depth of page, its plain text) in `memo`, so a text shown on
+    many pages is rendered once per site. It belongs to one model: there is no cache outside it.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self.citations: dict[str, tuple[Citation, ...]] = {}
+        self._memo: dict[tuple[Any, ...], Any] = {}
+
+    def add(self, text: str) -> None:
+        """Parse a text's citations (once)."""
+        if text not in self.citations:
+            self.citations[text] = tuple(find_citations(text))
+
+    def cites(self, text: str) -> tuple[Citation, ...]:
+        """Return the citations in a text, in order."""
+        found = self.citations.get(text)
+        if found is None:
+            found = self.citations[text] = tuple(find_citations(text))
+        return found
+
+    def keys(self, text: str) -> tuple[str, ...]:
+        """Return the keys a text cites, each once, in order."""
+        return tuple(dict.fromkeys(i.key for c in self.cites(text) for i in c.items))
+
+    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        """Return what `make` gives for `key`, making it on the first call only."""
+        try:
+            return self._memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self._memo[key] = make()
+            return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class Site:
     """The whole guide as the renderer sees it."""
@@ -277,6 +329,14 @@ class Site:
     authors: dict[str, str] = field(default_factory=dict)
     #: Pages kept outside ``docs/`` (CONTRIBUTING.md), by their place in the site: (source path, Markdown).
     included: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: The data package's files (descriptor, tables, bibliography) as (name, bytes), sorted by name: published as they are.
+    package: tuple[tuple[str, bytes], ...] = ()
+    #: The bibliography's file, relative to the project root.
+    bib_path: str = f"{DATA_DIR}/references.bib"
+    #: The record types the descriptor declares.
+    registry: Registry = field(default_factory=lambda: Registry(()))
+    #: Every Markdown text's citations, parsed once, and what pages derive from each text.
+    texts: ParsedTexts = field(default_factory=ParsedTexts, compare=False, repr=False)
 
     def record(self, resource: str, record_id: str) -> Record:
         """Return one record by resource name and id."""
@@ -293,6 +353,74 @@ def _lines(value: str) -> tuple[str, ...]:
 
 def _int(value: str) -> int | None:
     return int(value) if value.strip() else None
+
+
+#: Schema fields whose place in the model has another name (the CSV's one question per line -> `questions`).
+FIELD_PLACES: dict[str, str] = {"discussion_questions": "questions"}
+
+#: Where each model field that no schema field fills comes from, by record class.
+DERIVED: dict[str, dict[str, str]] = {
+    "Record": {
+        "line": "the row's line in its table",
+        "citations": "the citations table",
+        "resource": "the record class (its table's name)",
+        "text_fields": "the registry (the fields datapackage.json marks as Markdown)",
+    },
+    "Term": {
+        "concepts": "the term_concepts table",
+        "cases": "the case_terms table",
+        "arguments": "the argument_terms table",
+    },
+    "Concept": {
+        "narrower": "the broader field of other concepts",
+        "related": "the concept_related table, both ways",
+        "terms": "the term_concepts table",
+        "cases": "the case_concepts table",
+        "arguments": "the argument_concepts table",
+    },
+    "Case": {"concepts": "the case_concepts table", "terms": "the case_terms table"},
+    "Question": {
+        "arguments": "the arguments table's question field",
+        "questions": "none: a debate question has no discussion questions (always empty)",
+        "aliases": "none: a debate question is never renamed (always empty)",
+    },
+    "Argument": {
+        "concepts": "the argument_concepts table",
+        "terms": "the argument_terms table",
+        "questions": "none: an argument has no discussion questions (always empty)",
+        "aliases": "none: an argument is never renamed (always empty)",
+    },
+}
+
+
+def _fields(registry: Registry, resource: str, cls: type, values: dict[str, str]) -> dict[str, Any]:
+    """Return the keyword arguments of `cls` that a row's cells fill, converted as the registry declares.
+
+    A list field becomes a tuple (split at semicolons or lines), an integer an int (None when blank and the
+    model allows it), an empty optional text None where the model allows it. A field the model has no place
+    for is left out (the descriptor contract and the model's tests keep the two in step).
+    """
+    hints = {f.name: str(f.type) for f in dataclasses.fields(cls) if f.init}
+    found: dict[str, Any] = {}
+    for spec in registry[resource].fields:
+        place = FIELD_PLACES.get(spec.name, spec.name)
+        if place not in hints:
+            continue
+        raw = values.get(spec.name, "")
+        value: Any
+        if spec.list == "semicolon":
+            value = _split(raw)
+        elif spec.list == "line":
+            value = _lines(raw)
+        elif spec.type == "integer":
+            value = _int(raw)
+        else:
+            value = raw
+        if value == "" and "None" in hints[place]:
+            value = None
+        found[place] = value
+    found["text_fields"] = registry[resource].markdown_fields
+    return found
 
 
 def _links(
@@ -322,7 +450,7 @@ def _rows(sources: Sources, name: str) -> list[tuple[int, dict[str, str]]]:
     return [(row.line, row.values) for row in table.rows] if table else []
 
 
-def _essay(doc: Document) -> Essay:
+def _essay(doc: Document, texts: ParsedTexts) -> Essay:
     lines = doc.body.splitlines()
     title = next((line[2:].strip() for line in lines if line.startswith("# ")), doc.src_uri)
     body_after_title = doc.body.split("\n", 1)[1] if doc.body.startswith("# ") else doc.body
@@ -336,7 +464,7 @@ def _essay(doc: Document) -> Essay:
         date = date.date()
     if not isinstance(date, dt.date):
         date = dt.date.fromisoformat(str(date))
-    keys = tuple(dict.fromkeys(i.key for c in find_citations(doc.body) for i in c.items))
+    keys = texts.keys(doc.body)
     return Essay(
         path=doc.path,
         src_uri=doc.src_uri,
@@ -356,13 +484,24 @@ def essay_url(essay: Essay) -> str:
     return f"blog/{essay.date:%Y/%m/%d}/{slug}/"
 
 
-def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | None = None) -> Site:
+def build_model(
+    sources: Sources,
+    bibliography: Bibliography,
+    info: SiteInfo | None = None,
+    citations: dict[str, tuple[Citation, ...]] | None = None,
+) -> Site:
     """Build the site model from sources that passed validation.
+
+    Raises:
+        ValueError: A resource path in the descriptor points outside the package folder (validation refuses
+            such a descriptor first).
 
     Args:
         sources: Validated sources (building from sources with errors is undefined).
         bibliography: The parsed bibliography.
         info: The site's name, URL and source dates (defaults: no URL, no dates).
+        citations: Texts validation already parsed, with their citations (`Validation.citations`): the
+            model keeps them rather than parsing those texts again.
 
     Returns:
         Frozen records with links resolved both ways and the bibliography's back-links.
@@ -375,23 +514,13 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
     argument_terms, term_arguments = _links(sources, "argument_terms", "argument", "term")
     related_fwd, related_back = _links(sources, "concept_related", "concept", "related")
 
+    registry = sources.registry
+    texts = ParsedTexts()
+    texts.citations.update(citations or {})
     terms = {
         v["id"]: Term(
-            id=v["id"],
             line=line,
-            label=v["label"],
-            also_known_as=_split(v.get("also_known_as", "")),
-            definition=v["definition"],
-            relationship=v["relationship"],
-            power=v["power"],
-            sectors=_split(v["sectors"]),
-            era=v["era"],
-            era_start=int(v["era_start"]),
-            history=v.get("history", ""),
-            critiques=v["critiques"],
-            main_critique=v["main_critique"],
-            questions=_lines(v.get("discussion_questions", "")),
-            aliases=_split(v.get("aliases", "")),
+            **_fields(registry, "terms", Term, v),
             citations=cites.get(("terms", v["id"]), ()),
             concepts=tuple(term_concepts[v["id"]]),
             cases=tuple(term_cases[v["id"]]),
@@ -405,17 +534,10 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
             narrower[v["broader"]].append(v["id"])
     concepts = {
         v["id"]: Concept(
-            id=v["id"],
             line=line,
-            name=v["name"],
-            also_known_as=_split(v.get("also_known_as", "")),
-            summary=v["summary"],
-            body=v["body"],
-            broader=v.get("broader") or None,
+            **_fields(registry, "concepts", Concept, v),
             narrower=tuple(narrower[v["id"]]),
             related=tuple(dict.fromkeys(related_fwd[v["id"]] + related_back[v["id"]])),
-            questions=_lines(v.get("discussion_questions", "")),
-            aliases=_split(v.get("aliases", "")),
             citations=cites.get(("concepts", v["id"]), ()),
             terms=tuple(concept_terms[v["id"]]),
             cases=tuple(concept_cases[v["id"]]),
@@ -425,21 +547,8 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
     }
     cases = {
         v["id"]: Case(
-            id=v["id"],
             line=line,
-            title=v["title"],
-            start_year=int(v["start_year"]),
-            end_year=_int(v.get("end_year", "")),
-            country=v["country"],
-            sector=v["sector"],
-            level=v["level"],
-            kind=v["kind"],  # type: ignore[arg-type]
-            summary=v["summary"],
-            outcomes=v["outcomes"],
-            critiques=v.get("critiques", ""),
-            source_url=v.get("source_url", ""),
-            questions=_lines(v.get("discussion_questions", "")),
-            aliases=_split(v.get("aliases", "")),
+            **_fields(registry, "cases", Case, v),
             citations=cites.get(("cases", v["id"]), ()),
             concepts=tuple(case_concepts[v["id"]]),
             terms=tuple(case_terms[v["id"]]),
@@ -448,13 +557,8 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
     }
     arguments = {
         v["id"]: Argument(
-            id=v["id"],
             line=line,
-            question=v["question"],
-            stance=v["stance"],  # type: ignore[arg-type]
-            claim=v["claim"],
-            reasoning=v["reasoning"],
-            proponent=v["proponent"],
+            **_fields(registry, "arguments", Argument, v),
             citations=cites.get(("arguments", v["id"]), ()),
             concepts=tuple(argument_concepts[v["id"]]),
             terms=tuple(argument_terms[v["id"]]),
@@ -466,10 +570,8 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
         by_question[argument.question].append(argument.id)
     questions = {
         v["id"]: Question(
-            id=v["id"],
             line=line,
-            question=v["question"],
-            summary=v["summary"],
+            **_fields(registry, "questions", Question, v),
             citations=cites.get(("questions", v["id"]), ()),
             arguments=tuple(by_question[v["id"]]),
         )
@@ -477,7 +579,9 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
     }
     essays = tuple(
         sorted(
-            (_essay(d) for d in sources.documents if d.is_post), key=lambda e: (e.date, e.title), reverse=True
+            (_essay(d, texts) for d in sources.documents if d.is_post),
+            key=lambda e: (e.date, e.title),
+            reverse=True,
         )
     )
     site = Site(
@@ -507,20 +611,30 @@ def build_model(sources: Sources, bibliography: Bibliography, info: SiteInfo | N
             if not rel.endswith(".md") and not rel.startswith(THEME_DIR)
         },
         authors=dict(sources.authors),
+        registry=sources.registry,
+        texts=texts,
+        package=tuple(package_files(sources)),
+        bib_path=sources.bib_path,
     )
+    for resource in RECORD_RESOURCES:
+        for record in getattr(site, resource).values():
+            for text in record.texts():
+                site.texts.add(text)
+    for document in sources.documents:
+        site.texts.add(document.body)
     object.__setattr__(site, "cited_by", _cited_by(site))
     return site
 
 
-def record_keys(record: Record) -> tuple[str, ...]:
-    """Return every key a record cites, inline in its text first, then from the citations table."""
-    keys: list[str] = []
-    for name in TEXT_FIELDS.get(record.resource, ()):
-        # The CSV's discussion_questions column is the model's `questions` (one question per line).
-        value = getattr(record, "questions" if name == "discussion_questions" else name)
-        if isinstance(value, tuple):
-            value = "\n".join(value)
-        keys.extend(i.key for c in find_citations(value) for i in c.items)
+def record_keys(record: Record, texts: ParsedTexts | None = None) -> tuple[str, ...]:
+    """Return every key a record cites, inline in its text first, then from the citations table.
+
+    Args:
+        record: The record.
+        texts: The model's parsed texts (without them, the record's texts are parsed here).
+    """
+    parsed = texts if texts is not None else ParsedTexts()
+    keys: list[str] = [k for text in record.texts() for k in parsed.keys(text)]
     keys.extend(c.key for c in record.citations)
     return tuple(dict.fromkeys(keys))
 
@@ -539,6 +653,8 @@ def _cited_by(site: Site) -> dict[str, tuple[Citer, ...]]:
     }
     for resource in ("terms", "concepts", "cases", "questions", "arguments"):
         for record in getattr(site, resource).values():
-            for key in record_keys(record):
+            for key in site.texts.memo(
+                ("record_keys", resource, record.id), lambda r=record: record_keys(r, site.texts)
+            ):
                 found[key].append(Citer(title=record.title, url=record.url, kind=kinds[resource]))
     return {k: tuple(dict.fromkeys(v)) for k, v in found.items()}

@@ -283,13 +283,8 @@ def find_citations(text: str) -> list[Citation]:
     Returns:
         The citations in text order, with offsets into ``text`` and 1-based line and column.
     """
-    # The same cells are scanned by validate, model and render: parse each distinct text once.
-    return list(_scan_cached(text))
-
-
-@functools.lru_cache(maxsize=65536)
-def _scan_cached(text: str) -> tuple[Citation, ...]:
-    return tuple(_scan_citations(text))
+    # Each text is parsed once per build: validation's results go into the model, which the pages read.
+    return _scan_citations(text)
 
 
 def _scan_citations(text: str) -> list[Citation]:
@@ -570,6 +565,21 @@ class Bibliography:
         return bibliography, problems
 
     @classmethod
+    def from_entries(cls, entries: Mapping[str, tuple[Entry, str]]) -> Bibliography:
+        """Return a bibliography of entries built in code, each with the BibTeX source it is published as.
+
+        Nothing is parsed or checked: the caller builds each pybtex `Entry` from values it has escaped
+        (the guide's own "Cite this page" entries).
+
+        Args:
+            entries: Each entry and its BibTeX source, by key.
+        """
+        return cls(
+            _Record(key=key, entry=entry, line=0, source=source, complete=True)
+            for key, (entry, source) in entries.items()
+        )
+
+    @classmethod
     def from_file(cls, path: str | Path) -> Bibliography:
         """Read a ``.bib`` file (UTF-8).
 
@@ -677,6 +687,11 @@ class Bibliography:
         """Return the parsed pybtex entry, with its fields as written (braces kept) and its persons."""
         return self._record(key).entry
 
+    def facts(self, key: str) -> EntryFacts:
+        """Return what the APA style decided about an entry (kind, creator, dates, plain title), made once."""
+        self._record(key)
+        return self._facts[key]
+
     def bibtex(self, key: str) -> str:
         """Return the entry's BibTeX source exactly as written in the file."""
         return self._record(key).source
@@ -747,13 +762,19 @@ class Bibliography:
         return _pandoc_source(citation) if rendered is None else rendered
 
     def render_text(
-        self, text: str, fmt: Format = "markdown", href: Callable[[str], str] | None = None
+        self,
+        text: str,
+        fmt: Format = "markdown",
+        href: Callable[[str], str] | None = None,
+        citations: Iterable[Citation] | None = None,
     ) -> tuple[str, list[str]]:
         """Replace every citation in ``text`` with its APA 7 form.
 
         Citations with a key that is not in the bibliography are left as written (validation
         reports them). In HTML, every citation of a key is described by the same element
         (`preview_id`), which the page must hold once.
+        `citations` are the text's citations when already parsed
+        (``find_citations(text)``); without them the text is parsed here.
 
         Returns:
             The new text, and the cited keys that are in the bibliography, in first-cited order.
@@ -762,7 +783,7 @@ class Bibliography:
         cited: dict[str, None] = {}
         pieces: list[str] = []
         position = 0
-        for citation in find_citations(text):
+        for citation in find_citations(text) if citations is None else citations:
             for item in citation.items:
                 if item.key in self._records:
                     cited.setdefault(item.key)

@@ -14,31 +14,36 @@ comes from, in order: a ``base_url`` argument, the model's ``site.info.url`` (``
 from __future__ import annotations
 
 import csv
-import functools
-import hashlib
 import io
 import json
 import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import yaml
-from pybtex import errors as pybtex_errors
 from pybtex.database import Entry, Person
-from pybtex.database.input.bibtex import Parser
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 
-from coguide.cite import Bibliography, find_citations
-from coguide.cite.apa import describe_entry, latex_to_text
-from coguide.model import Case, Concept, Essay, Record, Site, Term, essay_url, record_keys
+from coguide.cite import Bibliography
+from coguide.cite.apa import EntryFacts, latex_to_text
+from coguide.model import (
+    DATA_DIR,
+    Case,
+    Concept,
+    Essay,
+    ParsedTexts,
+    Record,
+    Site,
+    Term,
+    essay_url,
+    record_keys,
+)
 from coguide.pages.render import Page, PageJob, plain_text, url_for
-from coguide.source.load import DATA_DIR, Sources
 
 #: Where the exports are published, relative to the site root.
 EXPORT_DIR = "data"
@@ -102,14 +107,19 @@ def _licence(site: Site) -> str:
 # --------------------------------------------------------------------------------------------- plain text
 
 
-def describe_text(text: str, bib: Bibliography) -> str:
+def describe_text(text: str, bib: Bibliography, texts: ParsedTexts | None = None) -> str:
     """Return a record's Markdown as one line of plain text, for definitions and descriptions.
 
     Parenthetical citations are dropped; narrative ones keep their words ("McLaughlin (2009) argues").
+
+    Args:
+        text: The Markdown.
+        bib: The bibliography.
+        texts: The model's parsed texts, whose citations are read (without them, the text is parsed here).
     """
     pieces: list[str] = []
     last = 0
-    for citation in find_citations(text):
+    for citation in (texts if texts is not None else ParsedTexts()).cites(text):
         pieces.append(text[last : citation.start])
         if citation.narrative and all(item.key in bib for item in citation.items):
             pieces.append(bib.format_citation(citation, "text"))
@@ -125,18 +135,9 @@ def _latex(value: str) -> str:
 # --------------------------------------------------------------------------------------------- bibliography
 
 
-@lru_cache(maxsize=4096)
-def _parse_entry(source: str) -> Entry:
-    # pybtex reports names it cannot split through a global hook; validation has already reported them.
-    # The parser class is used directly: pybtex's parse_string scans every installed entry point per call.
-    with pybtex_errors.capture():
-        entries = Parser().parse_string(source).entries
-    return next(iter(entries.values()))
-
-
 def bibliography_entries(bib: Bibliography) -> dict[str, Entry]:
-    """Return each entry of the bibliography as pybtex parsed it, by key, in file order."""
-    return {key: _parse_entry(bib.bibtex(key)) for key in bib.keys}
+    """Return each entry of the bibliography as validation parsed it, by key, in file order."""
+    return {key: bib.entry(key) for key in bib.keys}
 
 
 def _name_parts(person: Person) -> tuple[str, str, str]:
@@ -194,9 +195,9 @@ _RIS_FIELDS = (("T3", ("series",)), ("ET", ("edition",)), ("VL", ("volume",)), (
 _PAGE_RANGE = re.compile(r"\s*([-–—]+)\s*")
 
 
-def ris_type(entry: Entry) -> str:
-    """Return the RIS reference type (``TY``) of a BibTeX entry."""
-    kind = describe_entry(entry).kind
+def ris_type(entry: Entry, facts: EntryFacts) -> str:
+    """Return the RIS reference type (``TY``) of a BibTeX entry, given what the APA style decided about it."""
+    kind = facts.kind
     if kind == "legislation":
         return "STAT"
     if kind == "blog":
@@ -211,22 +212,26 @@ def ris_type(entry: Entry) -> str:
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
 
 
-def _ris_date(entry: Entry) -> str:
+def _ris_date(entry: Entry, facts: EntryFacts) -> str:
     """Return RIS's ``YYYY/MM/DD/`` from a BibLaTeX date, or from year, month and day; empty if no month."""
     match = _ISO_DATE.match((entry.fields.get("date") or "").strip())
     if match:
         return f"{match.group(1)}/{match.group(2)}/{match.group(3) or ''}/"
-    facts = describe_entry(entry)
     if facts.year is None or facts.month is None:
         return ""
     day = f"{facts.day:02d}" if facts.day else ""
     return f"{facts.year}/{facts.month:02d}/{day}/"
 
 
-def format_ris_record(key: str, entry: Entry) -> list[tuple[str, str]]:
-    """Return one RIS record as (tag, value) pairs, from ``TY`` to ``ER``, with LaTeX decoded."""
-    facts = describe_entry(entry)
-    kind = ris_type(entry)
+def format_ris_record(key: str, entry: Entry, facts: EntryFacts) -> list[tuple[str, str]]:
+    """Return one RIS record as (tag, value) pairs, from ``TY`` to ``ER``, with LaTeX decoded.
+
+    Args:
+        key: The entry's key.
+        entry: The pybtex entry.
+        facts: What the APA style decided about it (`Bibliography.facts`, made once per entry).
+    """
+    kind = ris_type(entry, facts)
     tags: list[tuple[str, str]] = [("TY", kind), ("ID", key)]
     for person in _persons(entry, "author"):
         tags.append(("AU", ", ".join(part for part in _name_parts(person) if part)))
@@ -238,7 +243,7 @@ def format_ris_record(key: str, entry: Entry) -> list[tuple[str, str]]:
         tags.append(("ED", ", ".join(part for part in _name_parts(person) if part)))
     if facts.year:
         tags.append(("PY", facts.year))
-    date = _ris_date(entry)
+    date = _ris_date(entry, facts)
     if date:
         tags.append(("DA", date))
     tags.append(("TI", facts.title_plain))
@@ -274,56 +279,40 @@ def format_ris_record(key: str, entry: Entry) -> list[tuple[str, str]]:
     return [(tag, " ".join(value.split())) for tag, value in tags]
 
 
-def render_ris_for(bib: Bibliography, keys: Iterable[str]) -> str:
+def render_ris_for(bib: Bibliography, keys: Iterable[str], texts: ParsedTexts | None = None) -> str:
     """Return some entries of the bibliography as RIS, in the order given (CRLF line ends).
+
+    Args:
+        bib: The bibliography.
+        keys: The entries' keys.
+        texts: The model's memo: each entry's RIS is made once per site (every page offers its own
+            references as RIS, so a work cited on many pages would otherwise be formatted again for each).
 
     Raises:
         KeyError: A key is not in the bibliography.
     """
+    memo = texts if texts is not None else ParsedTexts()
     lines: list[str] = []
     for key in keys:
-        lines.extend(_ris_lines(key, bib.bibtex(key)))
+        lines.extend(memo.memo(("ris", key), lambda k=key: _ris_lines(k, bib.entry(k), bib.facts(k))))
         lines.append("")
     return "\r\n".join(lines)
 
 
-@functools.lru_cache(maxsize=4096)
-def _ris_lines(key: str, source: str) -> tuple[str, ...]:
-    """Return one entry's RIS lines; a function of its BibTeX source, so each is made once per build.
-
-    Every page offers its own references as RIS, so a work cited on many pages was formatted again for each.
-    """
-    return tuple(f"{tag}  - {value}" for tag, value in format_ris_record(key, _parse_entry(source)))
+def _ris_lines(key: str, entry: Entry, facts: EntryFacts) -> tuple[str, ...]:
+    return tuple(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry, facts))
 
 
 def render_ris(bib: Bibliography) -> str:
     """Return the whole bibliography as RIS, one record per entry in file order (CRLF line ends)."""
     lines: list[str] = []
     for key, entry in bibliography_entries(bib).items():
-        lines.extend(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry))
+        lines.extend(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry, bib.facts(key)))
         lines.append("")
     return "\r\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------- data package
-
-
-def package_files(sources: Sources) -> list[tuple[str, bytes]]:
-    """Return the data package's files (descriptor, tables, bibliography) as (name, bytes), sorted by name.
-
-    Raises:
-        ValueError: A resource path in the descriptor points outside the package folder.
-    """
-    names = {DESCRIPTOR_NAME}
-    for resource in sources.descriptor.get("resources", []):
-        paths = resource.get("path") if isinstance(resource, dict) else None
-        for path in [paths] if isinstance(paths, str) else (paths or []):
-            pure = PurePosixPath(str(path))
-            if pure.is_absolute() or ".." in pure.parts or "://" in str(path):
-                raise ValueError(f"datapackage.json: resource path {path!r} is not a file in datapackage/")
-            names.add(pure.as_posix())
-    folder = sources.root / DATA_DIR
-    return [(name, (folder / name).read_bytes()) for name in sorted(names)]
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP's list for CSV injection).
@@ -397,7 +386,7 @@ def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
             URIRef(section_uri(site, "terms", base)),
             term.label,
             term.also_known_as,
-            describe_text(term.definition, bib),
+            describe_text(term.definition, bib, site.texts),
             top=True,
         )
         for concept in term.concepts:
@@ -411,7 +400,7 @@ def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
             URIRef(section_uri(site, "concepts", base)),
             concept.name,
             concept.also_known_as,
-            describe_text(concept.summary, bib),
+            describe_text(concept.summary, bib, site.texts),
             top=concept.broader is None,
         )
         if concept.broader:
@@ -470,37 +459,23 @@ def render_skos(graph: Graph) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------- pages
 
 
-def render_exports(site: Site, sources: Sources, base_url: str | None = None) -> list[Page]:
+def render_exports(site: Site, base_url: str | None = None) -> list[Page]:
     """Return the data files to publish under ``/data/``.
 
     They are the data package as it is in ``datapackage/`` (descriptor, tables, bibliography), a zip
     of those files, the bibliography as RIS, and the labels and concepts as SKOS (Turtle and JSON-LD).
 
     Args:
-        site: The site model.
-        sources: The sources the model was built from (the package files are copied byte for byte).
+        site: The site model (the package files are copied byte for byte from `site.package`).
         base_url: The site's address, for SKOS URIs; None: see `resolve_base_url`.
     """
-    files = package_files(sources)
-    # Every export is a function of the package's bytes and the site's address, so under `coguide serve`
-    # an edit to an essay or a template reuses the last exports instead of rebuilding the SKOS graph.
-    digest = hashlib.sha256()
-    for name, data in files:
-        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
-    key = (digest.hexdigest(), resolve_base_url(base_url, site))
-    cached = _EXPORTS.get(key)
-    if cached is not None:
-        return list(cached)
-    pages = [page for job in export_jobs(site, sources, base_url, files=files) for page in job.make()]
+    pages = [page for job in export_jobs(site, base_url) for page in job.make()]
     pages.sort(key=lambda page: page.src_uri)
-    _EXPORTS.clear()
-    _EXPORTS[key] = tuple(pages)
     return pages
 
 
 def export_jobs(
     site: Site,
-    sources: Sources,
     base_url: str | None = None,
     *,
     files: list[tuple[str, bytes]] | None = None,
@@ -511,7 +486,7 @@ def export_jobs(
     the zip on every package file (``package``), the RIS on the works (``references``) and the SKOS files on
     the labels, the concepts and the works they cite (``reference-list``: the works' keys and order).
     """
-    files = package_files(sources) if files is None else files
+    files = list(site.package) if files is None else files
     jobs = []
     for name, data in files:
         depends = frozenset({f"file:{DATA_DIR}/{name}"})
@@ -546,7 +521,7 @@ def export_jobs(
                 Page(
                     src_uri=f"{EXPORT_DIR}/references.ris",
                     content=render_ris(site.bibliography),
-                    source=sources.bib_path,
+                    source=site.bib_path,
                 )
             ],
         )
@@ -574,10 +549,6 @@ def export_jobs(
         )
     )
     return jobs
-
-
-#: The last exports, keyed by the package's digest and the site's address (one entry).
-_EXPORTS: dict[tuple[str, str | None], tuple[Page, ...]] = {}
 
 
 # --------------------------------------------------------------------------------------------- schema.org
@@ -611,8 +582,7 @@ def reference_jsonld(bib: Bibliography, key: str) -> dict[str, Any]:
     Raises:
         KeyError: The key is not in the bibliography.
     """
-    entry = _parse_entry(bib.bibtex(key))
-    facts = describe_entry(entry)
+    entry, facts = bib.entry(key), bib.facts(key)
     work: dict[str, Any] = {"@type": _WORK_TYPES.get(facts.kind, "CreativeWork"), "name": facts.title_plain}
     authors = []
     for person in _persons(entry, "author") or _persons(entry, "editor"):
@@ -639,6 +609,12 @@ def reference_jsonld(bib: Bibliography, key: str) -> dict[str, Any]:
     elif url.startswith(("http://", "https://")):
         work["url"] = url
     return work
+
+
+def site_reference_jsonld(site: Site, key: str) -> dict[str, Any]:
+    """Return `reference_jsonld` for an entry of the site's bibliography, made once per site (a fresh copy)."""
+    made = site.texts.memo(("jsonld", key), lambda: json.dumps(reference_jsonld(site.bibliography, key)))
+    return json.loads(made)  # type: ignore[no-any-return]
 
 
 def _defined_term_set(resource: str, page_url: str, base: str | None) -> dict[str, Any]:
@@ -686,7 +662,7 @@ def record_jsonld(
             "@type": "DefinedTerm",
             "name": name,
             "termCode": record.id,
-            "description": describe_text(text, bib),
+            "description": describe_text(text, bib, site.texts),
             "inDefinedTermSet": _defined_term_set(record.resource, page_url, base),
         }
         if record.also_known_as:
@@ -697,7 +673,7 @@ def record_jsonld(
             "@type": kind,
             "name": record.title,
             "identifier": record.id,
-            "description": describe_text(record.summary, bib),
+            "description": describe_text(record.summary, bib, site.texts),
         }
         if record.source_url:
             data["sameAs"] = record.source_url
@@ -705,7 +681,9 @@ def record_jsonld(
             end = record.end_year if record.end_year and record.end_year != record.start_year else None
             data["temporalCoverage"] = f"{record.start_year}/{end}" if end else str(record.start_year)
             data["spatialCoverage"] = {"@type": "Place", "name": record.country}
-            citations = [reference_jsonld(bib, key) for key in record_keys(record) if key in bib]
+            citations = [
+                site_reference_jsonld(site, key) for key in record_keys(record, site.texts) if key in bib
+            ]
             if citations:
                 data["citation"] = citations
         elif kind == "Service":
@@ -772,11 +750,11 @@ def essay_jsonld(
     if base:
         data["@id"] = base + page_url
     if essay.description or essay.excerpt:
-        data["description"] = describe_text(essay.description or essay.excerpt, site.bibliography)
+        data["description"] = describe_text(essay.description or essay.excerpt, site.bibliography, site.texts)
     if essay.categories:
         data["about"] = [_about(site, category, page_url, base) for category in essay.categories]
         data["keywords"] = list(essay.categories)
-    citations = [reference_jsonld(site.bibliography, key) for key in essay.keys if key in site.bibliography]
+    citations = [site_reference_jsonld(site, key) for key in essay.keys if key in site.bibliography]
     if citations:
         data["citation"] = citations
     return data

@@ -11,13 +11,13 @@ from __future__ import annotations
 import html
 import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
-from coguide.cite import find_citations
+from coguide.cite import Citation
 from coguide.model import Case, Concept, Site, Term
 
 #: Arnstein's (1969) eight rungs, bottom to top, and the band each belongs to.
@@ -114,15 +114,19 @@ def short_markdown(text: str, limit: int, plain: Callable[[str], str]) -> str:
     return short.rstrip(" ,;:([") + "…"
 
 
-def cited_works(text: str) -> str:
-    """Return one Pandoc citation of every work a text cites, in order, with its locator (or "").
+def cited_works(citations: Iterable[Citation]) -> str:
+    """Return one Pandoc citation of every work cited, in order, with its locator (or "").
 
-    >>> cited_works("As @a [p. 4] argues, and others agree [@b; @a, p. 4].")
+    Args:
+        citations: A text's parsed citations (``site.texts.cites(text)``).
+
+    >>> from coguide.cite import find_citations
+    >>> cited_works(find_citations("As @a [p. 4] argues, and others agree [@b; @a, p. 4]."))
     '[@a, p. 4; @b]'
     """
     items = dict.fromkeys(
         f"@{item.key}, {item.locator}" if item.locator else f"@{item.key}"
-        for citation in find_citations(text)
+        for citation in citations
         for item in citation.items
     )
     return f"[{'; '.join(items)}]" if items else ""
@@ -176,10 +180,6 @@ class Placement:
 
 _RUNG_RE = re.compile(r"\b(" + "|".join(re.escape(r) for r, _ in RUNGS) + r")\b", re.IGNORECASE)
 _BAND_RE = re.compile(r"\b(" + "|".join(re.escape(b) for b in BANDS) + r")\b", re.IGNORECASE)
-_TEXT_FIELDS = {
-    "terms": ("definition", "relationship", "power", "history", "critiques", "main_critique"),
-    "cases": ("summary", "outcomes", "critiques"),
-}
 
 
 def ladder_placements(site: Site) -> list[Placement]:
@@ -192,8 +192,11 @@ def ladder_placements(site: Site) -> list[Placement]:
     found: list[Placement] = []
     for resource in ("terms", "cases"):
         for record in getattr(site, resource).values():
-            for name in _TEXT_FIELDS[resource]:
-                text = getattr(record, name) or ""
+            # The record's Markdown fields as the descriptor marks them, except lists (discussion questions).
+            for name in record.text_fields:
+                text = getattr(record, name, None)
+                if not isinstance(text, str):
+                    continue
                 for sentence in _SENTENCE.findall(text):
                     if LADDER_KEY not in _CITATION_KEY.findall(sentence):
                         continue

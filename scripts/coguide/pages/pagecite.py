@@ -13,10 +13,13 @@ work in the bibliography, so the guide cites itself the way it cites everything 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from pybtex.bibtex.utils import split_name_list
+from pybtex.database import Entry, Person
+from pybtex.textutils import normalize_whitespace
 
 from coguide.cite import Bibliography
 
@@ -88,8 +91,50 @@ def page_address(base: str, url: str) -> str:
     return base.rstrip("/") + "/" + url.lstrip("/") if base else "/" + url.lstrip("/")
 
 
-def _field(name: str, value: str) -> str:
-    return f"  {name} = {{{value}}},"
+def page_fields(
+    *,
+    title: str,
+    url: str,
+    container: str,
+    publisher: str,
+    date: str,
+    authors: Sequence[str] = (),
+) -> list[tuple[str, str]]:
+    """Return the BibLaTeX fields of a page of the guide, in order, as (name, value in BibTeX's syntax).
+
+    With `authors` the page is an essay (a post in the guide, dated by its publication date); without, it
+    is an entry in a reference work (dated by its year, with the title in the author position). Authors are
+    group names and are braced as such. Every value is escaped here.
+
+    Args:
+        title: The page's title (plain text).
+        url: The page's address.
+        container: The guide's title.
+        publisher: Who publishes the guide, or "" when not known.
+        date: ISO date (``2026-11-23``), or "" for an undated page.
+        authors: Group authors of an essay.
+    """
+    fields: list[tuple[str, str]] = []
+    if authors:
+        fields.append(("author", " and ".join(f"{{{latex_escape(a)}}}" for a in authors)))
+    fields.append(("title", "{" + latex_escape(title) + "}"))
+    if authors:
+        fields.append(("journaltitle", "{" + latex_escape(container) + "}"))
+        fields.append(("keywords", "blog"))
+        fields.append(("date", date) if date else ("year", "n.d."))
+    else:
+        fields.append(("booktitle", "{" + latex_escape(container) + "}"))
+        fields.append(("options", "useauthor=false"))
+        fields.append(("year", date[:4] if date else "n.d."))
+    if publisher:
+        fields.append(("publisher", latex_escape(publisher)))
+    fields.append(("url", url.replace("{", "%7B").replace("}", "%7D")))
+    return fields
+
+
+def page_entry_type(authors: Sequence[str]) -> str:
+    """Return the BibLaTeX type of a page: ``online`` for an essay (it has authors), else ``inreference``."""
+    return "online" if authors else "inreference"
 
 
 def page_bibtex(
@@ -102,11 +147,7 @@ def page_bibtex(
     date: str,
     authors: Sequence[str] = (),
 ) -> str:
-    """Return the BibLaTeX entry for a page of the guide.
-
-    With `authors` the page is an essay (``@online``, a post in the guide, dated by its publication
-    date); without, it is an entry in a reference work (``@inreference``, dated by its year, with the
-    title in the author position). Authors are group names and are braced as such.
+    """Return the BibLaTeX entry for a page of the guide (see `page_fields`).
 
     Args:
         key: The entry's key.
@@ -117,26 +158,27 @@ def page_bibtex(
         date: ISO date (``2026-11-23``), or "" for an undated page.
         authors: Group authors of an essay.
     """
-    lines = [f"@online{{{key}," if authors else f"@inreference{{{key},"]
-    if authors:
-        lines.append(_field("author", " and ".join(f"{{{latex_escape(a)}}}" for a in authors)))
-    lines.append(_field("title", "{" + latex_escape(title) + "}"))
-    if authors:
-        lines.append(_field("journaltitle", "{" + latex_escape(container) + "}"))
-        lines.append(_field("keywords", "blog"))
-        lines.append(_field("date", date) if date else _field("year", "n.d."))
-    else:
-        lines.append(_field("booktitle", "{" + latex_escape(container) + "}"))
-        lines.append(_field("options", "useauthor=false"))
-        lines.append(_field("year", date[:4] if date else "n.d."))
-    if publisher:
-        lines.append(_field("publisher", latex_escape(publisher)))
-    lines.append(_field("url", url.replace("{", "%7B").replace("}", "%7D")))
-    lines.append("}")
-    return "\n".join(lines)
+    fields = page_fields(
+        title=title, url=url, container=container, publisher=publisher, date=date, authors=authors
+    )
+    lines = [f"@{page_entry_type(authors)}{{{key},", *(f"  {name} = {{{value}}}," for name, value in fields)]
+    return "\n".join([*lines, "}"])
 
 
-@functools.lru_cache(maxsize=1024)
+def page_entry(key: str, fields: Sequence[tuple[str, str]], authors: Sequence[str]) -> Entry:
+    """Return the pybtex entry for a page from its fields, as pybtex's parser would build it from `page_bibtex`."""
+    entry = Entry(page_entry_type(authors))
+    entry.key = key
+    for name, raw in fields:
+        value = normalize_whitespace(raw)
+        if name in Person.valid_roles:
+            for name_string in split_name_list(value):
+                entry.add_person(Person(name_string), name)
+        else:
+            entry.fields[name] = value
+    return entry
+
+
 def cite_page(
     *,
     title: str,
@@ -149,6 +191,8 @@ def cite_page(
 ) -> PageCitation:
     """Describe a page as a BibLaTeX entry and format it with the guide's APA style and RIS writer.
 
+    The entry is built as a pybtex `Entry` (nothing is parsed); its BibTeX is written from the same fields.
+
     Args:
         title: The page's title.
         url: The page's URL relative to the site root (``terms/client/``).
@@ -159,7 +203,7 @@ def cite_page(
         authors: An essay's authors (group names); empty for any other page.
 
     Raises:
-        ValueError: The entry does not parse (a bug: every value is escaped).
+        ValueError: `date` is not an ISO date (a bug upstream).
     """
     from coguide.pages.export import format_ris_record  # export imports render, which imports this module
 
@@ -167,20 +211,12 @@ def cite_page(
         dt.date.fromisoformat(date)  # a malformed date is a bug upstream, not something to print
     key = page_key(url)
     address = page_address(base, url)
-    source = page_bibtex(
-        key=key,
-        title=title,
-        url=address,
-        container=container,
-        publisher=publisher,
-        date=date,
-        authors=authors,
-    )
-    bib, problems = Bibliography.parse(source)
-    if problems or key not in bib:
-        details = "; ".join(p.message for p in problems) or "no entry"
-        raise ValueError(f"the citation of {url!r} does not parse: {details}")
-    ris = "\n".join(f"{tag}  - {value}" for tag, value in format_ris_record(key, bib.entry(key)))
+    values = {"title": title, "url": address, "container": container, "publisher": publisher, "date": date}
+    fields = page_fields(**values, authors=authors)
+    source = page_bibtex(key=key, **values, authors=authors)
+    entry = page_entry(key, fields, authors)
+    bib = Bibliography.from_entries({key: (entry, source)})
+    ris = "\n".join(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry, bib.facts(key)))
     return PageCitation(
         key=key,
         url=address,

@@ -19,10 +19,10 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from coguide.cite import Bibliography, find_citations, preview_id
+from coguide.cite import Bibliography, Citation, preview_id
 from coguide.errors import CATALOGUE
 from coguide.markup import EXCERPT_MARK, render_safe_html, render_safe_inline
-from coguide.model import Argument, Essay, Record, Site, essay_url, record_keys
+from coguide.model import Argument, Essay, ParsedTexts, Record, Site, essay_url, record_keys
 from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
 from coguide.outputs import MARKER, MARKER_TEXT, OutputError, is_marked
 from coguide.pages.figures import (
@@ -150,15 +150,37 @@ def resolve_root_links(content: str, page_url: str) -> str:
     )
 
 
-def render_text(text: str, bib: Bibliography, page_url: str, *, inline: bool = False) -> Markup:
+def render_text(
+    text: str, bib: Bibliography, page_url: str, *, inline: bool = False, texts: ParsedTexts | None = None
+) -> Markup:
     """Render a contributor's Markdown text to safe HTML with linked citations.
 
     Citations are swapped for placeholders before the Markdown is rendered (so their HTML is never
     escaped or mistaken for contributor HTML) and swapped back afterwards.
+
+    Args:
+        text: The Markdown.
+        bib: The bibliography.
+        page_url: The page's URL relative to the site root (citation links are relative to it).
+        inline: Render one paragraph's inline content, without the paragraph.
+        texts: The model's parsed texts: the text's citations are read from them, and the HTML is made once
+            per site for each way of linking the bibliography (pages at the same depth share it).
     """
     if not text:
         return Markup("")
-    citations = [c for c in find_citations(text) if all(i.key in bib for i in c.items)]
+    if texts is not None:
+        prefix = url_for(page_url, "bibliography/")
+        return texts.memo(
+            ("html", text, inline, prefix), lambda: _render_text(text, bib, page_url, inline, texts)
+        )
+    return _render_text(text, bib, page_url, inline, None)
+
+
+def _render_text(
+    text: str, bib: Bibliography, page_url: str, inline: bool, texts: ParsedTexts | None
+) -> Markup:
+    found = (texts if texts is not None else ParsedTexts()).cites(text)
+    citations = [c for c in found if all(i.key in bib for i in c.items)]
     parts: list[str] = []
     last = 0
     for n, citation in enumerate(citations):
@@ -228,8 +250,13 @@ def reference_downloads(
     )
 
 
-def reference_file_pages(keys: Iterable[str], bib: Bibliography, page_url: str, source: str) -> list[Page]:
-    """Return a page's reference list as BibTeX and RIS files (none when it cites nothing)."""
+def reference_file_pages(
+    keys: Iterable[str], bib: Bibliography, page_url: str, source: str, texts: ParsedTexts | None = None
+) -> list[Page]:
+    """Return a page's reference list as BibTeX and RIS files (none when it cites nothing).
+
+    `texts` is the model's memo, where each entry's RIS is made once per site.
+    """
     from coguide.pages.export import render_ris_for  # export imports this module
 
     known = bib.sort_keys(k for k in keys if k in bib)
@@ -238,7 +265,9 @@ def reference_file_pages(keys: Iterable[str], bib: Bibliography, page_url: str, 
     bibtex = "\n\n".join(bib.bibtex(k).strip() for k in known) + "\n"
     return [
         Page(src_uri=reference_file(page_url, "bib"), content=bibtex, source=source),
-        Page(src_uri=reference_file(page_url, "ris"), content=render_ris_for(bib, known), source=source),
+        Page(
+            src_uri=reference_file(page_url, "ris"), content=render_ris_for(bib, known, texts), source=source
+        ),
     ]
 
 
@@ -262,19 +291,20 @@ def make_environment(site: Site) -> Environment:
     env.filters["yaml"] = lambda v: Markup(_yaml(str(v)))
     env.filters["md_link"] = lambda to, frm: Markup(md_link(frm, to))
     env.filters["url_for"] = lambda to, frm: Markup(h(url_for(frm, to)))
-    env.filters["text"] = lambda v, page_url: render_text(v, site.bibliography, page_url)
-    env.filters["inline"] = lambda v, page_url: render_text(v, site.bibliography, page_url, inline=True)
-    env.filters["plain"] = lambda v: plain_text(v, site.bibliography)
+    bib, texts, plain = site.bibliography, site.texts, site_plain_text(site)
+    env.filters["text"] = lambda v, page_url: render_text(v, bib, page_url, texts=texts)
+    env.filters["inline"] = lambda v, page_url: render_text(v, bib, page_url, inline=True, texts=texts)
+    env.filters["plain"] = plain
     env.filters["first_sentence"] = first_sentence
     env.filters["shorten"] = shorten
-    env.filters["short_md"] = lambda v, limit: short_markdown(
-        v, limit, lambda t: plain_text(t, site.bibliography)
+    env.filters["short_md"] = lambda v, limit: texts.memo(
+        ("short_md", v, limit), lambda: short_markdown(v, limit, plain)
     )
-    env.filters["cell"] = lambda v, page_url: table_cell(v, site.bibliography, page_url)
+    env.filters["cell"] = lambda v, page_url: table_cell(v, bib, page_url, texts)
     env.filters["pandoc_item"] = lambda c: f"@{c.key}, {c.locator}" if c.locator else f"@{c.key}"
     env.globals["proponent_citation"] = lambda argument: proponent_citation(site, argument)
     env.globals["site"] = site
-    env.globals["cite_keys"] = cited_works
+    env.globals["cite_keys"] = lambda text: cited_works(texts.cites(text))
     env.globals["cite_claim"] = lambda **kw: claim_cite_box(site, **kw)
     env.globals["notice"] = GENERATED_NOTICE
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
@@ -287,14 +317,22 @@ def make_environment(site: Site) -> Environment:
     return env
 
 
-def plain_text(value: str, bib: Bibliography | None = None) -> str:
+def site_plain_text(site: Site) -> Callable[[str], str]:
+    """Return `plain_text` with the site's bibliography, made once per text for the whole site."""
+    bib, texts = site.bibliography, site.texts
+    return lambda value: texts.memo(("plain", value), lambda: plain_text(value, bib, texts.cites(value)))
+
+
+def plain_text(
+    value: str, bib: Bibliography | None = None, citations: Iterable[Citation] | None = None
+) -> str:
     """Strip Markdown from a text, for hover titles, tables and descriptions.
 
     With a bibliography, citations become plain author-date text ("(Booth, 2019)", "Booth (2019)");
-    without one, bracketed citations are dropped.
+    without one, bracketed citations are dropped. `citations` are the text's, when the model has parsed them.
     """
     if bib is not None:
-        value = bib.render_text(value, "text")[0]
+        value = bib.render_text(value, "text", citations=citations)[0]
     bare = re.sub(r"\[[^\[\]]*@[^\]]*\]", "", value)
     bare = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", bare)
     bare = re.sub(r"[*_`]", "", bare)
@@ -428,13 +466,8 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
     jobs: list[PageJob] = []
     bib = site.bibliography
 
-    keys_of: dict[tuple[str, str], tuple[str, ...]] = {}
-
     def cited_keys(record: Record) -> tuple[str, ...]:
-        found = keys_of.get((record.resource, record.id))
-        if found is None:
-            found = keys_of[record.resource, record.id] = record_keys(record)
-        return found
+        return site_record_keys(site, record)
 
     def cited(*kinds: str) -> frozenset[str]:
         """Return the tokens of pages that show every record of some kinds: the kinds and the works they cite."""
@@ -457,7 +490,7 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
                 source = f"{record.source_path} (id: {record.id})"
                 keys = record_page_keys(site, record)
                 return [
-                    *reference_file_pages(keys, bib, record.url, source),
+                    *reference_file_pages(keys, bib, record.url, source, site.texts),
                     _render(env, f"{template}.md.jinja", record.src_uri, source, record=record, keys=keys),
                 ]
 
@@ -478,19 +511,23 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
         render_one("cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"),
     )
     debates = cited("questions", "arguments")
-    debate_keys = [k for r in [*site.questions.values(), *site.arguments.values()] for k in record_keys(r)]
+    debate_keys = [
+        k for r in [*site.questions.values(), *site.arguments.values()] for k in site_record_keys(site, r)
+    ]
     job(
         "references/debates",
         debates,
         lambda: reference_file_pages(
-            debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv"
+            debate_keys, bib, "debates/", "datapackage/questions.csv and arguments.csv", site.texts
         ),
     )
     for essay in site.essays:
         job(
             f"references/{essay.src_uri}",
             ("essays", *(f"ref:{key}" for key in essay.keys)),
-            lambda essay=essay: reference_file_pages(essay.keys, bib, essay_url(essay), essay.path),
+            lambda essay=essay: reference_file_pages(
+                essay.keys, bib, essay_url(essay), essay.path, site.texts
+            ),
         )
     job(
         "debates/index.md",
@@ -562,9 +599,7 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
         figures,
         lambda: [
             _render(env, template, src_uri, source, **context)
-            for template, src_uri, source, context in figure_pages(
-                site, lambda text: plain_text(text, site.bibliography)
-            )
+            for template, src_uri, source, context in figure_pages(site, site_plain_text(site))
         ],
     )
     zip_url = site.info.url + OFFLINE_ZIP if site.info.url else url_for("offline/", OFFLINE_ZIP)
@@ -819,7 +854,7 @@ def _inert_markdown(fragment: str) -> str:
 
 def make_glossary(site: Site) -> Glossary:
     """Return the glossary of a site's labels and concepts."""
-    return Glossary(site, lambda text: plain_text(text, site.bibliography))
+    return Glossary(site, site_plain_text(site))
 
 
 def editors_name(site: Site) -> str:
@@ -858,6 +893,12 @@ def page_citation(
         date, authors = essay.date.isoformat(), essay_authors(site, essay)
     else:
         date, authors = site.info.updated.get(source, ""), ()
+    return site.texts.memo(
+        ("page_citation", title, url, date, authors), lambda: _cite_page(site, title, url, date, authors)
+    )
+
+
+def _cite_page(site: Site, title: str, url: str, date: str, authors: tuple[str, ...]) -> PageCitation:
     return cite_page(
         title=title,
         url=url,
@@ -1016,13 +1057,20 @@ def citation_meta(
 
 def proponent_keys(site: Site, argument: Argument) -> tuple[str, ...]:
     """Return the works an argument cites whose author and year its proponent names ("Ostrom (1996)")."""
-    bib = site.bibliography
+    return site.texts.memo(("proponent_keys", argument.id), lambda: _proponent_keys(site, argument))
+
+
+def _proponent_keys(site: Site, argument: Argument) -> tuple[str, ...]:
+    bib, plain = site.bibliography, site_plain_text(site)
     named = " ".join(argument.proponent.split())
-    found = []
-    for key in record_keys(argument):
-        if key in bib and plain_text(f"@{key}", bib) in named:
-            found.append(key)
-    return tuple(found)
+    return tuple(k for k in site_record_keys(site, argument) if k in bib and plain(f"@{k}") in named)
+
+
+def site_record_keys(site: Site, record: Record) -> tuple[str, ...]:
+    """Return `record_keys` of a record of the site, from its parsed texts, once per record."""
+    return site.texts.memo(
+        ("record_keys", record.resource, record.id), lambda: record_keys(record, site.texts)
+    )
 
 
 def proponent_citation(site: Site, argument: Argument) -> str:
@@ -1037,21 +1085,27 @@ _LINKED_LISTS = ("concepts", "related", "terms", "cases")
 
 def record_page_keys(site: Site, record: Record) -> tuple[str, ...]:
     """Return every work a record's page cites: its own, its linked records' summaries and its debates' proponents."""
-    keys = list(record_keys(record))
+    return site.texts.memo(
+        ("record_page_keys", record.resource, record.id), lambda: _record_page_keys(site, record)
+    )
+
+
+def _record_page_keys(site: Site, record: Record) -> tuple[str, ...]:
+    keys = list(site_record_keys(site, record))
     for name in _LINKED_LISTS:
         resource = "concepts" if name == "related" else name
         for item_id in getattr(record, name, ()) or ():
             item = site.record(resource, item_id)
             text = getattr(item, "summary", None) or getattr(item, "definition", "")
-            keys.extend(i.key for c in find_citations(text) for i in c.items)
+            keys.extend(site.texts.keys(text))
     for arg_id in getattr(record, "arguments", ()) or ():
         keys.extend(proponent_keys(site, site.record("arguments", arg_id)))
     return tuple(k for k in dict.fromkeys(keys) if k in site.bibliography)
 
 
-def table_cell(text: str, bib: Bibliography, page_url: str) -> Markup:
+def table_cell(text: str, bib: Bibliography, page_url: str, texts: ParsedTexts | None = None) -> Markup:
     """Render a short Markdown text (with linked citations) as HTML that is safe inside a Markdown table cell."""
-    rendered = render_text(text, bib, page_url, inline=True)
+    rendered = render_text(text, bib, page_url, inline=True, texts=texts)
     # The engine reads the table as Markdown again: every text node is made inert, not only the citations
     # (a reference-style link left as text, "[x][y]", would otherwise become a link or a cross-reference).
     rendered = _inert_markdown(str(rendered))

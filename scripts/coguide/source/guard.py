@@ -14,6 +14,7 @@ import stat
 from pathlib import Path, PurePosixPath
 
 from coguide.errors import Problem
+from coguide.source.schema import contract_problems, unmarked_markdown
 
 #: A scheme such as ``https:`` or ``file:`` at the start of a path; Frictionless would fetch it.
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
@@ -311,6 +312,30 @@ def check_descriptor(descriptor: dict, text: str, where: str) -> tuple[dict, lis
                         field=f"{name}.primaryKey",
                         message=f"{name}: the primary key is {list(declared)}, the generator needs {list(expected)}",
                         hint=f'restore "primaryKey": {json_fragment(list(expected))} in the {name} schema',
+                    )
+                )
+        if isinstance(schema, dict):
+            for field, message, hint in contract_problems(resource):
+                problems.append(
+                    Problem(
+                        path=where,
+                        line=_line_in(text, f'"name": "{name}"'),
+                        code="descriptor-contract",
+                        field=field,
+                        message=message,
+                        hint=hint,
+                    )
+                )
+            unmarked = unmarked_markdown(resource)
+            if unmarked is not None:
+                problems.append(
+                    Problem(
+                        path=where,
+                        line=_line_in(text, f'"name": "{name}"'),
+                        code="markdown-unmarked",
+                        field=f"{name}.fields",
+                        message=unmarked[0],
+                        hint=unmarked[1],
                     )
                 )
         if not unsafe:

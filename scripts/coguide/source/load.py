@@ -10,13 +10,14 @@ import csv
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
 from coguide.errors import Problem
 from coguide.source.guard import check_descriptor, check_input_file, excerpt, walk_files
+from coguide.source.schema import Registry, read_registry
 
 DATA_DIR = "datapackage"
 DOCS_DIR = "docs"
@@ -95,6 +96,11 @@ class Sources:
     authors: dict[str, str] = field(default_factory=dict)
     #: The engine configuration (``mkdocs.yml``) as YAML, its tags (``!ENV``) read as plain values.
     config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def registry(self) -> Registry:
+        """Return the record types the descriptor declares (see `coguide.source.schema`)."""
+        return read_registry(self.descriptor)
 
 
 def _decode(raw: bytes, rel: str, problems: list[Problem]) -> str | None:
@@ -444,3 +450,21 @@ def read_config(root: Path, problems: list[Problem]) -> dict[str, Any]:
         return {}
     data = _read_yaml(root, CONFIG, problems, _TaggedLoader)
     return data if isinstance(data, dict) else {}
+
+
+def package_files(sources: Sources) -> list[tuple[str, bytes]]:
+    """Return the data package's files (descriptor, tables, bibliography) as (name, bytes), sorted by name.
+
+    Raises:
+        ValueError: A resource path in the descriptor points outside the package folder.
+    """
+    names = {"datapackage.json"}
+    for resource in sources.descriptor.get("resources", []):
+        paths = resource.get("path") if isinstance(resource, dict) else None
+        for path in [paths] if isinstance(paths, str) else (paths or []):
+            pure = PurePosixPath(str(path))
+            if pure.is_absolute() or ".." in pure.parts or "://" in str(path):
+                raise ValueError(f"datapackage.json: resource path {path!r} is not a file in datapackage/")
+            names.add(pure.as_posix())
+    folder = sources.root / DATA_DIR
+    return [(name, (folder / name).read_bytes()) for name in sorted(names)]

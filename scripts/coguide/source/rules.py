@@ -25,8 +25,7 @@ from coguide.cite.apa import initials, sentence_case
 from coguide.errors import CATALOGUE, Problem
 from coguide.markup import code_spans
 from coguide.source.load import Document, Sources, Table
-from coguide.source.validate import TEXT_FIELDS, cell_line
-from coguide.tools.scaffold import ESSAY_TEMPLATE, PROMPTS, RECORD_KINDS
+from coguide.source.validate import cell_line
 
 #: Every code these rules report, in the order CONTRIBUTING.md lists them.
 HOUSE_RULES: tuple[str, ...] = (
@@ -65,6 +64,34 @@ _ABBREVIATIONS = frozenset(
     | {"dr.", "mr.", "mrs.", "ms.", "prof.", "st."}
 )
 _QUESTION = re.compile(r"^\d+\. ", re.MULTILINE)
+
+
+#: The skeleton `coguide new essay` writes; its instructions are what `check_placeholders` looks for.
+ESSAY_TEMPLATE = """\
+---
+date: {date}
+authors:
+  - editors
+categories:
+  - Co-production
+description: Write one sentence saying what the essay argues.
+---
+
+# {title}
+
+Write an opening paragraph that poses the essay's question; the home page shows it as the excerpt.
+
+<!-- more -->
+
+Write the argument here, one sentence per line, citing works by their keys in datapackage/references.bib.
+The reference list is added for you.
+
+## Discussion questions
+
+1. Write a question for a seminar or journal club.
+2. Write a second question.
+3. Write a third question; a fourth is welcome, no more.
+"""
 
 
 def _essay_prompts() -> tuple[str, ...]:
@@ -212,15 +239,11 @@ def _front_matter_line(path: Path, key: str) -> int:
 def record_prompts(sources: Sources) -> dict[str, tuple[str, ...]]:
     """Return the instructions `coguide new` writes into each record table's cells."""
     prompts: dict[str, tuple[str, ...]] = {}
-    for resource in sources.descriptor.get("resources", []):
-        if not isinstance(resource, dict) or resource.get("name") not in RECORD_KINDS.values():
+    for record_type in sources.registry.values():
+        if record_type.name == "questions":  # `coguide new` makes no question
             continue
-        name = str(resource["name"])
-        generic = [
-            f"Write the {str(field.get('title', field.get('name', ''))).lower()}."
-            for field in resource.get("schema", {}).get("fields", [])
-        ]
-        prompts[name] = tuple(dict.fromkeys([*PROMPTS.get(name, {}).values(), *generic]))
+        generic = [f"Write the {field.title.lower()}." for field in record_type.fields]
+        prompts[record_type.name] = tuple(dict.fromkeys([*record_type.prompts.values(), *generic]))
     return prompts
 
 
@@ -256,6 +279,7 @@ def check_record_sources(sources: Sources) -> list[Problem]:
     if citations is not None:
         listed = {(r.values.get("resource", ""), r.values.get("record", "")) for r in citations.rows}
     problems = []
+    text_fields = sources.registry.text_fields
     for name in CITING_RESOURCES:
         table = sources.tables.get(name)
         if table is None or not table.readable:
@@ -264,7 +288,7 @@ def check_record_sources(sources: Sources) -> list[Problem]:
             record = row.values.get("id", "")
             if not record or (name, record) in listed:
                 continue
-            if any(find_citations(row.values.get(field, "")) for field in TEXT_FIELDS.get(name, ())):
+            if any(find_citations(row.values.get(field, "")) for field in text_fields.get(name, ())):
                 continue
             problems.append(
                 Problem(

@@ -16,30 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from coguide.cite import Bibliography, find_citations
+from coguide.cite import Bibliography, Citation, find_citations
 from coguide.errors import Problem
 from coguide.markup import find_unsafe_markup
 from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
 from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table
 from coguide.text import SLUG, slugify
-
-#: Resources whose rows are records with pages, and the fields in each that hold Markdown text.
-TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    "terms": (
-        "definition",
-        "relationship",
-        "power",
-        "history",
-        "critiques",
-        "main_critique",
-        "discussion_questions",
-    ),
-    "concepts": ("summary", "body", "discussion_questions"),
-    "cases": ("summary", "outcomes", "critiques", "discussion_questions"),
-    "questions": ("summary",),
-    "arguments": ("claim", "reasoning"),
-}
 
 _HEADER_ERRORS = {
     "incorrect-label",
@@ -435,8 +418,8 @@ def _ids(table: Table | None) -> set[str]:
 
 
 def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
-    """Yield every non-empty Markdown text cell (`TEXT_FIELDS`) as (table, field, editor line, value)."""
-    for name, fields in TEXT_FIELDS.items():
+    """Yield every non-empty Markdown text cell (as the descriptor marks them) as (table, field, editor line, value)."""
+    for name, fields in sources.registry.text_fields.items():
         table = sources.tables.get(name)
         if table is None:
             continue
@@ -447,11 +430,25 @@ def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
                     yield table, field, cell_line(table, row.values, row.line, field), value
 
 
-def collect_citation_uses(sources: Sources) -> list[CitationUse]:
-    """Find every citation of a key: in text cells, in the citations table and in Markdown pages."""
+def collect_citation_uses(
+    sources: Sources, parsed: dict[str, tuple[Citation, ...]] | None = None
+) -> list[CitationUse]:
+    """Find every citation of a key: in text cells, in the citations table and in Markdown pages.
+
+    Args:
+        sources: What the load stage read.
+        parsed: Where to keep each text's citations, by text, for the model (each text is parsed once).
+    """
+    found = parsed if parsed is not None else {}
+
+    def cites(text: str) -> tuple[Citation, ...]:
+        if text not in found:
+            found[text] = tuple(find_citations(text))
+        return found[text]
+
     uses: list[CitationUse] = []
     for table, _field, line, value in text_cells(sources):
-        for citation in find_citations(value):
+        for citation in cites(value):
             uses.extend(
                 CitationUse(key=i.key, path=table.path, line=line + citation.line - 1) for i in citation.items
             )
@@ -464,7 +461,7 @@ def collect_citation_uses(sources: Sources) -> list[CitationUse]:
                     CitationUse(key=key, path=table.path, line=cell_line(table, row.values, row.line, "key"))
                 )
     for doc in sources.documents:
-        for citation in find_citations(doc.body):
+        for citation in cites(doc.body):
             uses.extend(
                 CitationUse(key=i.key, path=doc.path, line=doc.body_line + citation.line - 1)
                 for i in citation.items
@@ -828,6 +825,21 @@ class ValidationCache:
     bibliography: tuple[Bibliography, list[Problem]] | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Validation:
+    """What validation found, and the bibliography it parsed (the model reuses it: the file is parsed once).
+
+    Attributes:
+        problems: Every problem found, sorted by file and line; warnings included.
+        bibliography: The parsed ``references.bib``.
+        citations: Each Markdown text validation read (cells and pages), with its parsed citations.
+    """
+
+    problems: list[Problem]
+    bibliography: Bibliography
+    citations: dict[str, tuple[Citation, ...]]
+
+
 def validate_project(
     sources: Sources, *, frictionless: bool = True, cache: ValidationCache | None = None
 ) -> list[Problem]:
@@ -841,6 +853,19 @@ def validate_project(
 
     Returns:
         Every problem found, sorted by file and line; warnings included.
+    """
+    return validate_sources(sources, frictionless=frictionless, cache=cache).problems
+
+
+def validate_sources(
+    sources: Sources, *, frictionless: bool = True, cache: ValidationCache | None = None
+) -> Validation:
+    """Run every check over the loaded sources, and keep the bibliography they parsed for the model.
+
+    Args:
+        sources: What the load stage read.
+        frictionless: Run the Frictionless validation (tests of our own rules may skip it for speed).
+        cache: What an earlier run kept (`ValidationCache`), as for `validate_project`. Updated.
     """
     problems = list(sources.problems)
     if frictionless:
@@ -864,7 +889,8 @@ def validate_project(
         if cache is not None:
             cache.bib_text, cache.bibliography = sources.bib_text, (bib, bib_problems)
     problems.extend(bib_problems)
-    uses = collect_citation_uses(sources)
+    parsed: dict[str, tuple[Citation, ...]] = {}
+    uses = collect_citation_uses(sources, parsed)
     problems.extend(check_citations(uses, bib))
     problems.extend(check_citation_records(sources))
     problems.extend(check_self_links(sources))
@@ -887,7 +913,7 @@ def validate_project(
         p for p in problems if not (p.code == "invalid-id" and (p.path, p.line, p.field) in pattern_cells)
     ]
     unique = {(p.path, p.line, p.code, p.message): p for p in problems}
-    return sorted(unique.values(), key=_cause_first)
+    return Validation(problems=sorted(unique.values(), key=_cause_first), bibliography=bib, citations=parsed)
 
 
 _CAUSE = re.compile(r'fix the malformed id ".*" at (\S+):(\d+)$')

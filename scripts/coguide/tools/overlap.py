@@ -8,7 +8,7 @@ of ``--words`` consecutive words (8 by default) with one of them.
 Words are compared lower-cased, with hyphens and punctuation ignored, so curly quotes or a word
 hyphenated across a line break in a PDF extract do not hide a copy. Text inside quotation marks,
 citations (``[@key, p. 3]``), link targets and code are skipped: a marked quotation is allowed.
-Only the Markdown text cells (`coguide.source.validate.TEXT_FIELDS`) are compared, so ids, names and titles,
+Only the Markdown text cells (the fields `datapackage.json` marks as Markdown) are compared, so ids, names and titles,
 which are meant to match the sources that cite them, are not.
 
 The sources are not part of the project, so ``coguide check`` cannot run this; contributors run

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from coguide.source.load import DATA_DIR, DESCRIPTOR, Table, load_project
-from coguide.source.validate import SLUG, TEXT_FIELDS, did_you_mean
+from coguide.source.validate import SLUG, did_you_mean
 
 #: The record kinds that can be renamed, and their resources; each has an ``aliases`` column.
 KINDS: dict[str, str] = {"term": "terms", "concept": "concepts", "case": "cases"}
@@ -286,7 +286,7 @@ def rename(root: Path, kind: str, old: str, new: str) -> list[Change]:
 
     # Links to its page: in the text cells of every record, and in every hand-written page.
     link = _link_pattern(resource, old)
-    for name, fields in TEXT_FIELDS.items():
+    for name, fields in sources.registry.text_fields.items():
         t = sources.tables.get(name)
         if t is None or not any(link.search(row.values.get(f, "")) for row in t.rows for f in fields):
             continue

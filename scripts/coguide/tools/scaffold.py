@@ -20,40 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from coguide.source.load import DATA_DIR, DESCRIPTOR, POSTS_DIR, Table, load_project
+from coguide.source.rules import ESSAY_TEMPLATE
+from coguide.source.schema import PROMPT, RECORD_RESOURCES
 from coguide.text import slugify
 
-#: The record kinds `coguide new` makes, and the resource (CSV table) each lives in.
+#: The record kinds `coguide new` makes, and the resource (CSV table) each lives in. Questions are written by
+#: the editors with their arguments, so there is no skeleton for one.
 RECORD_KINDS: dict[str, str] = {
-    "term": "terms",
-    "concept": "concepts",
-    "case": "cases",
-    "argument": "arguments",
-}
-
-#: What to write in each required text cell, as an instruction to the contributor.
-PROMPTS: dict[str, dict[str, str]] = {
-    "terms": {
-        "definition": "Write a one-sentence definition of the label, with a citation.",
-        "relationship": "Write the relationship between the person and the service that the label implies.",
-        "power": "Write who holds power in that relationship, in one or two sentences.",
-        "era": "Write when the label came into common use, in words.",
-        "critiques": "Write the main critiques of the label, with citations.",
-        "main_critique": "Write the main critique in one sentence.",
-    },
-    "concepts": {
-        "summary": "Write a one-sentence definition of the concept, with a citation.",
-        "body": "Write a fuller explanation of the concept, in paragraphs, with citations.",
-    },
-    "cases": {
-        "country": "Write the country or region.",
-        "summary": "Write what the case is, in two or three sentences.",
-        "outcomes": "Write what came of it, with citations.",
-    },
-    "arguments": {
-        "claim": "Write the claim in one sentence.",
-        "reasoning": "Write the reasoning behind the claim, with citations.",
-        "proponent": "Write who makes this argument.",
-    },
+    name.removesuffix("s"): name for name in RECORD_RESOURCES if name != "questions"
 }
 
 #: Defaults for constrained cells, where the schema's first allowed value would be a poor guess.
@@ -75,32 +49,6 @@ LINK_TABLES: dict[str, str] = {
 
 #: The longest slug `coguide new` suggests or gives an essay's file name, cut at a word boundary.
 MAX_SLUG = 80
-
-ESSAY_TEMPLATE = """\
----
-date: {date}
-authors:
-  - editors
-categories:
-  - Co-production
-description: Write one sentence saying what the essay argues.
----
-
-# {title}
-
-Write an opening paragraph that poses the essay's question; the home page shows it as the excerpt.
-
-<!-- more -->
-
-Write the argument here, one sentence per line, citing works by their keys in datapackage/references.bib.
-The reference list is added for you.
-
-## Discussion questions
-
-1. Write a question for a seminar or journal club.
-2. Write a second question.
-3. Write a third question; a fourth is welcome, no more.
-"""
 
 
 class ScaffoldError(Exception):
@@ -211,8 +159,8 @@ def _cell(
     if name == NAME_FIELDS.get(kind):
         words = record_id.replace("-", " ")
         return words[:1].upper() + words[1:] if kind == "cases" else words
-    if name in PROMPTS.get(kind, {}):
-        return PROMPTS[kind][name]
+    if isinstance(field.get(PROMPT), str) and field[PROMPT]:
+        return str(field[PROMPT])
     if not constraints.get("required"):
         return ""
     if name in DEFAULTS.get(kind, {}):
@@ -309,7 +257,7 @@ def new_record(
     for field, value in zip(fields, values, strict=True):
         _check_cell(table, field, value)
     line = _append_row(root / table.path, values)
-    prompts = PROMPTS.get(resource_name, {})
+    prompts = sources.registry[resource_name].prompts
     to_fill = [f["name"] for f, v in zip(fields, values, strict=True) if prompts.get(f["name"]) == v]
     return table.path, line, to_fill
 

@@ -1,0 +1,76 @@
+"""Downstream of the model, nothing parses again: pages and engines read what the model holds.
+
+An AST check of the source: the modules under ``coguide/pages`` and ``coguide/engines`` never import the load
+and validate stages (``coguide.source``), and neither they nor ``coguide/build.py`` call the citation parser,
+parse a ``.bib`` file or ask the APA style to describe an entry: the model holds every text's citations
+and every reference's facts (`coguide.model.ParsedTexts`, `coguide.cite.Bibliography.facts`).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "scripts" / "coguide"
+DOWNSTREAM = sorted([*PACKAGE.glob("pages/*.py"), *PACKAGE.glob("engines/*.py")])
+#: Calls that parse again what the model already holds.
+FORBIDDEN_CALLS = {"find_citations", "describe_entry", "parse_bibliography"}
+FORBIDDEN_METHODS = {("Bibliography", "parse"), ("Bibliography", "from_file")}
+
+
+def _imports_source(tree: ast.AST) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("coguide.source"):
+            found.append(f"line {node.lineno}: from {node.module} import ...")
+        elif isinstance(node, ast.Import):
+            found += [
+                f"line {node.lineno}: import {a.name}"
+                for a in node.names
+                if a.name.startswith("coguide.source")
+            ]
+    return found
+
+
+def _forbidden_calls(tree: ast.AST) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in FORBIDDEN_CALLS:
+            found.append(f"line {node.lineno}: {func.id}()")
+        elif isinstance(func, ast.Attribute):
+            if func.attr in FORBIDDEN_CALLS:
+                found.append(f"line {node.lineno}: .{func.attr}()")
+            elif isinstance(func.value, ast.Name) and (func.value.id, func.attr) in FORBIDDEN_METHODS:
+                found.append(f"line {node.lineno}: {func.value.id}.{func.attr}()")
+    return found
+
+
+@pytest.mark.parametrize("path", DOWNSTREAM, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_pages_and_engines_never_import_the_source_stage(path):
+    assert _imports_source(ast.parse(path.read_text(encoding="utf-8"))) == []
+
+
+@pytest.mark.parametrize(
+    "path", [*DOWNSTREAM, PACKAGE / "build.py"], ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_nothing_downstream_of_the_model_parses_again(path):
+    assert _forbidden_calls(ast.parse(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_check_finds_what_it_forbids():
+    source = (
+        "from coguide.source.load import load_project\n"
+        "import coguide.source.validate\n"
+        "find_citations(text)\n"
+        "apa.describe_entry(entry)\n"
+        "Bibliography.parse(text)\n"
+        "Bibliography.from_file(path)\n"
+    )
+    tree = ast.parse(source)
+    assert len(_imports_source(tree)) == 2
+    assert len(_forbidden_calls(tree)) == 4
