@@ -420,7 +420,9 @@ def changes(
     for uri, (forms, shown) in new_entries.items():
         if uri not in old_entries or old_entries[uri][0] != forms:
             tokens.add("glossary")
-        elif old_entries[uri][1] != shown or any(f"ref:{key}" in tokens for key in after.texts.keys(shown[-1])):
+        elif old_entries[uri][1] != shown or any(
+            f"ref:{key}" in tokens for key in after.texts.keys(shown[-1])
+        ):
             tokens.add(f"glossary:{uri}")
     if before.essays != after.essays:
         tokens.add("essays")

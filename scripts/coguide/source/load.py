@@ -56,6 +56,16 @@ class Table:
     readable: bool
 
 
+def cell_line(table: Table, row_values: dict[str, str], row_line: int, field: str) -> int:
+    """Return the editor line where a cell starts, counting line breaks in the quoted cells before it."""
+    line = row_line
+    for name in table.header:
+        if name == field:
+            break
+        line += row_values.get(name, "").count("\n")
+    return line
+
+
 @dataclass(frozen=True, kw_only=True)
 class Document:
     """A hand-written Markdown page under ``docs/``.

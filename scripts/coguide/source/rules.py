@@ -24,8 +24,7 @@ from coguide.cite import Bibliography, find_citations
 from coguide.cite.apa import initials, sentence_case
 from coguide.errors import CATALOGUE, Problem
 from coguide.markup import code_spans
-from coguide.source.load import Document, Sources, Table
-from coguide.source.validate import cell_line
+from coguide.source.load import Document, Sources, Table, cell_line
 
 #: Every code these rules report, in the order CONTRIBUTING.md lists them.
 HOUSE_RULES: tuple[str, ...] = (

@@ -21,7 +21,8 @@ from coguide.errors import Problem
 from coguide.markup import find_unsafe_markup
 from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
-from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table
+from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table, cell_line
+from coguide.source.rules import check_house_rules
 from coguide.text import SLUG, slugify
 
 _HEADER_ERRORS = {
@@ -57,16 +58,6 @@ def did_you_mean(value: str, candidates: Iterable[str]) -> str:
     """Return a ``did you mean "x"?`` hint for a near-miss, or an empty string."""
     match = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
     return f'did you mean "{match[0]}"?' if match else ""
-
-
-def cell_line(table: Table, row_values: dict[str, str], row_line: int, field: str) -> int:
-    """Return the editor line where a cell starts, counting line breaks in the quoted cells before it."""
-    line = row_line
-    for name in table.header:
-        if name == field:
-            break
-        line += row_values.get(name, "").count("\n")
-    return line
 
 
 # --- Frictionless -------------------------------------------------------------------------------------------
@@ -900,8 +891,6 @@ def validate_sources(
     problems.extend(check_ids(sources))
     problems.extend(check_docs_files(sources))
     problems.extend(check_config(sources))
-
-    from coguide.source.rules import check_house_rules  # imported here: the rules use this module's helpers
 
     problems.extend(check_house_rules(sources, bib))
     if bib_problems == [] or all(p.code != "bibtex-syntax" for p in bib_problems):
