@@ -178,13 +178,18 @@ _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 _CONTAINER = re.compile(r"^ {0,3}(?:[-*+][ \t]|\d+[.)][ \t]|!!!|\?\?\?|===|\[\^[^\]]+\]:|:[ \t])")
 _BACKTICKS = re.compile(r"`+")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+# Every alternative starts with "<", "h", "f" or "w": the look-ahead lets the engine skip every other
+# position at once (the same matches, about three times faster on prose).
 _MASKED = re.compile(
     r"""
+    (?=[<hfw])
+    (?:
     <!--.*?-->                                                     # HTML comment
   | <(?:[A-Za-z][A-Za-z0-9.+-]{1,31}:[^\s<>]*|[^\s<>@]+@[^\s<>]+)>   # autolink
   | </?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>                       # HTML tag
   | (?:https?|ftp)://[^\s<>()\[\]"]+                                # bare URL
   | \bwww\.[^\s<>()\[\]"]+
+    )
     """,
     re.VERBOSE | re.DOTALL | re.IGNORECASE,
 )
@@ -463,6 +468,25 @@ def _display_locator(locator: str) -> str:
     if label is None or label.lower() in _PAGE_LABELS:
         label = "pp." if re.search(r"[–,&]|\band\b", value) else "p."
     return f"{label} {value}"
+
+
+def clear_caches() -> None:
+    """Forget every text scanned, locator split and LaTeX value decoded so far.
+
+    The caches only save time; benchmarks empty them so that a measurement pays for the work it times.
+    """
+    from coguide.cite import apa
+
+    for cached in (
+        _scan_cached,
+        _split_locator,
+        _display_locator,
+        apa.latex_to_text,
+        apa._decode,
+        apa._plain,
+        apa.sort_text,
+    ):
+        cached.cache_clear()
 
 
 def _en_dashes(value: str) -> str:
