@@ -162,7 +162,8 @@ def test_the_bibtex_plugin_comparison_builds_the_same_pages_with_and_without_it(
     assert (ours["entries"], ours["pages"], ours["citations_per_page"]) == (20, 5, 4)
     assert ours["distinct_keys_cited"] > 0
 
-    result = measure_bibtex_plugin(work, tmp_path / "plugin", ours["seconds"])
+    assert ours["cpu_seconds"] > 0
+    result = measure_bibtex_plugin(work, tmp_path / "plugin", ours)
 
     without, with_ = result["without_plugin"], result["with_plugin"]
     # The same pages (index, five pages and MkDocs's 404 page) either way; only the plugin's build has
@@ -173,6 +174,10 @@ def test_the_bibtex_plugin_comparison_builds_the_same_pages_with_and_without_it(
     assert result["plugin_adds_seconds"] == pytest.approx(with_["seconds"] - without["seconds"], abs=0.002)
     if result["plugin_adds_seconds"] > 0:
         assert result["ratio"] == pytest.approx(ours["seconds"] / result["plugin_adds_seconds"], rel=0.01)
+    assert with_["cpu_seconds"] > 0 and without["cpu_seconds"] > 0
+    assert result["plugin_adds_cpu_seconds"] == pytest.approx(
+        with_["cpu_seconds"] - without["cpu_seconds"], abs=0.002
+    )
     assert result["target_ratio"] == pytest.approx(1 / 50)
 
 
