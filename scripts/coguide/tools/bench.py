@@ -4,7 +4,9 @@
 descriptor, mkdocs.yml and hand-written docs, synthetic tables, bibliography and essays), checks that it
 passes `coguide check`, then measures load, validate, model and render as `coguide build` runs them, the
 MkDocs build in a process of its own, a citation micro-benchmark and the cost of regenerating after a
-one-record edit. See docs/developers/performance.md for the results and the targets.
+one-record edit. With ``--bibtex-plugin`` it also builds the micro-benchmark's pages with MkDocs without and
+with the archived mkdocs-bibtex plugin; with several ``--records`` it runs each size in a process of its own
+and compares their cost per record. See docs/developers/performance.md for the results and the targets.
 """
 
 from __future__ import annotations
