@@ -703,6 +703,9 @@ def _essay(w: _Writer, n: int, names: list[str]) -> str:
     while cited < 20:
         body.append(w.sentence()[:-1] + " " + w.citation() + ".")
         cited += 1
+    # The house rules want at least 800 words of argument (headings and HTML comments left out).
+    while sum(len(part.split()) for part in body if not part.startswith("#") and "<!--" not in part) < 820:
+        body.append(w.sentence())
     questions = [f"{i}. {w.sentence(plain=True)[:-1]}?" for i in range(1, rng.randint(3, 4) + 1)]
     body.append("## Discussion questions\n\n" + "\n".join(questions))
     return "\n".join(parts) + "\n\n".join(body) + "\n"
