@@ -14,7 +14,18 @@ from coguide.engines.base import DEFAULT_ENGINE
 from coguide.source.frontmatter import POST_KEYS
 from coguide.source.load import split_front_matter
 from coguide.source.validate import check_project
-from coguide.tools.bench import STAGES, Shape, write_synthetic_project
+from coguide.tools.bench import (
+    STAGES,
+    Shape,
+    bibtex_plugin_installed,
+    citation_workload,
+    format_ratios,
+    measure_bibtex_plugin,
+    measure_citations,
+    per_record_ratios,
+    write_synthetic_project,
+)
+from conftest import missing_tool
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -136,3 +147,55 @@ def test_bench_reports_every_stage_with_plausible_numbers(tmp_path, capsys, monk
 def test_too_few_records_is_refused_with_the_fix():
     with pytest.raises(SystemExit, match="--records must be at least 10"):
         main(["--project", str(ROOT), "bench", "--records", "5"])
+
+
+def test_the_bibtex_plugin_comparison_builds_the_same_pages_with_and_without_it(tmp_path):
+    if not bibtex_plugin_installed():
+        missing_tool("the mkdocs-bibtex plugin is not installed: .venv/bin/pip install -e '.[bench]'")
+    work = citation_workload(20, 5, 4, seed=3)
+    assert len(work.pages) == 5 and len(work.keys) == 20
+    # The plugin's pybtex style knows classic BibTeX types only; ours formats the same entries.
+    assert "@report{" not in work.bib_text and "@online{" not in work.bib_text
+    assert "@techreport{" in work.bib_text and "@misc{" in work.bib_text
+    assert all(text.count("[") >= work.per_page for text in work.pages)
+    ours = measure_citations(work)
+    assert (ours["entries"], ours["pages"], ours["citations_per_page"]) == (20, 5, 4)
+    assert ours["distinct_keys_cited"] > 0
+
+    assert ours["cpu_seconds"] > 0
+    result = measure_bibtex_plugin(work, tmp_path / "plugin", ours)
+
+    without, with_ = result["without_plugin"], result["with_plugin"]
+    # The same pages (index, five pages and MkDocs's 404 page) either way; only the plugin's build has
+    # citations turned into footnotes.
+    assert with_["html_pages"] == without["html_pages"] == 7
+    assert without["footnote_refs"] == 0 and with_["footnote_refs"] > 0
+    assert result["plugin"].startswith("mkdocs-bibtex ")
+    assert result["plugin_adds_seconds"] == pytest.approx(with_["seconds"] - without["seconds"], abs=0.002)
+    if result["plugin_adds_seconds"] > 0:
+        assert result["ratio"] == pytest.approx(ours["seconds"] / result["plugin_adds_seconds"], rel=0.01)
+    assert with_["cpu_seconds"] > 0 and without["cpu_seconds"] > 0
+    assert result["plugin_adds_cpu_seconds"] == pytest.approx(
+        with_["cpu_seconds"] - without["cpu_seconds"], abs=0.002
+    )
+    assert result["target_ratio"] == pytest.approx(1 / 50)
+
+
+def test_per_record_ratios_compare_each_stage_with_the_smallest_run():
+    def run(records, seconds):
+        stages = [
+            {"stage": name, "seconds": value, "peak_rss_mib": 100.0 * records / 1000}
+            for name, value in seconds.items()
+        ]
+        return {"records": records, "stages": stages, "ours_seconds": sum(seconds.values())}
+
+    rows = per_record_ratios(
+        [run(4000, {"load": 4.0, "render": 48.0}), run(1000, {"load": 1.0, "render": 10.0})]
+    )
+    by_stage = {row["stage"]: row for row in rows}
+    assert by_stage["load"]["ratio"] == 1.0 and by_stage["render"]["ratio"] == 1.2
+    assert by_stage["ours"]["ratio"] == pytest.approx(52 / 4 / 11, abs=0.001)
+    assert {row["target"] for row in rows} == {1.15}
+    assert by_stage["render"]["peak_rss_mib"] == 400.0
+    table = format_ratios(rows)
+    assert "render" in table and "NOT met" in table and "1.20" in table
