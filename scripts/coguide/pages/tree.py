@@ -45,6 +45,10 @@ def front_matter(meta: dict) -> str:
 
 def page_owners(site: Site) -> dict[str, Record | Essay]:
     """Return each record and essay by the source path of its page (``terms/client.md``), made once per site."""
+    return site.texts.memo(("page_owners",), lambda: _page_owners(site))
+
+
+def _page_owners(site: Site) -> dict[str, Record | Essay]:
     owners: dict[str, Record | Essay] = {}
     for resource in SECTION:
         owners.update((record.src_uri, record) for record in getattr(site, resource).values())
