@@ -21,15 +21,13 @@ from rdflib.namespace import RDF, SKOS
 from coguide.cite import Bibliography
 from coguide.errors import errors_only
 from coguide.model import build_model
+from coguide.cite.ris import bibliography_entries, format_ris_record, render_ris
 from coguide.pages.export import (
-    bibliography_entries,
     describe_text,
     essay_jsonld,
-    format_ris_record,
     page_jsonld,
     record_jsonld,
     render_exports,
-    render_ris,
     resolve_base_url,
     spreadsheet_csv,
 )

@@ -24,13 +24,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pybtex.database import Entry, Person
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 
 from coguide.cite import Bibliography
-from coguide.cite.apa import EntryFacts, latex_to_text
+from coguide.cite.ris import (
+    entry_doi,
+    entry_persons,
+    name_parts,
+    render_ris,
+)
 from coguide.model import (
     DATA_DIR,
     Case,
@@ -126,190 +130,6 @@ def describe_text(text: str, bib: Bibliography, texts: ParsedTexts | None = None
         last = citation.end
     pieces.append(text[last:])
     return plain_text("".join(pieces))
-
-
-def _latex(value: str) -> str:
-    return " ".join(str(latex_to_text(value)).split())
-
-
-# --------------------------------------------------------------------------------------------- bibliography
-
-
-def bibliography_entries(bib: Bibliography) -> dict[str, Entry]:
-    """Return each entry of the bibliography as validation parsed it, by key, in file order."""
-    return {key: bib.entry(key) for key in bib.keys}
-
-
-def _name_parts(person: Person) -> tuple[str, str, str]:
-    family = " ".join(_latex(p) for p in [*person.prelast_names, *person.last_names])
-    given = " ".join(_latex(p) for p in [*person.first_names, *person.middle_names])
-    suffix = " ".join(_latex(p) for p in person.lineage_names)
-    return family, given, suffix
-
-
-def _persons(entry: Entry, role: str) -> list[Person]:
-    # BibTeX's "and others" is a person named "others"; the exports list only real names.
-    return [
-        p
-        for p in entry.persons.get(role, ())
-        if p.first_names or [n.lower() for n in p.last_names] != ["others"]
-    ]
-
-
-def _field(entry: Entry, *names: str) -> str:
-    for name in names:
-        value = (entry.fields.get(name) or "").strip()
-        if value:
-            return _latex(value)
-    return ""
-
-
-def _doi(entry: Entry) -> str:
-    doi = (entry.fields.get("doi") or "").strip()
-    return re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", doi, flags=re.IGNORECASE)
-
-
-_RIS_TYPES: Mapping[str, str] = {
-    "article": "JOUR",
-    "book": "BOOK",
-    "mvbook": "BOOK",
-    "booklet": "PAMP",
-    "inbook": "CHAP",
-    "incollection": "CHAP",
-    "inproceedings": "CPAPER",
-    "conference": "CPAPER",
-    "proceedings": "CONF",
-    "thesis": "THES",
-    "phdthesis": "THES",
-    "mastersthesis": "THES",
-    "report": "RPRT",
-    "techreport": "RPRT",
-    "online": "ELEC",
-    "unpublished": "UNPB",
-    "manual": "GEN",
-    "misc": "GEN",
-}
-
-
-_RIS_FIELDS = (("T3", ("series",)), ("ET", ("edition",)), ("VL", ("volume",)), ("IS", ("number", "issue")))
-_PAGE_RANGE = re.compile(r"\s*([-–—]+)\s*")
-
-
-def ris_type(entry: Entry, facts: EntryFacts) -> str:
-    """Return the RIS reference type (``TY``) of a BibTeX entry, given what the APA style decided about it."""
-    kind = facts.kind
-    if kind == "legislation":
-        return "STAT"
-    if kind == "blog":
-        return "BLOG"
-    if kind == "webpage":
-        return "ELEC"
-    if kind == "chapter":
-        return "CHAP"
-    return _RIS_TYPES.get(entry.type.lower(), "GEN")
-
-
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})(?:-(\d{2}))?$")
-
-
-def _ris_date(entry: Entry, facts: EntryFacts) -> str:
-    """Return RIS's ``YYYY/MM/DD/`` from a BibLaTeX date, or from year, month and day; empty if no month."""
-    match = _ISO_DATE.match((entry.fields.get("date") or "").strip())
-    if match:
-        return f"{match.group(1)}/{match.group(2)}/{match.group(3) or ''}/"
-    if facts.year is None or facts.month is None:
-        return ""
-    day = f"{facts.day:02d}" if facts.day else ""
-    return f"{facts.year}/{facts.month:02d}/{day}/"
-
-
-def format_ris_record(key: str, entry: Entry, facts: EntryFacts) -> list[tuple[str, str]]:
-    """Return one RIS record as (tag, value) pairs, from ``TY`` to ``ER``, with LaTeX decoded.
-
-    Args:
-        key: The entry's key.
-        entry: The pybtex entry.
-        facts: What the APA style decided about it (`Bibliography.facts`, made once per entry).
-    """
-    kind = ris_type(entry, facts)
-    tags: list[tuple[str, str]] = [("TY", kind), ("ID", key)]
-    for person in _persons(entry, "author"):
-        tags.append(("AU", ", ".join(part for part in _name_parts(person) if part)))
-    for field_name in ("organization", "institution"):
-        if not entry.persons.get("author") and not entry.persons.get("editor") and _field(entry, field_name):
-            tags.append(("AU", _field(entry, field_name)))
-            break
-    for person in _persons(entry, "editor"):
-        tags.append(("ED", ", ".join(part for part in _name_parts(person) if part)))
-    if facts.year:
-        tags.append(("PY", facts.year))
-    date = _ris_date(entry, facts)
-    if date:
-        tags.append(("DA", date))
-    tags.append(("TI", facts.title_plain))
-    container = _field(entry, "journaltitle", "journal", "booktitle")
-    if container:
-        tags.append(("T2", container))
-        if kind == "JOUR":
-            tags.append(("JO", container))
-    for tag, names in _RIS_FIELDS:
-        value = _field(entry, *names)
-        if value:
-            tags.append((tag, value))
-    pages = _field(entry, "pages")
-    if pages:
-        parts = _PAGE_RANGE.split(pages, maxsplit=1)
-        start, end = parts[0], parts[2] if len(parts) == 3 else ""
-        tags.append(("SP", start))
-        if end:
-            tags.append(("EP", end))
-    publisher = _field(entry, "publisher", "institution", "school", "organization")
-    if publisher:
-        tags.append(("PB", publisher))
-    place = _field(entry, "location", "address")
-    if place:
-        tags.append(("CY", place))
-    doi = _doi(entry)
-    if doi:
-        tags.append(("DO", doi))
-    url = (entry.fields.get("url") or "").strip()
-    if url:
-        tags.append(("UR", url))
-    tags.append(("ER", ""))
-    return [(tag, " ".join(value.split())) for tag, value in tags]
-
-
-def render_ris_for(bib: Bibliography, keys: Iterable[str], texts: ParsedTexts | None = None) -> str:
-    """Return some entries of the bibliography as RIS, in the order given (CRLF line ends).
-
-    Args:
-        bib: The bibliography.
-        keys: The entries' keys.
-        texts: The model's memo: each entry's RIS is made once per site (every page offers its own
-            references as RIS, so a work cited on many pages would otherwise be formatted again for each).
-
-    Raises:
-        KeyError: A key is not in the bibliography.
-    """
-    memo = texts if texts is not None else ParsedTexts()
-    lines: list[str] = []
-    for key in keys:
-        lines.extend(memo.memo(("ris", key), lambda k=key: _ris_lines(k, bib.entry(k), bib.facts(k))))
-        lines.append("")
-    return "\r\n".join(lines)
-
-
-def _ris_lines(key: str, entry: Entry, facts: EntryFacts) -> tuple[str, ...]:
-    return tuple(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry, facts))
-
-
-def render_ris(bib: Bibliography) -> str:
-    """Return the whole bibliography as RIS, one record per entry in file order (CRLF line ends)."""
-    lines: list[str] = []
-    for key, entry in bibliography_entries(bib).items():
-        lines.extend(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry, bib.facts(key)))
-        lines.append("")
-    return "\r\n".join(lines)
 
 
 # --------------------------------------------------------------------------------------------- data package
@@ -585,8 +405,8 @@ def reference_jsonld(bib: Bibliography, key: str) -> dict[str, Any]:
     entry, facts = bib.entry(key), bib.facts(key)
     work: dict[str, Any] = {"@type": _WORK_TYPES.get(facts.kind, "CreativeWork"), "name": facts.title_plain}
     authors = []
-    for person in _persons(entry, "author") or _persons(entry, "editor"):
-        family, given, suffix = _name_parts(person)
+    for person in entry_persons(entry, "author") or entry_persons(entry, "editor"):
+        family, given, suffix = name_parts(person)
         if given:
             authors.append(
                 {
@@ -602,7 +422,7 @@ def reference_jsonld(bib: Bibliography, key: str) -> dict[str, Any]:
         work["author"] = authors
     if facts.year:
         work["datePublished"] = facts.year
-    doi = _doi(entry)
+    doi = entry_doi(entry)
     url = (entry.fields.get("url") or "").strip()
     if doi:
         work["url"] = f"https://doi.org/{doi}"

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from coguide.cite import Citation
 from coguide.model import Case, Concept, Site, Term
+from coguide.pages.pagecite import cite_this_page
 
 #: Arnstein's (1969) eight rungs, bottom to top, and the band each belongs to.
 RUNGS: tuple[tuple[str, str], ...] = (
@@ -141,8 +142,6 @@ def claim_cite_box(site: Site, *, claim: str, url: str, anchor: str) -> Markup:
         url: The claim's address relative to the site root (``debates/#id``).
         anchor: A prefix for the box's element ids.
     """
-    from coguide.pages.render import cite_this_page
-
     box = cite_this_page(
         site, title=claim.rstrip(". "), url=url, source="datapackage/arguments.csv", anchor=anchor
     )

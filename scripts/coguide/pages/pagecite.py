@@ -1,7 +1,7 @@
 """Page citations: how to cite a page of the guide itself, in APA 7, BibTeX and RIS.
 
 Each page is described once, as a BibLaTeX entry, and that entry is formatted by the same APA style
-(`coguide.cite.apa`, through `coguide.cite.Bibliography`) and the same RIS writer (`coguide.pages.export`) as every
+(`coguide.cite.apa`, through `coguide.cite.Bibliography`) and the same RIS writer (`coguide.cite.ris`) as every
 work in the bibliography, so the guide cites itself the way it cites everything else:
 
 - an essay is a post in the guide, by its author (the editors, a group, unless it names someone):
@@ -13,15 +13,19 @@ work in the bibliography, so the guide cites itself the way it cites everything 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from markupsafe import Markup
 from pybtex.bibtex.utils import split_name_list
 from pybtex.database import Entry, Person
 from pybtex.textutils import normalize_whitespace
 
 from coguide.cite import Bibliography
+from coguide.cite.ris import ris_lines
+from coguide.model import Essay, Site
 
 #: The author id of the editors in the blog's authors file (``docs/blog/.authors.yml``).
 EDITORS_ID = "editors"
@@ -205,8 +209,6 @@ def cite_page(
     Raises:
         ValueError: `date` is not an ISO date (a bug upstream).
     """
-    from coguide.pages.export import format_ris_record  # export imports render, which imports this module
-
     if date:
         dt.date.fromisoformat(date)  # a malformed date is a bug upstream, not something to print
     key = page_key(url)
@@ -216,7 +218,7 @@ def cite_page(
     source = page_bibtex(key=key, **values, authors=authors)
     entry = page_entry(key, fields, authors)
     bib = Bibliography.from_entries({key: (entry, source)})
-    ris = "\n".join(f"{tag}  - {value}" for tag, value in format_ris_record(key, entry, bib.facts(key)))
+    ris = "\n".join(ris_lines(key, entry, bib.facts(key)))
     return PageCitation(
         key=key,
         url=address,
@@ -230,3 +232,137 @@ def cite_page(
         bibtex=source,
         ris=ris,
     )
+
+
+def h(value: object) -> Markup:
+    """Escape a plain value for an HTML context (element text or a quoted attribute)."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(html.escape(str(value), quote=True))
+
+
+def editors_name(site: Site) -> str:
+    """Return the editors' name from the blog's authors file, or "" when it names none."""
+    return site.info.authors.get(EDITORS_ID, "")
+
+
+def essay_authors(site: Site, essay: Essay) -> tuple[str, ...]:
+    """Return an essay's author names (its ids looked up in the authors file), else the editors', else the site's."""
+    names = tuple(site.info.authors.get(a, a) for a in essay.authors)
+    return names or (editors_name(site) or site.info.name,)
+
+
+def essay_updated(site: Site, essay: Essay) -> str:
+    """Return the ISO date an essay last changed, when that is after its publication date, else ""."""
+    updated = site.info.updated.get(essay.path, "")
+    return updated if updated > essay.date.isoformat() else ""
+
+
+def page_citation(
+    site: Site, *, title: str, url: str, source: str, essay: Essay | None = None
+) -> PageCitation:
+    """Return how to cite one page.
+
+    An essay is cited by its authors and publication date; any other page as an entry in the guide
+    (a reference work) dated by its source's last commit.
+
+    Args:
+        site: The site model (name, address, authors and source dates).
+        title: The page title.
+        url: The page URL relative to the site root.
+        source: The source file whose last commit dates a page that is not an essay.
+        essay: The essay, when the page is one.
+    """
+    if essay is not None:
+        date, authors = essay.date.isoformat(), essay_authors(site, essay)
+    else:
+        date, authors = site.info.updated.get(source, ""), ()
+    return site.texts.memo(
+        ("page_citation", title, url, date, authors), lambda: _cite_page(site, title, url, date, authors)
+    )
+
+
+def _cite_page(site: Site, title: str, url: str, date: str, authors: tuple[str, ...]) -> PageCitation:
+    return cite_page(
+        title=title,
+        url=url,
+        base=site.info.url,
+        container=site.info.name,
+        publisher=editors_name(site),
+        date=date,
+        authors=authors,
+    )
+
+
+def _long_date(iso: str) -> str:
+    date = dt.date.fromisoformat(iso)
+    return f"{date.day} {date:%B %Y}"
+
+
+def cite_this_page(
+    site: Site, *, title: str, url: str, source: str, essay: Essay | None = None, anchor: str = "cite"
+) -> Markup:
+    """Return the "Cite this page" box: APA 7, BibTeX and RIS for one page (see `page_citation`).
+
+    Args:
+        site: The site model.
+        title: The page title.
+        url: The page URL relative to the site root.
+        source: The source file whose last commit dates the page (and, for an essay, its last update).
+        essay: The essay, when the page is one.
+        anchor: A prefix for the box's element ids.
+    """
+    citation = page_citation(site, title=title, url=url, source=source, essay=essay)
+    parts = [
+        f'<details class="cite-this-page" id="{h(anchor)}" markdown="0">',
+        "<summary>Cite this page</summary>",
+        f'<p class="cite-apa">{citation.apa_html}</p>',
+    ]
+    forms = (
+        ("APA 7", "apa", citation.apa_text),
+        ("BibTeX", "bibtex", citation.bibtex),
+        ("RIS", "ris", citation.ris),
+    )
+    for label, ident, text in forms:
+        box = f"{anchor}-{ident}"
+        rows = text.count("\n") + 1
+        parts.append(
+            f'<p><label for="{h(box)}">{label}</label> '
+            f'<button type="button" class="md-button" data-copy-target="{h(box)}" hidden>Copy</button></p>'
+            f'<textarea id="{h(box)}" readonly rows="{rows}">{h(text)}</textarea>'
+        )
+    updated = essay_updated(site, essay) if essay is not None else site.info.updated.get(source, "")
+    if updated:
+        parts.append(
+            f'<p class="cite-updated">Last updated: <time datetime="{h(updated)}">{h(_long_date(updated))}</time>.</p>'
+        )
+    if not citation.absolute:
+        parts.append(
+            '<p class="cite-warning">This copy of the guide was built without its web address, '
+            "so the address above is a path on the site.</p>"
+        )
+    parts.append("</details>")
+    return Markup("\n".join(parts))
+
+
+def print_header(site: Site, *, title: str, url: str, source: str, essay: Essay | None = None) -> Markup:
+    """Return the lines under a page's title: byline and dates (essays), and, for print, the address and "Cite as".
+
+    The byline shows on screen too, so an essay's author and dates sit directly under its title on a phone;
+    the address and the "Cite as" line are for the printed handout only.
+    """
+    citation = page_citation(site, title=title, url=url, source=source, essay=essay)
+    lines = []
+    if essay is not None:
+        published = essay.date.isoformat()
+        byline = (
+            f'By {h(", ".join(citation.authors))} · Published <time datetime="{h(published)}">'
+            f"{h(_long_date(published))}</time>"
+        )
+        updated = essay_updated(site, essay)
+        if updated:
+            byline += f' · Last updated <time datetime="{h(updated)}">{h(_long_date(updated))}</time>'
+        lines.append(f'<p class="page-byline">{byline}</p>')
+    lines.append(f'<p class="print-only page-address">{h(citation.url)}</p>')
+    lines.append(f'<p class="print-only page-cite-as"><strong>Cite as:</strong> {citation.apa_html}</p>')
+    return Markup('<div class="page-header" markdown="0">\n' + "\n".join(lines) + "\n</div>")

@@ -6,7 +6,6 @@ relative to the site's pages, so another static-site engine could consume the sa
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import json
 import posixpath
@@ -20,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup
 
 from coguide.cite import Bibliography, Citation, preview_id
+from coguide.cite.ris import ris_lines
 from coguide.errors import CATALOGUE
 from coguide.markup import EXCERPT_MARK, render_safe_html, render_safe_inline
 from coguide.model import Argument, Essay, ParsedTexts, Record, Site, essay_url, record_keys
@@ -35,7 +35,14 @@ from coguide.pages.figures import (
     shorten,
 )
 from coguide.pages.glossary import Glossary
-from coguide.pages.pagecite import EDITORS_ID, PageCitation, cite_page, page_key
+from coguide.pages.pagecite import (
+    PageCitation,
+    cite_this_page,
+    essay_updated,
+    page_citation,
+    page_key,
+    print_header,
+)
 from coguide.pages.timeline import render_timeline_svg, timeline_events
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -250,6 +257,26 @@ def reference_downloads(
     )
 
 
+def render_ris_for(bib: Bibliography, keys: Iterable[str], texts: ParsedTexts | None = None) -> str:
+    """Return some entries of the bibliography as RIS, in the order given (CRLF line ends).
+
+    Args:
+        bib: The bibliography.
+        keys: The entries' keys.
+        texts: The model's memo: each entry's RIS is made once per site (every page offers its own
+            references as RIS, so a work cited on many pages would otherwise be formatted again for each).
+
+    Raises:
+        KeyError: A key is not in the bibliography.
+    """
+    memo = texts if texts is not None else ParsedTexts()
+    lines: list[str] = []
+    for key in keys:
+        lines.extend(memo.memo(("ris", key), lambda k=key: ris_lines(k, bib.entry(k), bib.facts(k))))
+        lines.append("")
+    return "\r\n".join(lines)
+
+
 def reference_file_pages(
     keys: Iterable[str], bib: Bibliography, page_url: str, source: str, texts: ParsedTexts | None = None
 ) -> list[Page]:
@@ -257,8 +284,6 @@ def reference_file_pages(
 
     `texts` is the model's memo, where each entry's RIS is made once per site.
     """
-    from coguide.pages.export import render_ris_for  # export imports this module
-
     known = bib.sort_keys(k for k in keys if k in bib)
     if not known:
         return []
@@ -855,133 +880,6 @@ def _inert_markdown(fragment: str) -> str:
 def make_glossary(site: Site) -> Glossary:
     """Return the glossary of a site's labels and concepts."""
     return Glossary(site, site_plain_text(site))
-
-
-def editors_name(site: Site) -> str:
-    """Return the editors' name from the blog's authors file, or "" when it names none."""
-    return site.info.authors.get(EDITORS_ID, "")
-
-
-def essay_authors(site: Site, essay: Essay) -> tuple[str, ...]:
-    """Return an essay's author names (its ids looked up in the authors file), else the editors', else the site's."""
-    names = tuple(site.info.authors.get(a, a) for a in essay.authors)
-    return names or (editors_name(site) or site.info.name,)
-
-
-def essay_updated(site: Site, essay: Essay) -> str:
-    """Return the ISO date an essay last changed, when that is after its publication date, else ""."""
-    updated = site.info.updated.get(essay.path, "")
-    return updated if updated > essay.date.isoformat() else ""
-
-
-def page_citation(
-    site: Site, *, title: str, url: str, source: str, essay: Essay | None = None
-) -> PageCitation:
-    """Return how to cite one page.
-
-    An essay is cited by its authors and publication date; any other page as an entry in the guide
-    (a reference work) dated by its source's last commit.
-
-    Args:
-        site: The site model (name, address, authors and source dates).
-        title: The page title.
-        url: The page URL relative to the site root.
-        source: The source file whose last commit dates a page that is not an essay.
-        essay: The essay, when the page is one.
-    """
-    if essay is not None:
-        date, authors = essay.date.isoformat(), essay_authors(site, essay)
-    else:
-        date, authors = site.info.updated.get(source, ""), ()
-    return site.texts.memo(
-        ("page_citation", title, url, date, authors), lambda: _cite_page(site, title, url, date, authors)
-    )
-
-
-def _cite_page(site: Site, title: str, url: str, date: str, authors: tuple[str, ...]) -> PageCitation:
-    return cite_page(
-        title=title,
-        url=url,
-        base=site.info.url,
-        container=site.info.name,
-        publisher=editors_name(site),
-        date=date,
-        authors=authors,
-    )
-
-
-def _long_date(iso: str) -> str:
-    date = dt.date.fromisoformat(iso)
-    return f"{date.day} {date:%B %Y}"
-
-
-def cite_this_page(
-    site: Site, *, title: str, url: str, source: str, essay: Essay | None = None, anchor: str = "cite"
-) -> Markup:
-    """Return the "Cite this page" box: APA 7, BibTeX and RIS for one page (see `page_citation`).
-
-    Args:
-        site: The site model.
-        title: The page title.
-        url: The page URL relative to the site root.
-        source: The source file whose last commit dates the page (and, for an essay, its last update).
-        essay: The essay, when the page is one.
-        anchor: A prefix for the box's element ids.
-    """
-    citation = page_citation(site, title=title, url=url, source=source, essay=essay)
-    parts = [
-        f'<details class="cite-this-page" id="{h(anchor)}" markdown="0">',
-        "<summary>Cite this page</summary>",
-        f'<p class="cite-apa">{citation.apa_html}</p>',
-    ]
-    forms = (
-        ("APA 7", "apa", citation.apa_text),
-        ("BibTeX", "bibtex", citation.bibtex),
-        ("RIS", "ris", citation.ris),
-    )
-    for label, ident, text in forms:
-        box = f"{anchor}-{ident}"
-        rows = text.count("\n") + 1
-        parts.append(
-            f'<p><label for="{h(box)}">{label}</label> '
-            f'<button type="button" class="md-button" data-copy-target="{h(box)}" hidden>Copy</button></p>'
-            f'<textarea id="{h(box)}" readonly rows="{rows}">{h(text)}</textarea>'
-        )
-    updated = essay_updated(site, essay) if essay is not None else site.info.updated.get(source, "")
-    if updated:
-        parts.append(
-            f'<p class="cite-updated">Last updated: <time datetime="{h(updated)}">{h(_long_date(updated))}</time>.</p>'
-        )
-    if not citation.absolute:
-        parts.append(
-            '<p class="cite-warning">This copy of the guide was built without its web address, '
-            "so the address above is a path on the site.</p>"
-        )
-    parts.append("</details>")
-    return Markup("\n".join(parts))
-
-
-def print_header(site: Site, *, title: str, url: str, source: str, essay: Essay | None = None) -> Markup:
-    """Return the lines under a page's title: byline and dates (essays), and, for print, the address and "Cite as".
-
-    The byline shows on screen too, so an essay's author and dates sit directly under its title on a phone;
-    the address and the "Cite as" line are for the printed handout only.
-    """
-    citation = page_citation(site, title=title, url=url, source=source, essay=essay)
-    lines = []
-    if essay is not None:
-        published = essay.date.isoformat()
-        byline = (
-            f'By {h(", ".join(citation.authors))} · Published <time datetime="{h(published)}">'
-            f"{h(_long_date(published))}</time>"
-        )
-        updated = essay_updated(site, essay)
-        if updated:
-            byline += f' · Last updated <time datetime="{h(updated)}">{h(_long_date(updated))}</time>'
-        lines.append(f'<p class="page-byline">{byline}</p>')
-    lines.append(f'<p class="print-only page-address">{h(citation.url)}</p>')
-    lines.append(f'<p class="print-only page-cite-as"><strong>Cite as:</strong> {citation.apa_html}</p>')
-    return Markup('<div class="page-header" markdown="0">\n' + "\n".join(lines) + "\n</div>")
 
 
 #: Generated pages that are not records but are cited as entries in the guide: (title, dating source).
