@@ -7,9 +7,9 @@ import re
 import pytest
 
 from coguide.cite import Bibliography
+from coguide.cite.ris import format_ris_record
 from coguide.cli import REQUIRE_SITE_URL, build_site
 from coguide.model import SiteInfo, build_model
-from coguide.cite.ris import format_ris_record
 from coguide.pages.pagecite import cite_page, latex_escape, page_bibtex
 from coguide.pages.render import (
     citation_meta,

@@ -19,9 +19,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from coguide.cite import Bibliography
+from coguide.cite.ris import bibliography_entries, format_ris_record, render_ris
 from coguide.errors import errors_only
 from coguide.model import build_model
-from coguide.cite.ris import bibliography_entries, format_ris_record, render_ris
 from coguide.pages.export import (
     describe_text,
     essay_jsonld,

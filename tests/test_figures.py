@@ -239,7 +239,7 @@ def test_directory_links_are_pointed_at_files(tmp_path: Path):
 
 
 def test_root_links_on_a_page_whose_address_is_a_file():
-    from coguide.pages.render import ROOT_LINK, resolve_root_links
+    from coguide.links import ROOT_LINK, resolve_root_links
 
     link = f'<a href="{ROOT_LINK}bibliography/#key">x</a>'
     assert resolve_root_links(link, "blog/") == '<a href="../bibliography/#key">x</a>'

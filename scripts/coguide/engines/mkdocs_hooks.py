@@ -17,8 +17,8 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
+from coguide.links import resolve_root_links
 from coguide.outputs import MARKER, mark
-from coguide.pages.render import resolve_root_links
 
 
 class Progress:

@@ -35,6 +35,7 @@ from coguide.cite.ris import (
     name_parts,
     render_ris,
 )
+from coguide.links import url_for
 from coguide.model import (
     DATA_DIR,
     Case,
@@ -47,7 +48,7 @@ from coguide.model import (
     essay_url,
     record_keys,
 )
-from coguide.pages.render import Page, PageJob, plain_text, url_for
+from coguide.pages.render import Page, PageJob, plain_text
 
 #: Where the exports are published, relative to the site root.
 EXPORT_DIR = "data"

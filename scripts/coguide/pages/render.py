@@ -21,6 +21,7 @@ from markupsafe import Markup
 from coguide.cite import Bibliography, Citation, preview_id
 from coguide.cite.ris import ris_lines
 from coguide.errors import CATALOGUE
+from coguide.links import relpath, root_link, url_for
 from coguide.markup import EXCERPT_MARK, render_safe_html, render_safe_inline
 from coguide.model import Argument, Essay, ParsedTexts, Record, Site, essay_url, record_keys
 from coguide.offline import OFFLINE_FOLDER, OFFLINE_ZIP
@@ -88,41 +89,9 @@ def code(value: object) -> Markup:
     return Markup("<code>" + html.escape(str(value), quote=True).replace("|", "&#124;") + "</code>")
 
 
-def _relpath(path: str, start: str) -> str:
-    """Return ``posixpath.relpath(path, start)`` for two paths relative to the site root."""
-    # posixpath.relpath makes both paths absolute (two getcwd() calls per link), which was a fifth of the
-    # render stage; comparing the components of site-relative paths gives the same answer.
-    if not path or ".." in path or path.startswith("/") or ".." in start or start.startswith("/"):
-        return posixpath.relpath(path, start)
-    parts = [p for p in path.split("/") if p and p != "."]
-    base = [p for p in start.split("/") if p and p != "."]
-    common = 0
-    for a, b in zip(parts, base, strict=False):
-        if a != b:
-            break
-        common += 1
-    return "/".join([".."] * (len(base) - common) + parts[common:]) or "."
-
-
-def url_for(from_url: str, to_url: str) -> str:
-    """Return a relative link from one page URL to another (both relative to the site root).
-
-    >>> url_for("terms/client/", "bibliography/#needham2008")
-    '../../bibliography/#needham2008'
-    """
-    target, _, anchor = to_url.partition("#")
-    base = from_url.rstrip("/") or "."
-    rel = _relpath(target or from_url, base) if target else ""
-    if target.endswith("/") and rel != "." and not rel.endswith("/"):
-        rel += "/"
-    if rel == ".":
-        rel = "./"
-    return rel + (f"#{anchor}" if anchor else "")
-
-
 def md_link(from_src: str, to_src: str) -> str:
     """Return a relative Markdown link target from one source page to another (MkDocs checks these)."""
-    return _relpath(to_src, posixpath.dirname(from_src) or ".")
+    return relpath(to_src, posixpath.dirname(from_src) or ".")
 
 
 def bibliography_href(page_url: str, link: Callable[[str], str] | None = None) -> Callable[[str], str]:
@@ -130,31 +99,6 @@ def bibliography_href(page_url: str, link: Callable[[str], str] | None = None) -
     if link is not None:
         return lambda key: link(f"bibliography/#{key}")
     return lambda key: url_for(page_url, f"bibliography/#{key}")
-
-
-#: Marks a link by its path from the site root, in HTML that is shown on more than one page (an essay's excerpt
-#: is shown on the essays index and the category pages too); `resolve_root_links` makes it relative per page.
-ROOT_LINK = "coguide-root:"
-_ROOT_LINK_ATTR = re.compile(r'\b(href|src)="' + re.escape(ROOT_LINK) + r'([^"]*)"')
-
-
-def root_link(target: str) -> str:
-    """Return a link to `target` (a path from the site root) to be made relative by `resolve_root_links`."""
-    return ROOT_LINK + target
-
-
-def resolve_root_links(content: str, page_url: str) -> str:
-    """Make every `root_link` in a page's HTML relative to the page, so it resolves under any base path.
-
-    A page whose address is a file (``blog/index.html``, as in the offline copy) is linked from its folder.
-    """
-    if ROOT_LINK not in content:
-        return content
-    if page_url.endswith(".html"):
-        page_url = posixpath.dirname(page_url) + "/" if "/" in page_url else ""
-    return _ROOT_LINK_ATTR.sub(
-        lambda m: f'{m.group(1)}="{h(url_for(page_url, html.unescape(m.group(2))))}"', content
-    )
 
 
 def render_text(
