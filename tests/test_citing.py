@@ -9,18 +9,16 @@ import pytest
 from coguide.cite import Bibliography
 from coguide.cite.ris import format_ris_record
 from coguide.cli import REQUIRE_SITE_URL, build_site
+from coguide.links import resolve_root_links, root_link
 from coguide.model import SiteInfo, build_model
-from coguide.pages.pagecite import cite_page, latex_escape, page_bibtex
+from coguide.pages.pagecite import cite_page, cite_this_page, latex_escape, page_bibtex
 from coguide.pages.render import (
     citation_meta,
-    cite_this_page,
     make_glossary,
     proponent_citation,
     record_page_keys,
     render_document,
     render_site,
-    resolve_root_links,
-    root_link,
 )
 from coguide.source.load import load_project
 from coguide.source.validate import parse_bibliography

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from coguide.links import url_for
 from coguide.model import build_model
 from coguide.pages.render import (
     make_glossary,
@@ -15,7 +16,6 @@ from coguide.pages.render import (
     reference_items,
     render_document,
     render_site,
-    url_for,
 )
 from coguide.source.load import load_project
 from coguide.source.validate import parse_bibliography
