@@ -368,7 +368,8 @@ class FastServe:
                 return
             start = time.perf_counter()
             done = self.rebuild_pages(sorted(paths))
-            if done is None:
+            if isinstance(done, str):
+                self.log.info("Rebuilding the whole site: %s", done)
                 self.build_all()
             else:
                 self.log.info(
@@ -381,57 +382,81 @@ class FastServe:
             self.kept = None  # the next change builds everything again
             self.log.error("The rebuild failed: %s. Fix it and save again.", exc)
 
-    def rebuild_pages(self, paths: list[str]) -> tuple[int, int] | None:
+    def rebuild_pages(self, paths: list[str]) -> tuple[int, int] | str:
         """Rebuild the pages among `paths` and copy the other files, on the kept state.
 
+        A blog post is read again as the blog plugin reads it (its front matter must be unchanged), and then
+        every blog view (index, archive and category pages) is rebuilt too, since they show the posts' excerpts.
+
         Returns:
-            How many pages were rebuilt and files copied, or None when the change needs a full build (nothing
-            has been written then, except for a page whose title turned out to have changed).
+            How many pages were rebuilt and files copied; or, when the change needs a full build, why (pages
+            may have been rebuilt by then: the full build replaces them).
         """
         kept = self.kept
         assert kept is not None
         config, files, nav, env = kept.config, kept.files, kept.nav, kept.env
-        blog = _blog_dir(config)
+        blog_plugin = _blog(config)
+        blog = str(blog_plugin.config.get("blog_dir", "blog")).strip("/") if blog_plugin else ""
         in_nav = {id(page) for page in nav.pages}
-        pages = []
+        pages: list[Any] = []
+        posts: list[Any] = []
         others = []
         for path in paths:
             file = files.get_file_from_path(path)
             if file is None or not file.inclusion.is_in_serve():
-                return None
-            if blog and (path + "/").startswith(blog + "/"):
-                return None
+                return f"{path} is new to the engine"
             if file.is_documentation_page():
                 if file.page is None:
-                    return None
+                    return f"{path} has no page in the last build"
+                if blog and (path + "/").startswith(blog + "/"):
+                    if not _is_a(file.page, "Post"):
+                        return f"{path} is a blog page other than a post"
+                    posts.append(file.page)
                 pages.append(file.page)
             else:
                 others.append(file)
-        search = _search_index(config)
-        if search is not None and not all(
-            any(_belongs(entry["location"], page.url) for entry in search.entries) for page in pages
-        ):
-            return None
-        for page in pages:
+        views = [f.page for f in files.documentation_pages() if f.page is not None and _is_a(f.page, "View")]
+        separator = blog_plugin.config.post_excerpt_separator if blog_plugin else ""
+        excerpts = {}
+        for post in posts:
+            # What the views show of the post, before the edit (rendered for the first view that lists it).
+            listing = [view for view in views if any(p is post for p in view.posts)]
+            excerpts[id(post)] = (listing, _excerpt(post, listing[0], separator) if listing else None)
+            why = _reread_post(post, config)
+            if why:
+                return why
+        for page in list(pages):
             title = page.title
             self._commands._populate_page(page, config, files)
             if id(page) in in_nav and page.title != title:
-                return None
+                return f"the title of {page.file.src_uri}, which the navigation shows, changed"
+            listing, before = excerpts.get(id(page), ((), None))
+            if listing and _excerpt(page, listing[0], separator) != before:
+                # The views that list the post show its excerpt (and title): rebuild them after the posts.
+                for view in listing:
+                    if not any(view is p for p in pages):
+                        self._commands._populate_page(view, config, files)
+                        pages.append(view)
         autorefs = config.plugins.get("autorefs")
         if autorefs is not None and pages:
             # mkdocstrings' cross-references are resolved in the environment event, over the pages given.
             autorefs.on_env(env, config=config, files=[page.file for page in pages])
         doc_files = files.documentation_pages(inclusion=self._inclusion)
+        search = _search_index(config)
         for page in pages:
             before = len(search.entries) if search is not None else 0
             self._commands._build_page(
                 page, config, doc_files, nav, env, excluded=page.file.inclusion.is_excluded()
             )
             if search is not None:
+                # A full build adds a page's entries in page order: put the new ones where the old ones were.
                 new = search.entries[before:]
                 del search.entries[before:]
                 where = [i for i, entry in enumerate(search.entries) if _belongs(entry["location"], page.url)]
-                search.entries[where[0] : where[-1] + 1] = new
+                if where:
+                    search.entries[where[0] : where[-1] + 1] = new
+                elif new:
+                    return f"{page.file.src_uri} had no entry in the search index"
             page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
         for file in others:
             file.copy_file()
@@ -494,11 +519,49 @@ class FastServe:
         return page.read_bytes() if code in (404, 500) and page.is_file() else None
 
 
-def _blog_dir(config: Any) -> str:
-    """Return the blog plugin's folder in the docs tree ("" without the plugin)."""
+def _blog(config: Any) -> Any:
+    """Return Material's blog plugin (None without it)."""
     for name, plugin in config.plugins.items():
-        if name.endswith("blog") and getattr(plugin, "config", None) is not None:
-            return str(plugin.config.get("blog_dir", "blog")).strip("/")
+        if name.endswith("blog") and hasattr(plugin, "blog"):
+            return plugin
+    return None
+
+
+def _excerpt(post: Any, view: Any, separator: str) -> tuple[Any, ...]:
+    """Return what `view` shows of `post`: its excerpt rendered as the blog plugin renders it, and its title."""
+    excerpt = getattr(post, "excerpt", None)
+    if excerpt is None:
+        return (post.title,)
+    excerpt.render(view, separator)
+    return (post.title, excerpt.content, excerpt.more is None, str(excerpt.toc))
+
+
+def _is_a(page: Any, kind: str) -> bool:
+    """Return True when `page` is one of the blog plugin's `kind` (``Post``, ``View``), without importing it."""
+    return any(cls.__name__ == kind and "blog" in cls.__module__ for cls in type(page).__mro__)
+
+
+#: Keys the hooks add to a page's metadata while it is built (not front matter).
+_ADDED_META = frozenset({"report_url"})
+
+
+def _reread_post(post: Any, config: Any) -> str:
+    """Read a blog post's file again, as the blog plugin does when it lists the posts; return why not, or "".
+
+    The blog plugin reads a post (front matter and text) once, when it collects the posts, and its page's
+    ``read_source`` does nothing; so the text is read here. A post whose front matter changed (date, slug,
+    categories, authors: what the views, URLs and archive are built from) needs a full build.
+    """
+    fresh = type(post)(post.file, config)  # the plugin's own reading; it makes itself the file's page
+    post.file.page = post
+    old = {key: value for key, value in post.meta.items() if key not in _ADDED_META}
+    if fresh.meta != old:
+        return f"the front matter of the blog post {post.file.src_uri} changed"
+    post.markdown = fresh.markdown
+    # What the blog plugin adds to a post while it is populated, as if for the first time.
+    post.authors = []
+    if "readtime" not in fresh.meta:
+        post.config.readtime = None
     return ""
 
 
