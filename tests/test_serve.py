@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 from coguide.engines.base import TreeChanges
 from coguide.tools.bench import _fetch, _free_port
 
@@ -85,9 +87,9 @@ class Server:
 
 
 @contextmanager
-def serving(root: Path, port: int) -> Iterator[Server]:
+def serving(root: Path, port: int, *options: str) -> Iterator[Server]:
     """Run ``coguide serve`` in `root` until the block ends; its first build is done when the block starts."""
-    server = Server(root, port)
+    server = Server(root, port, *options)
     try:
         server.wait_log("Serving on")
         yield server
@@ -115,11 +117,12 @@ def test_tree_changes_gathers_pushes_until_taken() -> None:
     assert len(woken) == 3
 
 
-def test_edits_rebuilt_page_by_page_serve_what_a_full_build_does(project) -> None:
+@pytest.mark.parametrize("engine", ["properdocs", "mkdocs"])
+def test_edits_rebuilt_page_by_page_serve_what_a_full_build_does(project, engine: str) -> None:
     root = project(full=True)
     port = _free_port()
     essay = root / "docs" / "blog" / "posts" / "a-fixture-essay.md"
-    with serving(root, port) as server:
+    with serving(root, port, "--engine", engine) as server:
         assert b"Served summary marker" not in server.get(CONCEPT)
         # A record's text: its page and the pages that show the record are rebuilt one by one.
         edit(
@@ -139,7 +142,7 @@ def test_edits_rebuilt_page_by_page_serve_what_a_full_build_does(project) -> Non
         assert log.count("Built the whole site") == 1, log[-3000:]
         served = {path: server.get(path) for path in COMPARED}
     assert b"essay marker" in served["blog/"]
-    with serving(root, port) as fresh:
+    with serving(root, port, "--engine", engine) as fresh:
         full = {path: fresh.get(path) for path in COMPARED}
     different = [path for path in COMPARED if served[path] != full[path]]
     assert different == [], (
