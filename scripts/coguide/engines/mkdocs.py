@@ -404,7 +404,7 @@ class FastServe:
         for path in paths:
             file = files.get_file_from_path(path)
             if file is None or not file.inclusion.is_in_serve():
-                return f"{path} is new to the engine"
+                return f"{path} is not among the files the last full build published"
             if file.is_documentation_page():
                 if file.page is None:
                     return f"{path} has no page in the last build"
