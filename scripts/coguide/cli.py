@@ -346,7 +346,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import threading
 
     from coguide.build import GENERATED_DIR, Generator, input_fingerprint, read_site_settings
-    from coguide.engines.base import EngineUnavailable, get_engine
+    from coguide.engines.base import EngineUnavailable, TreeChanges, get_engine
 
     root = _project(args)
     try:
@@ -358,12 +358,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = read_site_settings(root)
     # The generator keeps its last run, so an edit re-renders only the pages it reaches (see `Generator`).
     generator = Generator(root, site_name=settings.name, site_url=settings.url)
+    # What each run rewrote goes to the engine, which rebuilds just those pages where it can.
+    changes = TreeChanges()
+    tree: list[set[str]] = []
 
     def regenerate() -> bool:
         start = time.perf_counter()
         generation = generator.run()
         for problem in errors_only(generation.problems):
             print(problem.format(), file=sys.stderr)
+        if generation.ok:
+            files = set(generation.files)
+            # A page added or removed changes what the engine lists: it must rebuild everything.
+            full = bool(tree) and (generation.full or files != tree[-1])
+            if tree and (generation.written or full):
+                changes.push(generation.written, full=full)
+            tree[:] = [files]
         if generation.ok and not generation.full:
             logging.getLogger("coguide").info(
                 "Regenerated %d of %d pages in %.2f s; %d changed",
@@ -379,11 +389,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
     stop = threading.Event()
 
-    # The engine watches the docs tree; this loop keeps the tree in step with the sources. Only pages whose
-    # content changed are rewritten, so the engine rebuilds just those.
+    # This loop keeps the docs tree in step with the sources. Only pages whose content changed are rewritten,
+    # and the engine is told which (or, with an engine that cannot use that, sees them in the tree it watches).
     def watch() -> None:
         seen = input_fingerprint(root)
-        while not stop.wait(0.3):
+        while not stop.wait(0.1):
             now = input_fingerprint(root)
             if now != seen:
                 seen = now
@@ -392,7 +402,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     thread = threading.Thread(target=watch, name="coguide-watch", daemon=True)
     thread.start()
     try:
-        engine.serve(root, root / GENERATED_DIR, dev_addr=args.dev_addr, clean=args.clean)
+        engine.serve(root, root / GENERATED_DIR, dev_addr=args.dev_addr, clean=args.clean, changes=changes)
     finally:
         stop.set()
     return 0

@@ -8,6 +8,8 @@ on every warning the engine gave, whole. Nothing outside ``coguide.engines`` imp
 from __future__ import annotations
 
 import importlib
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -46,9 +48,61 @@ class Engine(Protocol):
         """
         ...
 
-    def serve(self, root: Path, docs_dir: Path, *, dev_addr: str, clean: bool = False) -> None:
-        """Serve the docs tree with live reload until interrupted."""
+    def serve(
+        self,
+        root: Path,
+        docs_dir: Path,
+        *,
+        dev_addr: str,
+        clean: bool = False,
+        changes: TreeChanges | None = None,
+    ) -> None:
+        """Serve the docs tree with live reload until interrupted.
+
+        With `changes`, the caller says which files of the tree it rewrote, so the engine may rebuild only
+        those; without it (or where the engine cannot use it) the engine watches the tree itself.
+        """
         ...
+
+
+class TreeChanges:
+    """The files of the docs tree the generator rewrote under ``coguide serve``, handed to the engine.
+
+    The generator's thread calls `push` after each run; the engine's rebuild calls `take`, which returns
+    everything pushed since the last `take`. The engine sets `listener` to be told when a push arrives.
+
+    Attributes:
+        listener: Called (in the pushing thread) after each push, or None.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._paths: set[str] = set()
+        self._full = False
+        self.listener: Callable[[], None] | None = None
+
+    def push(self, paths: Iterable[str], *, full: bool = False) -> None:
+        """Record that `paths` (relative to the docs tree, with ``/``) were rewritten.
+
+        Args:
+            paths: The files written.
+            full: True when the whole tree may have changed (a full generation, a file added or removed):
+                the engine must rebuild every page.
+        """
+        with self._lock:
+            self._paths.update(paths)
+            self._full = self._full or full
+            listener = self.listener
+        if listener is not None:
+            listener()
+
+    def take(self) -> tuple[frozenset[str], bool]:
+        """Return the paths pushed since the last call and whether a full rebuild was asked for; then forget them."""
+        with self._lock:
+            paths, full = frozenset(self._paths), self._full
+            self._paths.clear()
+            self._full = False
+        return paths, full
 
 
 @dataclass(frozen=True, kw_only=True)

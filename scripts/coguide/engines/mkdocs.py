@@ -21,14 +21,19 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
-from coguide.engines.base import EngineResult
+from coguide.engines.base import EngineResult, TreeChanges
 
 #: The environment variable mkdocs.yml reads to turn Material's offline plugin on.
 OFFLINE_ENV = "COGUIDE_OFFLINE"
@@ -223,8 +228,24 @@ class FamilyEngine:
                 ok=False, error=f"the {self.name} build process failed: {tail or 'no output'}"
             )
 
-    def serve(self, root: Path, docs_dir: Path, *, dev_addr: str, clean: bool = False) -> None:
-        """Serve the docs tree with live reload; the tree is rewritten by the caller as sources change."""
+    def serve(
+        self,
+        root: Path,
+        docs_dir: Path,
+        *,
+        dev_addr: str,
+        clean: bool = False,
+        changes: TreeChanges | None = None,
+    ) -> None:
+        """Serve the docs tree with live reload; the tree is rewritten by the caller as sources change.
+
+        With `changes` (and without `clean`), the adapter runs the engine's server itself and keeps the
+        engine's state between edits, so that an edit rebuilds only the pages the generator rewrote (see
+        `FastServe`). Otherwise the engine's own ``serve`` watches the tree and rebuilds it on each change.
+        """
+        if changes is not None and not clean:
+            FastServe(self.package, root, docs_dir, dev_addr=dev_addr, changes=changes).serve()
+            return
         serve = _import(self.package, "commands.serve").serve
 
         cwd = Path.cwd()
@@ -243,6 +264,341 @@ class FamilyEngine:
             )
         finally:
             os.chdir(cwd)
+
+
+@dataclass
+class _Kept:
+    """What the engine's last full build left, kept for page-by-page rebuilds.
+
+    Attributes:
+        config: The loaded configuration, with its plugins.
+        files: Every file of the build (the plugins' included).
+        nav: The navigation.
+        env: The theme's Jinja environment, after the plugins' ``on_env``.
+    """
+
+    config: Any
+    files: Any
+    nav: Any
+    env: Any
+
+
+def _belongs(location: str, url: str) -> bool:
+    """Return True when a search index entry's `location` is on the page at `url` (the page or a section)."""
+    return location == url or location.startswith(url + "#")
+
+
+class FastServe:
+    """Serve the docs tree, rebuilding only the pages the generator rewrote where that gives the same site.
+
+    The engine's own ``serve`` reloads the configuration on every change and runs a (dirty) build: Material's
+    blog plugin parses every essay again, the theme's templates are compiled again, and so on, seconds for
+    one edited record. Here the first build (and every fallback) is the engine's normal build, run through
+    its own ``build`` function with one more plugin that keeps the configuration, files, navigation and Jinja
+    environment it ends with (`_Kept`). An edit the generator reports through `TreeChanges` is then rebuilt
+    with the engine's own page functions, ``_populate_page`` and ``_build_page`` (the plugins' page events
+    run as in a build), on the kept state; the page's entries in the search index are replaced in place and
+    the index written again, and the livereload server tells the browser.
+
+    The fast path is taken only where a page-by-page rebuild gives the same site as a full build. Everything
+    else takes the fallback, a full build with the configuration loaded afresh:
+
+    - a full generation, or a file added to or removed from the tree (the caller says ``full``);
+    - a file the kept build does not know, or one under the blog's folder (an essay's excerpt and date feed
+      the blog's index, archive and category pages, which the blog plugin builds from all posts at once);
+    - a page that is in the navigation and whose title changed (every page shows the navigation);
+    - a page whose entries in the search index cannot be placed where a full build puts them (it had none);
+    - a change to ``mkdocs.yml`` or to another path the engine or a plugin watches (no generator push);
+    - the first build, and the build after a failed one.
+
+    Files other than pages (data files, images) that the build already has are copied again.
+
+    Args:
+        package: The engine's Python package, ``mkdocs`` or ``properdocs``.
+        root: The project folder (where ``mkdocs.yml`` is).
+        docs_dir: The docs tree the generator writes.
+        dev_addr: ``host:port`` to serve on.
+        changes: Where the generator reports the files it rewrote.
+    """
+
+    def __init__(
+        self, package: str, root: Path, docs_dir: Path, *, dev_addr: str, changes: TreeChanges
+    ) -> None:
+        self.package = package
+        self.root = root
+        self.docs_dir = docs_dir
+        self.dev_addr = dev_addr
+        self.changes = changes
+        self.site_dir = ""
+        self.serve_url = ""
+        self.kept: _Kept | None = None
+        self.log = logging.getLogger("coguide")
+        self._commands = _import(package, "commands.build")
+        self._inclusion = _import(package, "structure.files").InclusionLevel.is_in_serve
+
+    def load(self) -> Any:
+        """Load the configuration afresh for a build into the served folder, with the state-keeping plugin."""
+        config = load(
+            self.root,
+            self.docs_dir,
+            Path(self.site_dir),
+            strict=False,
+            package=self.package,
+            dev_addr=self.dev_addr,
+        )
+        if self.serve_url:
+            config.site_url = self.serve_url
+        config.plugins["coguide/keep-state"] = _keeper(self.package, self)
+        return config
+
+    def build_all(self, config: Any | None = None) -> None:
+        """Build every page with the engine's ``build`` (the configuration loaded afresh unless given)."""
+        start = time.perf_counter()
+        self.kept = None
+        config = config or self.load()
+        self._commands.build(config, serve_url=self.serve_url)
+        self.log.info("Built the whole site in %.2f s", time.perf_counter() - start)
+
+    def rebuild(self) -> None:
+        """Rebuild after a change: page by page where that is exact, else the whole site (see the class)."""
+        paths, full = self.changes.take()
+        try:
+            if full or self.kept is None or not paths:
+                self.build_all()
+                return
+            start = time.perf_counter()
+            done = self.rebuild_pages(sorted(paths))
+            if isinstance(done, str):
+                self.log.info("Rebuilding the whole site: %s", done)
+                self.build_all()
+            else:
+                self.log.info(
+                    "Rebuilt %d changed page(s) and copied %d file(s) in %.2f s",
+                    done[0],
+                    done[1],
+                    time.perf_counter() - start,
+                )
+        except Exception as exc:
+            self.kept = None  # the next change builds everything again
+            self.log.error("The rebuild failed: %s. Fix it and save again.", exc)
+
+    def rebuild_pages(self, paths: list[str]) -> tuple[int, int] | str:
+        """Rebuild the pages among `paths` and copy the other files, on the kept state.
+
+        A blog post is read again as the blog plugin reads it (its front matter must be unchanged), and then
+        every blog view (index, archive and category pages) is rebuilt too, since they show the posts' excerpts.
+
+        Returns:
+            How many pages were rebuilt and files copied; or, when the change needs a full build, why (pages
+            may have been rebuilt by then: the full build replaces them).
+        """
+        kept = self.kept
+        assert kept is not None
+        config, files, nav, env = kept.config, kept.files, kept.nav, kept.env
+        blog_plugin = _blog(config)
+        blog = str(blog_plugin.config.get("blog_dir", "blog")).strip("/") if blog_plugin else ""
+        in_nav = {id(page) for page in nav.pages}
+        pages: list[Any] = []
+        posts: list[Any] = []
+        others = []
+        for path in paths:
+            file = files.get_file_from_path(path)
+            if file is None or not file.inclusion.is_in_serve():
+                return f"{path} is not among the files the last full build published"
+            if file.is_documentation_page():
+                if file.page is None:
+                    return f"{path} has no page in the last build"
+                if blog and (path + "/").startswith(blog + "/"):
+                    if not _is_a(file.page, "Post"):
+                        return f"{path} is a blog page other than a post"
+                    posts.append(file.page)
+                pages.append(file.page)
+            else:
+                others.append(file)
+        views = [f.page for f in files.documentation_pages() if f.page is not None and _is_a(f.page, "View")]
+        separator = blog_plugin.config.post_excerpt_separator if blog_plugin else ""
+        excerpts = {}
+        for post in posts:
+            # What the views show of the post, before the edit (rendered for the first view that lists it).
+            listing = [view for view in views if any(p is post for p in view.posts)]
+            excerpts[id(post)] = (listing, _excerpt(post, listing[0], separator) if listing else None)
+            why = _reread_post(post, config)
+            if why:
+                return why
+        for page in list(pages):
+            title = page.title
+            self._commands._populate_page(page, config, files)
+            if id(page) in in_nav and page.title != title:
+                return f"the title of {page.file.src_uri}, which the navigation shows, changed"
+            listing, before = excerpts.get(id(page), ((), None))
+            if listing and _excerpt(page, listing[0], separator) != before:
+                # The views that list the post show its excerpt (and title): rebuild them after the posts.
+                for view in listing:
+                    if not any(view is p for p in pages):
+                        self._commands._populate_page(view, config, files)
+                        pages.append(view)
+        autorefs = config.plugins.get("autorefs")
+        if autorefs is not None and pages:
+            # mkdocstrings' cross-references are resolved in the environment event, over the pages given.
+            autorefs.on_env(env, config=config, files=[page.file for page in pages])
+        doc_files = files.documentation_pages(inclusion=self._inclusion)
+        search = _search_index(config)
+        for page in pages:
+            before = len(search.entries) if search is not None else 0
+            self._commands._build_page(
+                page, config, doc_files, nav, env, excluded=page.file.inclusion.is_excluded()
+            )
+            if search is not None:
+                # A full build adds a page's entries in page order: put the new ones where the old ones were.
+                new = search.entries[before:]
+                del search.entries[before:]
+                where = [i for i, entry in enumerate(search.entries) if _belongs(entry["location"], page.url)]
+                if where:
+                    search.entries[where[0] : where[-1] + 1] = new
+                elif new:
+                    return f"{page.file.src_uri} had no entry in the search index"
+            page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
+        for file in others:
+            file.copy_file()
+        if search is not None and pages:
+            data = search.generate_search_index(None)
+            target = Path(config.site_dir) / "search" / "search_index.json"
+            target.write_bytes(data.encode("utf-8"))
+        return len(pages), len(others)
+
+    def serve(self) -> None:
+        """Build, then serve with live reload until interrupted; the engine's ``serve`` command, state kept."""
+        livereload = _import(self.package, "livereload")
+        cwd = Path.cwd()
+        self.site_dir = tempfile.mkdtemp(prefix="coguide-serve-")
+        os.chdir(self.root)
+        config = None
+        try:
+            config = self.load()
+            config.plugins.on_startup(command="serve", dirty=False)
+            host, port = config.dev_addr
+            mount = urlsplit(config.site_url or "/").path
+            config.site_url = self.serve_url = livereload._serve_url(host, port, mount)
+            server = livereload.LiveReloadServer(
+                builder=self.rebuild, host=host, port=port, root=self.site_dir, mount_path=mount
+            )
+            server.error_handler = self._error_page
+            # The generator pushes once per run, after writing all its files: no need to wait for more.
+            server.build_delay = 0.01
+            self.build_all(config)
+
+            def wake() -> None:
+                # What the server's own file watcher does on a change: ask its build loop for a rebuild.
+                with server._rebuild_cond:
+                    server._want_rebuild = True
+                    server._rebuild_cond.notify_all()
+
+            self.changes.listener = wake
+            # The docs tree is not watched (the generator says what it wrote); the configuration and what
+            # plugins ask for are, and a change there rebuilds everything.
+            if config.config_file_path:
+                server.watch(config.config_file_path)
+            server = config.plugins.on_serve(server, config=config, builder=self.rebuild)
+            for item in config.watch:
+                server.watch(item)
+            try:
+                server.serve()
+            except KeyboardInterrupt:
+                self.log.info("Shutting down...")
+            finally:
+                self.changes.listener = None
+                server.shutdown()
+        finally:
+            os.chdir(cwd)
+            if config is not None:
+                config.plugins.on_shutdown()
+            shutil.rmtree(self.site_dir, ignore_errors=True)
+
+    def _error_page(self, code: int) -> bytes | None:
+        page = Path(self.site_dir) / f"{code}.html"
+        return page.read_bytes() if code in (404, 500) and page.is_file() else None
+
+
+def _blog(config: Any) -> Any:
+    """Return Material's blog plugin (None without it)."""
+    for name, plugin in config.plugins.items():
+        if name.endswith("blog") and hasattr(plugin, "blog"):
+            return plugin
+    return None
+
+
+def _excerpt(post: Any, view: Any, separator: str) -> tuple[Any, ...]:
+    """Return what `view` shows of `post`: its excerpt rendered as the blog plugin renders it, and its title."""
+    excerpt = getattr(post, "excerpt", None)
+    if excerpt is None:
+        return (post.title,)
+    excerpt.render(view, separator)
+    return (post.title, excerpt.content, excerpt.more is None, str(excerpt.toc))
+
+
+def _is_a(page: Any, kind: str) -> bool:
+    """Return True when `page` is one of the blog plugin's `kind` (``Post``, ``View``), without importing it."""
+    return any(cls.__name__ == kind and "blog" in cls.__module__ for cls in type(page).__mro__)
+
+
+#: Keys the hooks add to a page's metadata while it is built (not front matter).
+_ADDED_META = frozenset({"report_url"})
+
+
+def _reread_post(post: Any, config: Any) -> str:
+    """Read a blog post's file again, as the blog plugin does when it lists the posts; return why not, or "".
+
+    The blog plugin reads a post (front matter and text) once, when it collects the posts, and its page's
+    ``read_source`` does nothing; so the text is read here. A post whose front matter changed (date, slug,
+    categories, authors: what the views, URLs and archive are built from) needs a full build.
+    """
+    fresh = type(post)(post.file, config)  # the plugin's own reading; it makes itself the file's page
+    post.file.page = post
+    old = {key: value for key, value in post.meta.items() if key not in _ADDED_META}
+    if fresh.meta != old:
+        return f"the front matter of the blog post {post.file.src_uri} changed"
+    post.markdown = fresh.markdown
+    # What the blog plugin adds to a post while it is populated, as if for the first time.
+    post.authors = []
+    if "readtime" not in fresh.meta:
+        post.config.readtime = None
+    return ""
+
+
+def _search_index(config: Any) -> Any:
+    """Return the search plugin's index being built (None without the plugin)."""
+    for name, plugin in config.plugins.items():
+        if name.endswith("search") and hasattr(plugin, "search_index"):
+            return plugin.search_index
+    return None
+
+
+def _keeper(package: str, serving: FastServe) -> Any:
+    """Return a plugin that runs last and keeps the build's state in `serving.kept` once the build is done."""
+    plugins = _import(package, "plugins")
+
+    class KeepState(plugins.BasePlugin):
+        def __init__(self) -> None:
+            super().__init__()
+            self.nav: Any = None
+            self.env: Any = None
+            self.files: Any = None
+
+        @plugins.event_priority(-1000)
+        def on_nav(self, nav: Any, /, *, config: Any, files: Any) -> Any:
+            self.nav = nav
+            return nav
+
+        @plugins.event_priority(-1000)
+        def on_env(self, env: Any, /, *, config: Any, files: Any) -> Any:
+            self.env, self.files = env, files
+            return env
+
+        @plugins.event_priority(-1000)
+        def on_post_build(self, *, config: Any) -> None:
+            serving.kept = _Kept(config=config, files=self.files, nav=self.nav, env=self.env)
+
+    return KeepState()
 
 
 ENGINE = FamilyEngine("mkdocs", "mkdocs")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import zensical
 
-from coguide.engines.base import EngineResult
+from coguide.engines.base import EngineResult, TreeChanges
 from coguide.outputs import mark
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -129,8 +129,18 @@ class ZensicalEngine:
         pages = sum(1 for _ in site_dir.rglob("index.html"))
         return EngineResult(ok=True, warnings=tuple(messages), pages=pages)
 
-    def serve(self, root: Path, docs_dir: Path, *, dev_addr: str, clean: bool = False) -> None:
+    def serve(
+        self,
+        root: Path,
+        docs_dir: Path,
+        *,
+        dev_addr: str,
+        clean: bool = False,
+        changes: TreeChanges | None = None,
+    ) -> None:
         """Serve the docs tree with live reload until interrupted (`clean` is Zensical's default).
+
+        Zensical watches the docs tree itself, so `changes` (the files the generator rewrote) is not used.
 
         Zensical's server ends its process on an interrupt without returning to Python, so it runs in a
         process of its own, and this one deletes the configuration and the build folder afterwards.

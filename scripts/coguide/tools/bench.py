@@ -1199,6 +1199,12 @@ def _fetch(url: str) -> bytes | None:
         return None
 
 
+#: What ``coguide serve`` logs for an edit: the generator's run and the engine's rebuild (or why a full one).
+_SERVE_STEP = re.compile(
+    r"Regenerated \d+ of|Rebuilt \d+ changed page|Rebuilding the whole site|Built the whole"
+)
+
+
 def measure_serve(
     root: Path, *, engine: str | None = None, rounds: int = 3, timeout: float = 300.0
 ) -> dict[str, Any]:
@@ -1216,7 +1222,8 @@ def measure_serve(
         timeout: Seconds to wait for the first build, and for each edit.
 
     Returns:
-        The seconds of each edit, their median and the engine.
+        The seconds of each edit, their median, the engine, and the lines the server logged for its builds
+        (``server_said``: the generator's time and the engine's, and whether it rebuilt page by page).
 
     Raises:
         RuntimeError: The server did not start, or an edit did not show within `timeout` seconds.
@@ -1260,6 +1267,8 @@ def measure_serve(
                     raise RuntimeError(f"the edit did not show at {url} within {timeout:.0f}s")
                 time.sleep(0.02)
             times.append(time.perf_counter() - start)
+        log.seek(0)
+        said = log.read().decode("utf-8", "replace")
     finally:
         (root / "datapackage" / "concepts.csv").write_text(original, encoding="utf-8")
         if server.poll() is None:
@@ -1276,6 +1285,8 @@ def measure_serve(
         "first_build_seconds": round(first_build, 3),
         "edit_seconds": [round(t, 3) for t in times],
         "median_seconds": round(statistics.median(times), 3),
+        # What the server said it did: the generator's runs, then the engine's rebuilds (or why a full one).
+        "server_said": [line.strip() for line in said.splitlines() if _SERVE_STEP.search(line)],
     }
 
 
