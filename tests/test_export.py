@@ -21,6 +21,7 @@ from rdflib.namespace import RDF, SKOS
 from coguide.cite import Bibliography
 from coguide.errors import errors_only
 from coguide.model import build_model
+from coguide.pages import export
 from coguide.pages.export import (
     bibliography_entries,
     describe_text,
@@ -274,6 +275,53 @@ def test_skos_links_and_labels(narrower_project):
     assert str(graph.value(term, SKOS.definition)) == definition
 
 
+@pytest.mark.parametrize("base_url", [BASE, ""])
+def test_skos_written_directly_is_byte_for_byte_what_rdflib_writes(narrower_project, base_url):
+    _, site = build(narrower_project)
+    statements = export.skos_statements(site, base_url)
+    assert export.write_skos(statements) == export.render_skos(export.build_skos_graph(site, base_url))
+
+
+HOSTILE_TEXTS = [
+    'a "quoted" label',
+    "back\\slash \\",
+    'ends with a quote"',
+    "two\nlines",
+    'three """ quotes\nand a line',
+    "carriage\rreturn",
+    "tab\there",
+    "Ünïcödé – ‘curly’ 日本",
+    "B upper",
+    "a lower",
+]
+
+
+def test_skos_writer_matches_rdflib_on_awkward_text_and_hands_over_what_it_cannot_write():
+    scheme, concept, other = "urn:x:concepts", "urn:x:concepts:c", "https://example.org/c/d?e=f#g"
+    statements = {
+        scheme: {
+            str(RDF.type): {str(SKOS.ConceptScheme)},
+            str(SKOS.prefLabel): {export.SkosText("Concepts")},
+            str(SKOS.hasTopConcept): {concept, other},
+        },
+        concept: {
+            str(RDF.type): {str(SKOS.Concept)},
+            str(SKOS.altLabel): {export.SkosText(text) for text in HOSTILE_TEXTS},
+            str(SKOS.definition): {export.SkosText(HOSTILE_TEXTS[4])},
+            str(SKOS.related): {other},
+        },
+        other: {str(RDF.type): {str(SKOS.Concept)}, str(SKOS.prefLabel): {export.SkosText("d")}},
+    }
+    assert export._plainly_writable(statements)
+    assert export.write_skos(statements) == export.render_skos(export.skos_graph(statements))
+    # A URI in a namespace rdflib abbreviates (schema.org is bound by default) goes through rdflib.
+    statements[concept][str(SKOS.related)] = {"https://schema.org/Person"}
+    assert not export._plainly_writable(statements)
+    turtle, _ = export.write_skos(statements)
+    assert turtle == export.render_skos(export.skos_graph(statements))[0]
+    assert "schema:Person" in turtle
+
+
 def test_skos_uris_without_a_site_address_are_urns(project, monkeypatch):
     monkeypatch.delenv("COGUIDE_SITE_URL", raising=False)
     graph, _ = parse(exports(project(), None))
@@ -429,8 +477,8 @@ def test_exports_are_reused_while_the_package_is_unchanged_and_redone_when_it_ch
     calls = []
     import coguide.pages.export as export
 
-    real = export.build_skos_graph
-    monkeypatch.setattr(export, "build_skos_graph", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = export.skos_statements
+    monkeypatch.setattr(export, "skos_statements", lambda *a, **k: calls.append(1) or real(*a, **k))
     monkeypatch.setattr(export, "_EXPORTS", {})
     first = render_exports(site, sources, base_url=BASE)
     assert render_exports(site, sources, base_url=BASE) == first
