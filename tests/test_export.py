@@ -100,6 +100,26 @@ def test_zip_holds_exactly_the_package_files_and_is_byte_identical_across_builds
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+def test_zip_reusing_deflated_members_is_byte_for_byte_what_zipfile_writes(project, monkeypatch):
+    root = project()
+    monkeypatch.setattr(export, "_DEFLATED", {})
+    files = package_files(load_project(root))
+    first = export.render_zip(files)
+    assert first == export.zipfile_zip(files)
+    assert len(export._DEFLATED) == len({data for _, data in files})
+    # An edit to one table: that member is deflated again, every other one is reused.
+    deflated = []
+    real = export._deflate
+    monkeypatch.setattr(export, "_deflate", lambda data: deflated.append(data) or real(data))
+    edited = [(name, data + b"x,y\n" if name == "terms.csv" else data) for name, data in files]
+    second = export.render_zip(edited)
+    assert second == export.zipfile_zip(edited) != first
+    assert deflated == [dict(edited)["terms.csv"]]
+    # A name outside ASCII is stored as UTF-8 and flagged so, as zipfile does.
+    odd = [("données.csv", "é,ü\n".encode()), ("empty.csv", b"")]
+    assert export.render_zip(odd) == export.zipfile_zip(odd)
+
+
 def test_every_export_is_deterministic(narrower_project):
     assert exports(narrower_project, BASE) == exports(narrower_project, BASE)
 

@@ -20,7 +20,9 @@ import io
 import json
 import os
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -349,8 +351,65 @@ def spreadsheet_csv(data: bytes) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
+#: The deflated form of each package file in the last zip, by the SHA-256 of its content, with its CRC-32: an
+#: edit to one table recompresses that table only. A function of the content alone (one archive's worth is kept).
+_DEFLATED: dict[bytes, tuple[int, bytes]] = {}
+#: The largest member and archive the zip is written for without ZIP64 extensions (larger ones go to zipfile).
+_ZIP32_LIMIT = (1 << 31) - 1
+
+
+def _deflate(data: bytes) -> tuple[int, bytes]:
+    """Return a file's CRC-32 and its raw deflate stream at level 9, as `zipfile` makes them."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    return zlib.crc32(data), compressor.compress(data) + compressor.flush()
+
+
 def render_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
-    """Return a zip of `files` that is byte-identical whenever the files are (fixed dates, sorted names)."""
+    """Return a zip of `files` that is byte-identical whenever the files are (fixed dates, sorted names).
+
+    The archive is laid out as `zipfile` writes it (`zipfile_zip` is that reference): each member deflated at
+    level 9, dated 1980-01-01, Unix mode 0644, no extra fields or comments. A member whose content was in the
+    last archive reuses its deflated bytes, so regenerating after an edit to one table compresses one table.
+    """
+    members = sorted(files)
+    if len(members) >= 0xFFFF or sum(len(data) for _, data in members) * 1.05 > _ZIP32_LIMIT:
+        return zipfile_zip(members)
+    year, month, day, hour, minute, second = _ZIP_DATE
+    dos_date = (year - 1980) << 9 | month << 5 | day
+    dos_time = hour << 11 | minute << 5 | second // 2
+    deflated: dict[bytes, tuple[int, bytes]] = {}
+    body, directory = io.BytesIO(), io.BytesIO()
+    for name, data in members:
+        digest = hashlib.sha256(data).digest()
+        crc, packed = deflated[digest] = deflated.get(digest) or _DEFLATED.get(digest) or _deflate(data)
+        try:
+            encoded, flags = name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            encoded, flags = name.encode("utf-8"), 0x800
+        offset = body.tell()
+        sizes = (crc, len(packed), len(data), len(encoded))
+        body.write(struct.pack("<4s2B4HL2L2H", b"PK\x03\x04", 20, 0, flags, 8, dos_time, dos_date, *sizes, 0))
+        body.write(encoded)
+        body.write(packed)
+        directory.write(
+            struct.pack(
+                "<4s4B4HL2L5H2L",
+                *(b"PK\x01\x02", 20, 3, 20, 0, flags, 8, dos_time, dos_date, *sizes),
+                *(0, 0, 0, 0, 0o100644 << 16, offset),
+            )
+        )
+        directory.write(encoded)
+    _DEFLATED.clear()
+    _DEFLATED.update(deflated)
+    start, size = body.tell(), directory.tell()
+    if start + size > _ZIP32_LIMIT:
+        return zipfile_zip(members)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), size, start, 0)
+    return body.getvalue() + directory.getvalue() + end
+
+
+def zipfile_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
+    """Return the zip of `render_zip` as `zipfile` writes it (every member compressed afresh)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in sorted(files):
