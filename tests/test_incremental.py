@@ -161,3 +161,50 @@ def test_kept_validation_reports_what_a_fresh_validation_does(project):
     fresh = validate_project(load_project(root))
     assert {p.code for p in fresh} >= {"constraint-error", "foreign-key"}
     assert validate_project(load_project(root), cache=cache) == fresh
+
+
+def test_kept_markup_and_reference_checks_report_what_fresh_ones_do_and_parse_only_changed_texts(
+    project, monkeypatch
+):
+    import coguide.source.validate as validate
+    from coguide.source.load import load_project
+
+    root = project()
+    data = root / "datapackage"
+    cache = validate.ValidationCache()
+    parsed: list[str] = []
+    real = validate.find_unsafe_markup
+    monkeypatch.setattr(
+        validate, "find_unsafe_markup", lambda text, **kw: parsed.append(text) or real(text, **kw)
+    )
+    assert validate.validate_project(load_project(root), cache=cache) == validate.validate_project(
+        load_project(root)
+    )
+    assert parsed and cache.markup and cache.references is not None
+
+    # A cell gains raw HTML and a work's author reads as a person though it is an organisation.
+    edit(
+        data / "terms.csv",
+        "holds the expertise [@mclaughlin2009]",
+        "holds the <b>expertise</b> [@mclaughlin2009]",
+    )
+    edit(data / "references.bib", "author = {Needham, Catherine}", "author = {NHS England}")
+    parsed.clear()
+    kept = validate.validate_project(load_project(root), cache=cache)
+    changed = [text for text in parsed if "<b>expertise</b>" in text]
+    assert changed and len(parsed) == len(changed)  # only the edited cell is parsed again (and fresh runs)
+    parsed.clear()
+    fresh = validate.validate_project(load_project(root))
+    assert kept == fresh
+    assert {p.code for p in kept} >= {"raw-html", "group-author"}
+
+    # Both mended: the kept results drop the problems, as a fresh validation does.
+    edit(
+        data / "terms.csv",
+        "holds the <b>expertise</b> [@mclaughlin2009]",
+        "holds the expertise [@mclaughlin2009]",
+    )
+    edit(data / "references.bib", "author = {NHS England}", "author = {Needham, Catherine}")
+    kept = validate.validate_project(load_project(root), cache=cache)
+    assert kept == validate.validate_project(load_project(root))
+    assert not {p.code for p in kept} & {"raw-html", "group-author"}

@@ -18,7 +18,7 @@ from typing import Any
 
 from coguide.cite import Bibliography, find_citations
 from coguide.errors import Problem
-from coguide.markup import find_unsafe_markup
+from coguide.markup import MarkupIssue, find_unsafe_markup
 from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
 from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table
@@ -586,11 +586,34 @@ def check_aliases(sources: Sources) -> list[Problem]:
     return problems
 
 
-def check_markup(sources: Sources) -> list[Problem]:
-    """Report raw HTML and unsafe links in data text cells and essays."""
+#: What `find_unsafe_markup` found in each text (and whether the essay's excerpt mark was allowed).
+MarkupMemo = dict[tuple[str, bool], list[MarkupIssue]]
+
+
+def check_markup(sources: Sources, memo: MarkupMemo | None = None) -> list[Problem]:
+    """Report raw HTML and unsafe links in data text cells and essays.
+
+    Args:
+        sources: What the load stage read.
+        memo: The texts an earlier run checked, with what was found in each: a text met again is not parsed
+            again, so after an edit only the changed cells are. Replaced by this run's texts.
+    """
+    found: MarkupMemo = {}
+    earlier = memo if memo is not None else {}
+
+    def unsafe(text: str, allow_excerpt_mark: bool = False) -> list[MarkupIssue]:
+        key = (text, allow_excerpt_mark)
+        issues = found.get(key)
+        if issues is None:
+            issues = earlier.get(key)
+            if issues is None:
+                issues = find_unsafe_markup(text, allow_excerpt_mark=allow_excerpt_mark)
+            found[key] = issues
+        return issues
+
     problems = []
     for table, field, line, value in text_cells(sources):
-        for issue in find_unsafe_markup(value):
+        for issue in unsafe(value):
             problems.append(
                 Problem(
                     path=table.path,
@@ -602,7 +625,7 @@ def check_markup(sources: Sources) -> list[Problem]:
                 )
             )
     for doc in sources.documents:
-        for issue in find_unsafe_markup(doc.body, allow_excerpt_mark=doc.is_post):
+        for issue in unsafe(doc.body, doc.is_post):
             problems.append(
                 Problem(
                     path=doc.path,
@@ -612,6 +635,9 @@ def check_markup(sources: Sources) -> list[Problem]:
                     hint=issue.hint,
                 )
             )
+    if memo is not None:
+        memo.clear()
+        memo.update(found)
     return problems
 
 
@@ -821,11 +847,15 @@ class ValidationCache:
         tables: Frictionless's problems per table, with the digest they belong to (see `validate_frictionless`).
         bib_text: The BibTeX text `bibliography` was parsed from.
         bibliography: The parsed bibliography and its problems.
+        references: The house rules' warnings about the works of `bibliography` (they read nothing else).
+        markup: What the markup check found in each text (see `check_markup`).
     """
 
     tables: dict[str, tuple[str, list[Problem], set[int]]] = dataclasses.field(default_factory=dict)
     bib_text: str | None = None
     bibliography: tuple[Bibliography, list[Problem]] | None = None
+    references: list[Problem] | None = None
+    markup: MarkupMemo = dataclasses.field(default_factory=dict)
 
 
 def validate_project(
@@ -837,7 +867,8 @@ def validate_project(
         sources: What the load stage read.
         frictionless: Run the Frictionless validation (tests of our own rules may skip it for speed).
         cache: What an earlier run kept (`ValidationCache`): Frictionless re-validates only the tables whose
-            file changed, and the bibliography is parsed again only when its text changed. Updated.
+            file changed, the bibliography is parsed (and its works checked) again only when its text changed,
+            and the markup check parses only texts it has not seen. Updated.
 
     Returns:
         Every problem found, sorted by file and line; warnings included.
@@ -863,21 +894,30 @@ def validate_project(
         bib, bib_problems = parse_bibliography(sources)
         if cache is not None:
             cache.bib_text, cache.bibliography = sources.bib_text, (bib, bib_problems)
+            cache.references = None
     problems.extend(bib_problems)
     uses = collect_citation_uses(sources)
     problems.extend(check_citations(uses, bib))
     problems.extend(check_citation_records(sources))
     problems.extend(check_self_links(sources))
     problems.extend(check_aliases(sources))
-    problems.extend(check_markup(sources))
+    problems.extend(check_markup(sources, None if cache is None else cache.markup))
     problems.extend(check_posts(sources))
     problems.extend(check_ids(sources))
     problems.extend(check_docs_files(sources))
     problems.extend(check_config(sources))
 
-    from coguide.source.rules import check_house_rules  # imported here: the rules use this module's helpers
+    from coguide.source.rules import (
+        check_house_rules,
+        check_references,
+    )  # imported here: the rules use this module's helpers
 
-    problems.extend(check_house_rules(sources, bib))
+    references = None if cache is None else cache.references
+    if references is None:
+        references = check_references(bib, sources.bib_path)
+        if cache is not None:
+            cache.references = references
+    problems.extend(check_house_rules(sources, bib, references=references))
     if bib_problems == [] or all(p.code != "bibtex-syntax" for p in bib_problems):
         problems.extend(check_unused(uses, bib, sources.bib_path))
     # The generator's own id rule repeats the descriptor's pattern while the descriptor still has it: one
