@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from json.encoder import encode_basestring
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -580,7 +581,8 @@ def _plainly_writable(statements: SkosStatements) -> bool:
 
     That is when every subject has one type (a concept or a concept scheme), every predicate is SKOS's or DCMI's,
     every subject and object URI is written in full (none lies in a namespace rdflib abbreviates, none has a
-    character rdflib refuses), and there are several subjects (JSON-LD's ``@graph``).
+    character rdflib refuses), a predicate's objects are all URIs or all text, and there are several subjects
+    (JSON-LD's ``@graph``).
     """
     bound = _bound_namespaces()
 
@@ -594,8 +596,10 @@ def _plainly_writable(statements: SkosStatements) -> bool:
             if predicate == _TYPE:
                 if len(values) != 1 or not values <= {_CONCEPT, _CONCEPT_SCHEME}:
                     return False
-            elif not predicate.startswith(tuple(_SKOS_PREFIXES.values())) or not all(
-                isinstance(value, SkosText) or plain(value) for value in values
+            elif (
+                not predicate.startswith(tuple(_SKOS_PREFIXES.values()))
+                or not all(isinstance(value, SkosText) or plain(value) for value in values)
+                or len({type(value) for value in values}) != 1
             ):
                 return False
     return len(statements) > 1
@@ -648,22 +652,52 @@ def write_skos(statements: SkosStatements) -> tuple[str, str]:
                     for value in values
                 ]
                 verb = key = _qname(predicate)
-                items = [
-                    {"@language": "en", "@value": value.text}
-                    if isinstance(value, SkosText)
-                    else {"@id": value}
-                    for value in values
-                ]
+                # JSON-LD's canonical order (`_sorted_jsonld`) sorts a list by each item's JSON, which for
+                # these one-string objects is the order of the string's JSON.
+                items = sorted(
+                    (
+                        {"@language": "en", "@value": value.text}
+                        if isinstance(value, SkosText)
+                        else {"@id": value}
+                        for value in values
+                    ),
+                    key=lambda item: _json(item.get("@value", item.get("@id"))),
+                )
             parts.append((" " if index == 0 else " ;\n    ") + verb + " " + ",\n        ".join(written))
             node[key] = items[0] if len(items) == 1 else items
         parts.append(" .\n")
         turtle.append("".join(parts))
-        nodes.append(node)
+        nodes.append(dict(sorted(node.items())))
     turtle.append("\n")
     text = "".join(turtle).encode("utf-8", "replace").decode("utf-8")
-    context = {"skos": str(SKOS), "dcterms": str(DCTERMS)}
-    document = _sorted_jsonld({"@context": context, "@graph": nodes})
-    return text, json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    context = {"dcterms": str(DCTERMS), "skos": str(SKOS)}
+    nodes.sort(key=lambda node: _json(node["@id"]))
+    return text, _indented_json({"@context": context, "@graph": nodes}, "") + "\n"
+
+
+def _json(text: str) -> str:
+    """Return a string as JSON, as ``json.dumps(text, ensure_ascii=False)`` does (without making an encoder)."""
+    return encode_basestring(text)
+
+
+def _indented_json(value: Any, indent: str) -> str:
+    """Return strings, lists and dictionaries as ``json.dumps(value, indent=2, ensure_ascii=False)`` does.
+
+    The standard encoder falls back to pure Python when it indents; this does the same with less machinery.
+    """
+    if isinstance(value, str):
+        return _json(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        body = ",\n".join(
+            f"{inner}{_json(key)}: {_indented_json(item, inner)}" for key, item in value.items()
+        )
+        return "{\n" + body + "\n" + indent + "}"
+    if not value:
+        return "[]"
+    return "[\n" + ",\n".join(inner + _indented_json(item, inner) for item in value) + "\n" + indent + "]"
 
 
 # --------------------------------------------------------------------------------------------- pages
