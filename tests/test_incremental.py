@@ -125,6 +125,24 @@ def test_each_kind_of_edit_renders_few_pages_and_equals_a_full_generation(kept):
     assert not (root / "generated" / "concepts" / "voice.md").exists()
 
 
+def test_the_indexes_and_the_glossary_follow_only_the_works_their_fields_cite(kept):
+    root, _generator, check, _total = kept
+    bib = root / "datapackage" / "references.bib"
+    shown_elsewhere = {"glossary/index.md", "terms/index.md", "concepts/index.md", "cases/index.md"}
+
+    # needham2008 is cited in a concept's body and a case's outcomes, which no index or the glossary shows.
+    edit(bib, "Negotiating Improvements in Public Services", "Negotiating Better Public Services")
+    rendered = set(check())
+    assert {"concepts/co-production.md", "cases/care-act-2014.md"} <= rendered
+    assert not rendered & shown_elsewhere, rendered & shown_elsewhere
+
+    # mclaughlin2009 is cited in a label's definition (the glossary) and its relationship (the labels' matrix).
+    edit(bib, "Service User'---What's Next?", "Service User'---What Next?")
+    rendered = set(check())
+    assert {"glossary/index.md", "terms/index.md", "terms/client.md"} <= rendered
+    assert not rendered & {"concepts/index.md", "cases/index.md"}
+
+
 def test_a_change_no_page_declares_renders_everything(kept):
     root, _generator, check, total = kept
     config = root / "mkdocs.yml"
