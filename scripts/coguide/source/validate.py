@@ -436,6 +436,15 @@ def _ids(table: Table | None) -> set[str]:
 
 def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
     """Yield every non-empty Markdown text cell (`TEXT_FIELDS`) as (table, field, editor line, value)."""
+    for table, row, field, value in _text_cells(sources):
+        yield table, field, cell_line(table, row.values, row.line, field), value
+
+
+def _text_cells(sources: Sources) -> Iterator[tuple[Table, Row, str, str]]:
+    """Yield every non-empty Markdown text cell as (table, row, field, value).
+
+    The checks that report on few cells count a cell's line (`cell_line`) only for those.
+    """
     for name, fields in TEXT_FIELDS.items():
         table = sources.tables.get(name)
         if table is None:
@@ -444,14 +453,18 @@ def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
             for field in fields:
                 value = row.values.get(field, "")
                 if value:
-                    yield table, field, cell_line(table, row.values, row.line, field), value
+                    yield table, row, field, value
 
 
 def collect_citation_uses(sources: Sources) -> list[CitationUse]:
     """Find every citation of a key: in text cells, in the citations table and in Markdown pages."""
     uses: list[CitationUse] = []
-    for table, _field, line, value in text_cells(sources):
-        for citation in find_citations(value):
+    for table, row, field, value in _text_cells(sources):
+        citations = find_citations(value)
+        if not citations:
+            continue
+        line = cell_line(table, row.values, row.line, field)
+        for citation in citations:
             uses.extend(
                 CitationUse(key=i.key, path=table.path, line=line + citation.line - 1) for i in citation.items
             )
@@ -612,12 +625,12 @@ def check_markup(sources: Sources, memo: MarkupMemo | None = None) -> list[Probl
         return issues
 
     problems = []
-    for table, field, line, value in text_cells(sources):
+    for table, row, field, value in _text_cells(sources):
         for issue in unsafe(value):
             problems.append(
                 Problem(
                     path=table.path,
-                    line=line + issue.line - 1,
+                    line=cell_line(table, row.values, row.line, field) + issue.line - 1,
                     code=issue.code,
                     message=f"{field}: {issue.message}",
                     hint=issue.hint,
