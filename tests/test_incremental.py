@@ -130,11 +130,12 @@ def test_the_indexes_and_the_glossary_follow_only_the_works_their_fields_cite(ke
     bib = root / "datapackage" / "references.bib"
     shown_elsewhere = {"glossary/index.md", "terms/index.md", "concepts/index.md", "cases/index.md"}
 
-    # needham2008 is cited in a concept's body and a case's outcomes, which no index or the glossary shows.
+    # needham2008 is cited in a concept's body and a case's outcomes, which no index, the glossary or SKOS shows.
     edit(bib, "Negotiating Improvements in Public Services", "Negotiating Better Public Services")
     rendered = set(check())
     assert {"concepts/co-production.md", "cases/care-act-2014.md"} <= rendered
     assert not rendered & shown_elsewhere, rendered & shown_elsewhere
+    assert "data/skos.ttl" not in rendered  # SKOS gives definitions and summaries only
 
     # mclaughlin2009 is cited in a label's definition (the glossary) and its relationship (the labels' matrix).
     edit(bib, "Service User'---What's Next?", "Service User'---What Next?")

@@ -742,7 +742,8 @@ def export_jobs(
 
     A copy of a package file (and its spreadsheet form) depends on that file (``file:datapackage/<name>``),
     the zip on every package file (``package``), the RIS on the works (``references``) and the SKOS files on
-    the labels, the concepts and the works they cite (``reference-list``: the works' keys and order).
+    the labels, the concepts, the works' keys and order (``reference-list``) and the works cited in the texts
+    SKOS gives (the labels' definitions and the concepts' summaries).
     """
     files = package_files(sources) if files is None else files
     jobs = []
@@ -785,10 +786,15 @@ def export_jobs(
         )
     )
 
+    # SKOS gives each label's definition and each concept's summary (a narrative citation keeps its words).
     skos_keys = {
-        f"ref:{key}"
-        for record in [*site.terms.values(), *site.concepts.values()]
-        for key in record_keys(record)
+        f"ref:{item.key}"
+        for text in [
+            *(t.definition for t in site.terms.values()),
+            *(c.summary for c in site.concepts.values()),
+        ]
+        for citation in find_citations(text)
+        for item in citation.items
     }
 
     def skos() -> list[Page]:
