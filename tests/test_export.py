@@ -22,6 +22,7 @@ from coguide.cite import Bibliography
 from coguide.cite.ris import bibliography_entries, format_ris_record, render_ris
 from coguide.errors import errors_only
 from coguide.model import build_model
+from coguide.pages import export
 from coguide.pages.export import (
     describe_text,
     essay_jsonld,
@@ -270,6 +271,53 @@ def test_skos_links_and_labels(narrower_project):
     # Definitions are plain text: the citation is gone, the sentence is whole.
     definition = "A person helped by a professional who holds the expertise."
     assert str(graph.value(term, SKOS.definition)) == definition
+
+
+@pytest.mark.parametrize("base_url", [BASE, ""])
+def test_skos_written_directly_is_byte_for_byte_what_rdflib_writes(narrower_project, base_url):
+    _, site = build(narrower_project)
+    statements = export.skos_statements(site, base_url)
+    assert export.write_skos(statements) == export.render_skos(export.build_skos_graph(site, base_url))
+
+
+HOSTILE_TEXTS = [
+    'a "quoted" label',
+    "back\\slash \\",
+    'ends with a quote"',
+    "two\nlines",
+    'three """ quotes\nand a line',
+    "carriage\rreturn",
+    "tab\there",
+    "Ünïcödé – ‘curly’ 日本",
+    "B upper",
+    "a lower",
+]
+
+
+def test_skos_writer_matches_rdflib_on_awkward_text_and_hands_over_what_it_cannot_write():
+    scheme, concept, other = "urn:x:concepts", "urn:x:concepts:c", "https://example.org/c/d?e=f#g"
+    statements = {
+        scheme: {
+            str(RDF.type): {str(SKOS.ConceptScheme)},
+            str(SKOS.prefLabel): {export.SkosText("Concepts")},
+            str(SKOS.hasTopConcept): {concept, other},
+        },
+        concept: {
+            str(RDF.type): {str(SKOS.Concept)},
+            str(SKOS.altLabel): {export.SkosText(text) for text in HOSTILE_TEXTS},
+            str(SKOS.definition): {export.SkosText(HOSTILE_TEXTS[4])},
+            str(SKOS.related): {other},
+        },
+        other: {str(RDF.type): {str(SKOS.Concept)}, str(SKOS.prefLabel): {export.SkosText("d")}},
+    }
+    assert export._plainly_writable(statements)
+    assert export.write_skos(statements) == export.render_skos(export.skos_graph(statements))
+    # A URI in a namespace rdflib abbreviates (schema.org is bound by default) goes through rdflib.
+    statements[concept][str(SKOS.related)] = {"https://schema.org/Person"}
+    assert not export._plainly_writable(statements)
+    turtle, _ = export.write_skos(statements)
+    assert turtle == export.render_skos(export.skos_graph(statements))[0]
+    assert "schema:Person" in turtle
 
 
 def test_skos_uris_without_a_site_address_are_urns(project, monkeypatch):

@@ -125,6 +125,25 @@ def test_each_kind_of_edit_renders_few_pages_and_equals_a_full_generation(kept):
     assert not (root / "generated" / "concepts" / "voice.md").exists()
 
 
+def test_the_indexes_and_the_glossary_follow_only_the_works_their_fields_cite(kept):
+    root, _generator, check, _total = kept
+    bib = root / "datapackage" / "references.bib"
+    shown_elsewhere = {"glossary/index.md", "terms/index.md", "concepts/index.md", "cases/index.md"}
+
+    # needham2008 is cited in a concept's body and a case's outcomes, which no index, the glossary or SKOS shows.
+    edit(bib, "Negotiating Improvements in Public Services", "Negotiating Better Public Services")
+    rendered = set(check())
+    assert {"concepts/co-production.md", "cases/care-act-2014.md"} <= rendered
+    assert not rendered & shown_elsewhere, rendered & shown_elsewhere
+    assert "data/skos.ttl" not in rendered  # SKOS gives definitions and summaries only
+
+    # mclaughlin2009 is cited in a label's definition (the glossary) and its relationship (the labels' matrix).
+    edit(bib, "Service User'---What's Next?", "Service User'---What Next?")
+    rendered = set(check())
+    assert {"glossary/index.md", "terms/index.md", "terms/client.md"} <= rendered
+    assert not rendered & {"concepts/index.md", "cases/index.md"}
+
+
 def test_a_change_no_page_declares_renders_everything(kept):
     root, _generator, check, total = kept
     config = root / "mkdocs.yml"
@@ -161,3 +180,50 @@ def test_kept_validation_reports_what_a_fresh_validation_does(project):
     fresh = validate_project(load_project(root))
     assert {p.code for p in fresh} >= {"constraint-error", "foreign-key"}
     assert validate_project(load_project(root), cache=cache) == fresh
+
+
+def test_kept_markup_and_reference_checks_report_what_fresh_ones_do_and_parse_only_changed_texts(
+    project, monkeypatch
+):
+    import coguide.source.validate as validate
+    from coguide.source.load import load_project
+
+    root = project()
+    data = root / "datapackage"
+    cache = validate.ValidationCache()
+    parsed: list[str] = []
+    real = validate.find_unsafe_markup
+    monkeypatch.setattr(
+        validate, "find_unsafe_markup", lambda text, **kw: parsed.append(text) or real(text, **kw)
+    )
+    assert validate.validate_project(load_project(root), cache=cache) == validate.validate_project(
+        load_project(root)
+    )
+    assert parsed and cache.markup and cache.references is not None
+
+    # A cell gains raw HTML and a work's author reads as a person though it is an organisation.
+    edit(
+        data / "terms.csv",
+        "holds the expertise [@mclaughlin2009]",
+        "holds the <b>expertise</b> [@mclaughlin2009]",
+    )
+    edit(data / "references.bib", "author = {Needham, Catherine}", "author = {NHS England}")
+    parsed.clear()
+    kept = validate.validate_project(load_project(root), cache=cache)
+    changed = [text for text in parsed if "<b>expertise</b>" in text]
+    assert changed and len(parsed) == len(changed)  # only the edited cell is parsed again (and fresh runs)
+    parsed.clear()
+    fresh = validate.validate_project(load_project(root))
+    assert kept == fresh
+    assert {p.code for p in kept} >= {"raw-html", "group-author"}
+
+    # Both mended: the kept results drop the problems, as a fresh validation does.
+    edit(
+        data / "terms.csv",
+        "holds the <b>expertise</b> [@mclaughlin2009]",
+        "holds the expertise [@mclaughlin2009]",
+    )
+    edit(data / "references.bib", "author = {NHS England}", "author = {Needham, Catherine}")
+    kept = validate.validate_project(load_project(root), cache=cache)
+    assert kept == validate.validate_project(load_project(root))
+    assert not {p.code for p in kept} & {"raw-html", "group-author"}

@@ -14,12 +14,15 @@ comes from, in order: a ``base_url`` argument, the model's ``site.info.url`` (``
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -174,80 +177,110 @@ def render_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
 # --------------------------------------------------------------------------------------------- SKOS
 
 
-def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
-    """Return the labels and concepts as two SKOS concept schemes.
+@dataclass(frozen=True)
+class SkosText:
+    """A literal of the SKOS exports: English text (every label, title and definition is one)."""
+
+    text: str
+
+
+#: The SKOS statements: subject URI -> predicate URI -> the objects (a URI as str, or a `SkosText`).
+SkosStatements = dict[str, dict[str, set["str | SkosText"]]]
+
+_TYPE = str(RDF.type)
+_CONCEPT_SCHEME = str(SKOS.ConceptScheme)
+_CONCEPT = str(SKOS.Concept)
+
+
+def skos_statements(site: Site, base_url: str | None = None) -> SkosStatements:
+    """Return the labels and concepts as two SKOS concept schemes, as statements by subject and predicate.
 
     Args:
         site: The site model.
         base_url: The site's address (see the module docstring); None: see `resolve_base_url`.
     """
     base = resolve_base_url(base_url, site)
-    graph = Graph()
-    graph.bind("skos", SKOS)
-    graph.bind("dcterms", DCTERMS)
-    licence = URIRef(_licence(site))
+    statements: SkosStatements = {}
+
+    def add(subject: str, predicate: URIRef, value: str | SkosText) -> None:
+        statements.setdefault(subject, {}).setdefault(str(predicate), set()).add(value)
+
+    licence = _licence(site)
     bib = site.bibliography
     uri = {
-        (r.resource, r.id): URIRef(record_uri(site, r, base))
-        for r in [*site.terms.values(), *site.concepts.values()]
+        (r.resource, r.id): record_uri(site, r, base) for r in [*site.terms.values(), *site.concepts.values()]
     }
-    for resource in ("terms", "concepts"):
-        scheme = URIRef(section_uri(site, resource, base))
-        graph.add((scheme, RDF.type, SKOS.ConceptScheme))
-        graph.add((scheme, SKOS.prefLabel, Literal(_SCHEME_TITLES[resource], lang="en")))
-        graph.add((scheme, DCTERMS.title, Literal(_SCHEME_TITLES[resource], lang="en")))
-        graph.add((scheme, DCTERMS.license, licence))
+    schemes = {resource: section_uri(site, resource, base) for resource in ("terms", "concepts")}
+    for resource, scheme in schemes.items():
+        add(scheme, RDF.type, _CONCEPT_SCHEME)
+        add(scheme, SKOS.prefLabel, SkosText(_SCHEME_TITLES[resource]))
+        add(scheme, DCTERMS.title, SkosText(_SCHEME_TITLES[resource]))
+        add(scheme, DCTERMS.license, licence)
         if base:
-            graph.add((scheme, DCTERMS.source, URIRef(f"{base}{EXPORT_DIR}/{DESCRIPTOR_NAME}")))
+            add(scheme, DCTERMS.source, f"{base}{EXPORT_DIR}/{DESCRIPTOR_NAME}")
+
+    def concept_node(
+        node: str, scheme: str, label: str, also: Iterable[str], text: str, *, top: bool
+    ) -> None:
+        add(node, RDF.type, _CONCEPT)
+        add(node, SKOS.inScheme, scheme)
+        add(node, SKOS.prefLabel, SkosText(label))
+        for alt in also:
+            if alt != label:
+                add(node, SKOS.altLabel, SkosText(alt))
+        add(node, SKOS.definition, SkosText(describe_text(text, bib, site.texts)))
+        if top:
+            add(node, SKOS.topConceptOf, scheme)
+            add(scheme, SKOS.hasTopConcept, node)
+
     for term in site.terms.values():
         node = uri["terms", term.id]
-        _add_concept(
-            graph,
-            node,
-            URIRef(section_uri(site, "terms", base)),
-            term.label,
-            term.also_known_as,
-            describe_text(term.definition, bib, site.texts),
-            top=True,
-        )
+        concept_node(node, schemes["terms"], term.label, term.also_known_as, term.definition, top=True)
         for concept in term.concepts:
-            graph.add((node, SKOS.related, uri["concepts", concept]))
-            graph.add((uri["concepts", concept], SKOS.related, node))
+            add(node, SKOS.related, uri["concepts", concept])
+            add(uri["concepts", concept], SKOS.related, node)
     for concept in site.concepts.values():
         node = uri["concepts", concept.id]
-        _add_concept(
-            graph,
+        concept_node(
             node,
-            URIRef(section_uri(site, "concepts", base)),
+            schemes["concepts"],
             concept.name,
             concept.also_known_as,
-            describe_text(concept.summary, bib, site.texts),
+            concept.summary,
             top=concept.broader is None,
         )
         if concept.broader:
-            graph.add((node, SKOS.broader, uri["concepts", concept.broader]))
+            add(node, SKOS.broader, uri["concepts", concept.broader])
         for narrower in concept.narrower:
-            graph.add((node, SKOS.narrower, uri["concepts", narrower]))
+            add(node, SKOS.narrower, uri["concepts", narrower])
         for related in concept.related:
-            graph.add((node, SKOS.related, uri["concepts", related]))
+            add(node, SKOS.related, uri["concepts", related])
         for term in concept.terms:
-            graph.add((node, SKOS.related, uri["terms", term]))
+            add(node, SKOS.related, uri["terms", term])
+    return statements
+
+
+def build_skos_graph(site: Site, base_url: str | None = None) -> Graph:
+    """Return the labels and concepts as two SKOS concept schemes, as an rdflib graph.
+
+    Args:
+        site: The site model.
+        base_url: The site's address (see the module docstring); None: see `resolve_base_url`.
+    """
+    return skos_graph(skos_statements(site, base_url))
+
+
+def skos_graph(statements: SkosStatements) -> Graph:
+    """Return SKOS statements (`skos_statements`) as an rdflib graph."""
+    graph = Graph()
+    graph.bind("skos", SKOS)
+    graph.bind("dcterms", DCTERMS)
+    for subject, predicates in statements.items():
+        for predicate, values in predicates.items():
+            for value in values:
+                node = Literal(value.text, lang="en") if isinstance(value, SkosText) else URIRef(value)
+                graph.add((URIRef(subject), URIRef(predicate), node))
     return graph
-
-
-def _add_concept(
-    graph: Graph, node: URIRef, scheme: URIRef, label: str, also: Iterable[str], definition: str, *, top: bool
-) -> None:
-    graph.add((node, RDF.type, SKOS.Concept))
-    graph.add((node, SKOS.inScheme, scheme))
-    graph.add((node, SKOS.prefLabel, Literal(label, lang="en")))
-    for alt in also:
-        if alt != label:
-            graph.add((node, SKOS.altLabel, Literal(alt, lang="en")))
-    graph.add((node, SKOS.definition, Literal(definition, lang="en")))
-    if top:
-        graph.add((node, SKOS.topConceptOf, scheme))
-        graph.add((scheme, SKOS.hasTopConcept, node))
 
 
 def _sorted_jsonld(value: Any) -> Any:
@@ -275,6 +308,148 @@ def render_skos(graph: Graph) -> tuple[str, str]:
     document = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
     canonical = _sorted_jsonld(document)
     return turtle, json.dumps(canonical, indent=2, ensure_ascii=False) + "\n"
+
+
+_SKOS_PREFIXES = {"dcterms": str(DCTERMS), "skos": str(SKOS)}
+#: Characters rdflib refuses in a URI (it cannot write it in Turtle).
+_NOT_IN_URI = re.compile(r'[<>" {}|\\^`]')
+
+
+@functools.cache
+def _bound_namespaces() -> tuple[str, ...]:
+    """Return the namespaces an rdflib graph binds to a prefix, whose URIs it writes as prefixed names."""
+    return tuple(str(namespace) for _, namespace in Graph().namespaces())
+
+
+def _qname(uri: str) -> str:
+    for prefix, namespace in _SKOS_PREFIXES.items():
+        if uri.startswith(namespace):
+            return f"{prefix}:{uri[len(namespace) :]}"
+    raise ValueError(f"{uri} is in neither the SKOS nor the DCMI terms namespace")
+
+
+def _plainly_writable(statements: SkosStatements) -> bool:
+    """Return True when `write_skos` writes exactly what rdflib does.
+
+    That is when every subject has one type (a concept or a concept scheme), every predicate is SKOS's or DCMI's,
+    every subject and object URI is written in full (none lies in a namespace rdflib abbreviates, none has a
+    character rdflib refuses), a predicate's objects are all URIs or all text, and there are several subjects
+    (JSON-LD's ``@graph``).
+    """
+    bound = _bound_namespaces()
+
+    def plain(uri: str) -> bool:
+        return not uri.startswith(bound) and not _NOT_IN_URI.search(uri)
+
+    for subject, predicates in statements.items():
+        if not plain(subject) or _TYPE not in predicates:
+            return False
+        for predicate, values in predicates.items():
+            if predicate == _TYPE:
+                if len(values) != 1 or not values <= {_CONCEPT, _CONCEPT_SCHEME}:
+                    return False
+            elif (
+                not predicate.startswith(tuple(_SKOS_PREFIXES.values()))
+                or not all(isinstance(value, SkosText) or plain(value) for value in values)
+                or len({type(value) for value in values}) != 1
+            ):
+                return False
+    return len(statements) > 1
+
+
+def _sort_key(value: str | SkosText) -> tuple[int, str]:
+    return (1, value.text) if isinstance(value, SkosText) else (0, value)
+
+
+def write_skos(statements: SkosStatements) -> tuple[str, str]:
+    """Return SKOS statements as Turtle and as JSON-LD, byte for byte what `render_skos` makes of their graph.
+
+    rdflib's serialisers are general (and slow: most of an export's time at a thousand records); the statements
+    here are a fixed shape (URIs in full, English literals, no blank nodes), so they are written directly, in
+    rdflib's layout and order. Statements outside that shape go through rdflib (`render_skos`).
+    """
+    if not _plainly_writable(statements):
+        return render_skos(skos_graph(statements))
+    used = {_qname(value).split(":")[0] for predicates in statements.values() for value in predicates[_TYPE]}
+    used |= {
+        _qname(predicate).split(":")[0]
+        for predicates in statements.values()
+        for predicate in predicates
+        if predicate != _TYPE
+    }
+    turtle = [
+        f"@prefix {prefix}: <{_SKOS_PREFIXES[prefix]}> .\n" for prefix in sorted(used & _SKOS_PREFIXES.keys())
+    ]
+    nodes: list[dict[str, Any]] = []
+
+    def subjects_of(kind: str) -> list[str]:
+        return sorted(s for s, predicates in statements.items() if kind in predicates.get(_TYPE, ()))
+
+    for subject in [*subjects_of(_CONCEPT_SCHEME), *subjects_of(_CONCEPT)]:
+        predicates = statements[subject]
+        order = sorted(predicates)
+        if _TYPE in predicates:
+            order.remove(_TYPE)
+            order.insert(0, _TYPE)
+        node: dict[str, Any] = {"@id": subject}
+        parts = [f"\n<{subject}>"]
+        for index, predicate in enumerate(order):
+            values = sorted(predicates[predicate], key=_sort_key)
+            if predicate == _TYPE:
+                written = [_qname(value) for value in values]
+                verb, key, items = "a", "@type", written
+            else:
+                written = [
+                    Literal(value.text, lang="en").n3() if isinstance(value, SkosText) else f"<{value}>"
+                    for value in values
+                ]
+                verb = key = _qname(predicate)
+                # JSON-LD's canonical order (`_sorted_jsonld`) sorts a list by each item's JSON, which for
+                # these one-string objects is the order of the string's JSON.
+                items = sorted(
+                    (
+                        {"@language": "en", "@value": value.text}
+                        if isinstance(value, SkosText)
+                        else {"@id": value}
+                        for value in values
+                    ),
+                    key=lambda item: _json(item.get("@value", item.get("@id"))),
+                )
+            parts.append((" " if index == 0 else " ;\n    ") + verb + " " + ",\n        ".join(written))
+            node[key] = items[0] if len(items) == 1 else items
+        parts.append(" .\n")
+        turtle.append("".join(parts))
+        nodes.append(dict(sorted(node.items())))
+    turtle.append("\n")
+    text = "".join(turtle).encode("utf-8", "replace").decode("utf-8")
+    context = {"dcterms": str(DCTERMS), "skos": str(SKOS)}
+    nodes.sort(key=lambda node: _json(node["@id"]))
+    return text, _indented_json({"@context": context, "@graph": nodes}, "") + "\n"
+
+
+def _json(text: str) -> str:
+    """Return a string as JSON, as ``json.dumps(text, ensure_ascii=False)`` does (without making an encoder)."""
+    return encode_basestring(text)
+
+
+def _indented_json(value: Any, indent: str) -> str:
+    """Return strings, lists and dictionaries as ``json.dumps(value, indent=2, ensure_ascii=False)`` does.
+
+    The standard encoder falls back to pure Python when it indents; this does the same with less machinery.
+    """
+    if isinstance(value, str):
+        return _json(value)
+    inner = indent + "  "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        body = ",\n".join(
+            f"{inner}{_json(key)}: {_indented_json(item, inner)}" for key, item in value.items()
+        )
+        return "{\n" + body + "\n" + indent + "}"
+    if not value:
+        return "[]"
+    return "[\n" + ",\n".join(inner + _indented_json(item, inner) for item in value) + "\n" + indent + "]"
 
 
 # --------------------------------------------------------------------------------------------- pages
@@ -305,7 +480,8 @@ def export_jobs(
 
     A copy of a package file (and its spreadsheet form) depends on that file (``file:datapackage/<name>``),
     the zip on every package file (``package``), the RIS on the works (``references``) and the SKOS files on
-    the labels, the concepts and the works they cite (``reference-list``: the works' keys and order).
+    the labels, the concepts, the works' keys and order (``reference-list``) and the works cited in the texts
+    SKOS gives (the labels' definitions and the concepts' summaries).
     """
     files = list(site.package) if files is None else files
     jobs = []
@@ -348,14 +524,18 @@ def export_jobs(
         )
     )
 
+    # SKOS gives each label's definition and each concept's summary (a narrative citation keeps its words).
     skos_keys = {
-        f"ref:{key}"
-        for record in [*site.terms.values(), *site.concepts.values()]
-        for key in record_keys(record)
+        f"ref:{item}"
+        for text in [
+            *(t.definition for t in site.terms.values()),
+            *(c.summary for c in site.concepts.values()),
+        ]
+        for item in site.texts.keys(text)
     }
 
     def skos() -> list[Page]:
-        turtle, jsonld = render_skos(build_skos_graph(site, base_url))
+        turtle, jsonld = write_skos(skos_statements(site, base_url))
         source = "datapackage/terms.csv and concepts.csv"
         return [
             Page(src_uri=f"{EXPORT_DIR}/skos.ttl", content=turtle, source=source),

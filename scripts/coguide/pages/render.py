@@ -446,6 +446,20 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
         tokens = {f"kind:{kind}" for kind in kinds} | {f"ref:{key}" for key in keys}
         return frozenset({*tokens, "reference-list"})
 
+    def shown(kind: str, *fields: str) -> set[str]:
+        """Return the tokens of a page that shows some fields of every record of a kind.
+
+        They are the kind, the works' keys and order, and the works cited in those fields: a work cited only in
+        a field the page does not show cannot change it.
+        """
+        keys = {
+            key
+            for record in getattr(site, kind).values()
+            for name in fields
+            for key in site.texts.keys(getattr(record, name) or "")
+        }
+        return {f"kind:{kind}", "reference-list", *(f"ref:{key}" for key in keys)}
+
     def job(key: str, depends: Iterable[str], make: Callable[[], list[Page]]) -> None:
         jobs.append(PageJob(key=key, depends=frozenset(depends), make=make))
 
@@ -464,19 +478,20 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
                 ]
 
             job(record.src_uri, record_depends(site, record, cited_keys), record_pages)
+    # The indexes and the glossary show a few fields of each record (their templates say which).
     job(
         "terms/index.md",
-        cited("terms"),
+        shown("terms", "relationship", "power", "main_critique"),
         render_one("terms_index.md.jinja", "terms/index.md", "datapackage/terms.csv"),
     )
     job(
         "concepts/index.md",
-        cited("concepts"),
+        shown("concepts", "summary"),
         render_one("concepts_index.md.jinja", "concepts/index.md", "datapackage/concepts.csv"),
     )
     job(
         "cases/index.md",
-        cited("cases"),
+        ("kind:cases",),  # titles, years, places and kinds: no text that cites
         render_one("cases_index.md.jinja", "cases/index.md", "datapackage/cases.csv"),
     )
     debates = cited("questions", "arguments")
@@ -516,7 +531,7 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
     )
     job(
         "glossary/index.md",
-        cited("terms", "concepts"),
+        shown("terms", "definition") | shown("concepts", "summary"),
         lambda: [
             _render(
                 env,

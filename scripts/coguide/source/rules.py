@@ -251,10 +251,14 @@ def check_placeholders(sources: Sources) -> list[Problem]:
     problems = []
     for name, prompts in record_prompts(sources).items():
         table = sources.tables.get(name)
-        if table is None:
+        if table is None or not prompts:
             continue
+        # One search per cell rejects the cells that hold no instruction (nearly all of them) at once.
+        any_prompt = re.compile("|".join(re.escape(p) for p in prompts))
         for row in table.rows:
             for field, value in row.values.items():
+                if not any_prompt.search(value):
+                    continue
                 prompt = next((p for p in prompts if p in value), None)
                 if prompt is None:
                     continue
@@ -661,12 +665,16 @@ def check_references(bib: Bibliography, bib_path: str) -> list[Problem]:
 # --- all rules -----------------------------------------------------------------------------------------------
 
 
-def check_house_rules(sources: Sources, bib: Bibliography) -> list[Problem]:
+def check_house_rules(
+    sources: Sources, bib: Bibliography, *, references: list[Problem] | None = None
+) -> list[Problem]:
     """Apply every house rule to the loaded sources and the parsed bibliography.
 
     Args:
         sources: What the load stage read.
         bib: The parsed bibliography.
+        references: What `check_references` found in this bibliography, when an earlier run kept it (the
+            check reads the bibliography only, so it need not run again while the ``.bib`` is unchanged).
 
     Returns:
         The problems found; the reference checks are warnings, the rest errors.
@@ -679,7 +687,7 @@ def check_house_rules(sources: Sources, bib: Bibliography) -> list[Problem]:
     problems.extend(check_placeholders(sources))
     problems.extend(check_shared_names(sources))
     problems.extend(check_debates(sources))
-    problems.extend(check_references(bib, sources.bib_path))
+    problems.extend(check_references(bib, sources.bib_path) if references is None else references)
     return problems
 
 

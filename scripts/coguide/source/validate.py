@@ -11,18 +11,18 @@ import difflib
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from coguide.cite import Bibliography, Citation, find_citations
 from coguide.errors import Problem
-from coguide.markup import find_unsafe_markup
+from coguide.markup import MarkupIssue, find_unsafe_markup
 from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
 from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table, cell_line
-from coguide.source.rules import check_house_rules
+from coguide.source.rules import check_house_rules, check_references
 from coguide.text import SLUG, slugify
 
 _HEADER_ERRORS = {
@@ -410,6 +410,15 @@ def _ids(table: Table | None) -> set[str]:
 
 def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
     """Yield every non-empty Markdown text cell (as the descriptor marks them) as (table, field, editor line, value)."""
+    for table, row, field, value in _text_cells(sources):
+        yield table, field, cell_line(table, row.values, row.line, field), value
+
+
+def _text_cells(sources: Sources) -> Iterator[tuple[Table, Row, str, str]]:
+    """Yield every non-empty Markdown text cell as (table, row, field, value).
+
+    The checks that report on few cells count a cell's line (`cell_line`) only for those.
+    """
     for name, fields in sources.registry.text_fields.items():
         table = sources.tables.get(name)
         if table is None:
@@ -418,28 +427,38 @@ def text_cells(sources: Sources) -> Iterator[tuple[Table, str, int, str]]:
             for field in fields:
                 value = row.values.get(field, "")
                 if value:
-                    yield table, field, cell_line(table, row.values, row.line, field), value
+                    yield table, row, field, value
 
 
 def collect_citation_uses(
-    sources: Sources, parsed: dict[str, tuple[Citation, ...]] | None = None
+    sources: Sources,
+    parsed: dict[str, tuple[Citation, ...]] | None = None,
+    earlier: Mapping[str, tuple[Citation, ...]] | None = None,
 ) -> list[CitationUse]:
     """Find every citation of a key: in text cells, in the citations table and in Markdown pages.
 
     Args:
         sources: What the load stage read.
         parsed: Where to keep each text's citations, by text, for the model (each text is parsed once).
+        earlier: The texts an earlier run parsed (`ValidationCache.citations`): a text met again is not parsed
+            again, so after an edit only the changed texts are.
     """
     found = parsed if parsed is not None else {}
+    before = earlier if earlier is not None else {}
 
     def cites(text: str) -> tuple[Citation, ...]:
         if text not in found:
-            found[text] = tuple(find_citations(text))
+            known = before.get(text)
+            found[text] = known if known is not None else tuple(find_citations(text))
         return found[text]
 
     uses: list[CitationUse] = []
-    for table, _field, line, value in text_cells(sources):
-        for citation in cites(value):
+    for table, row, field, value in _text_cells(sources):
+        citations = cites(value)
+        if not citations:
+            continue
+        line = cell_line(table, row.values, row.line, field)
+        for citation in citations:
             uses.extend(
                 CitationUse(key=i.key, path=table.path, line=line + citation.line - 1) for i in citation.items
             )
@@ -574,15 +593,38 @@ def check_aliases(sources: Sources) -> list[Problem]:
     return problems
 
 
-def check_markup(sources: Sources) -> list[Problem]:
-    """Report raw HTML and unsafe links in data text cells and essays."""
+#: What `find_unsafe_markup` found in each text (and whether the essay's excerpt mark was allowed).
+MarkupMemo = dict[tuple[str, bool], list[MarkupIssue]]
+
+
+def check_markup(sources: Sources, memo: MarkupMemo | None = None) -> list[Problem]:
+    """Report raw HTML and unsafe links in data text cells and essays.
+
+    Args:
+        sources: What the load stage read.
+        memo: The texts an earlier run checked, with what was found in each: a text met again is not parsed
+            again, so after an edit only the changed cells are. Replaced by this run's texts.
+    """
+    found: MarkupMemo = {}
+    earlier = memo if memo is not None else {}
+
+    def unsafe(text: str, allow_excerpt_mark: bool = False) -> list[MarkupIssue]:
+        key = (text, allow_excerpt_mark)
+        issues = found.get(key)
+        if issues is None:
+            issues = earlier.get(key)
+            if issues is None:
+                issues = find_unsafe_markup(text, allow_excerpt_mark=allow_excerpt_mark)
+            found[key] = issues
+        return issues
+
     problems = []
-    for table, field, line, value in text_cells(sources):
-        for issue in find_unsafe_markup(value):
+    for table, row, field, value in _text_cells(sources):
+        for issue in unsafe(value):
             problems.append(
                 Problem(
                     path=table.path,
-                    line=line + issue.line - 1,
+                    line=cell_line(table, row.values, row.line, field) + issue.line - 1,
                     code=issue.code,
                     message=f"{field}: {issue.message}",
                     hint=issue.hint,
@@ -590,7 +632,7 @@ def check_markup(sources: Sources) -> list[Problem]:
                 )
             )
     for doc in sources.documents:
-        for issue in find_unsafe_markup(doc.body, allow_excerpt_mark=doc.is_post):
+        for issue in unsafe(doc.body, doc.is_post):
             problems.append(
                 Problem(
                     path=doc.path,
@@ -600,6 +642,9 @@ def check_markup(sources: Sources) -> list[Problem]:
                     hint=issue.hint,
                 )
             )
+    if memo is not None:
+        memo.clear()
+        memo.update(found)
     return problems
 
 
@@ -809,11 +854,17 @@ class ValidationCache:
         tables: Frictionless's problems per table, with the digest they belong to (see `validate_frictionless`).
         bib_text: The BibTeX text `bibliography` was parsed from.
         bibliography: The parsed bibliography and its problems.
+        references: The house rules' warnings about the works of `bibliography` (they read nothing else).
+        markup: What the markup check found in each text (see `check_markup`).
+        citations: Each text's parsed citations (see `collect_citation_uses`).
     """
 
     tables: dict[str, tuple[str, list[Problem], set[int]]] = dataclasses.field(default_factory=dict)
     bib_text: str | None = None
     bibliography: tuple[Bibliography, list[Problem]] | None = None
+    references: list[Problem] | None = None
+    markup: MarkupMemo = dataclasses.field(default_factory=dict)
+    citations: dict[str, tuple[Citation, ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -840,7 +891,8 @@ def validate_project(
         sources: What the load stage read.
         frictionless: Run the Frictionless validation (tests of our own rules may skip it for speed).
         cache: What an earlier run kept (`ValidationCache`): Frictionless re-validates only the tables whose
-            file changed, and the bibliography is parsed again only when its text changed. Updated.
+            file changed, the bibliography is parsed (and its works checked) again only when its text changed,
+            and the markup check parses only texts it has not seen. Updated.
 
     Returns:
         Every problem found, sorted by file and line; warnings included.
@@ -879,20 +931,28 @@ def validate_sources(
         bib, bib_problems = parse_bibliography(sources)
         if cache is not None:
             cache.bib_text, cache.bibliography = sources.bib_text, (bib, bib_problems)
+            cache.references = None
     problems.extend(bib_problems)
     parsed: dict[str, tuple[Citation, ...]] = {}
-    uses = collect_citation_uses(sources, parsed)
+    uses = collect_citation_uses(sources, parsed, None if cache is None else cache.citations)
+    if cache is not None:
+        cache.citations = parsed
     problems.extend(check_citations(uses, bib))
     problems.extend(check_citation_records(sources))
     problems.extend(check_self_links(sources))
     problems.extend(check_aliases(sources))
-    problems.extend(check_markup(sources))
+    problems.extend(check_markup(sources, None if cache is None else cache.markup))
     problems.extend(check_posts(sources))
     problems.extend(check_ids(sources))
     problems.extend(check_docs_files(sources))
     problems.extend(check_config(sources))
 
-    problems.extend(check_house_rules(sources, bib))
+    references = None if cache is None else cache.references
+    if references is None:
+        references = check_references(bib, sources.bib_path)
+        if cache is not None:
+            cache.references = references
+    problems.extend(check_house_rules(sources, bib, references=references))
     if bib_problems == [] or all(p.code != "bibtex-syntax" for p in bib_problems):
         problems.extend(check_unused(uses, bib, sources.bib_path))
     # The generator's own id rule repeats the descriptor's pattern while the descriptor still has it: one
