@@ -12,7 +12,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -442,7 +442,12 @@ def injected_site(
     site = root / "site"
     with pytest.MonkeyPatch.context() as patch:
         # The check refuses these payloads (tested above); the renderer must be safe without it.
-        patch.setattr(coguide.build, "validate_project", lambda sources: [])
+        validate = coguide.build.validate_sources
+        patch.setattr(
+            coguide.build,
+            "validate_sources",
+            lambda sources, **options: replace(validate(sources, **options), problems=[]),
+        )
         assert build_site(root, site, verbose=False) == 0, "the site with payloads did not build"
     return site, where
 
