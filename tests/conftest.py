@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gzip
 import http.server
@@ -158,17 +159,19 @@ def build_real_site(site_dir: Path, site_url: str) -> int:
         return build_site(ROOT, site_dir, verbose=False)
 
 
-@pytest.fixture(scope="session")
-def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
-    """Build the real site once and serve it on a free port of 127.0.0.1 until the session ends."""
-    site_dir = tmp_path_factory.mktemp("real") / "site"
+@contextlib.contextmanager
+def _served_real_site(
+    tmp_path_factory: pytest.TempPathFactory, name: str, handler: type[SiteRequestHandler], path: str
+) -> Iterator[ServedSite]:
+    """Build the real site for the address of a server on a free port of 127.0.0.1 at `path`, and serve it."""
+    site_dir = tmp_path_factory.mktemp(name) / "site"
     # Bind first, so that the build knows its own address (canonical links, sitemap) before it runs.
-    server = QuietServer(("127.0.0.1", 0), functools.partial(SiteRequestHandler, directory=str(site_dir)))
-    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    server = QuietServer(("127.0.0.1", 0), functools.partial(handler, directory=str(site_dir)))
+    url = f"http://127.0.0.1:{server.server_address[1]}{path}"
     if build_real_site(site_dir, url) != 0:
         server.server_close()
-        pytest.fail("the real site does not build: run `.venv/bin/coguide build` to see why")
-    thread = threading.Thread(target=server.serve_forever, name="real-site-server", daemon=True)
+        pytest.fail(f"the real site does not build for {url}: run `.venv/bin/coguide build` to see why")
+    thread = threading.Thread(target=server.serve_forever, name=f"{name}-site-server", daemon=True)
     thread.start()
     try:
         yield ServedSite(path=site_dir, url=url)
@@ -176,6 +179,13 @@ def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="session")
+def real_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
+    """Build the real site once and serve it on a free port of 127.0.0.1 until the session ends."""
+    with _served_real_site(tmp_path_factory, "real", SiteRequestHandler, "/") as site:
+        yield site
 
 
 def site_file(site: Path, url_path: str) -> Path:
@@ -226,17 +236,5 @@ class SubPathRequestHandler(SiteRequestHandler):
 @pytest.fixture(scope="session")
 def subpath_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSite]:
     """Build the real site for an address with a sub-path and serve it only under that sub-path."""
-    site_dir = tmp_path_factory.mktemp("subpath") / "site"
-    server = QuietServer(("127.0.0.1", 0), functools.partial(SubPathRequestHandler, directory=str(site_dir)))
-    url = f"http://127.0.0.1:{server.server_address[1]}{SUB_PATH}"
-    if build_real_site(site_dir, url) != 0:
-        server.server_close()
-        pytest.fail("the real site does not build for a sub-path: run `.venv/bin/coguide build` to see why")
-    thread = threading.Thread(target=server.serve_forever, name="subpath-site-server", daemon=True)
-    thread.start()
-    try:
-        yield ServedSite(path=site_dir, url=url)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _served_real_site(tmp_path_factory, "subpath", SubPathRequestHandler, SUB_PATH) as site:
+        yield site
