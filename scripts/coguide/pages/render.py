@@ -390,29 +390,25 @@ _LINK_FIELDS = (
 )
 
 
-def record_depends(
-    site: Site, record: Record, keys: Callable[[Record], tuple[str, ...]] = record_keys
-) -> frozenset[str]:
+def record_depends(site: Site, record: Record) -> frozenset[str]:
     """Return what a record's page depends on: the record, the records it links to and shows, the works cited.
 
     Tokens are ``<resource>:<id>`` for records and ``ref:<key>`` for works; every work cited by the record,
     by the summaries of its linked records and by its arguments counts, whether or not the page shows it.
-    `keys` gives the works a record cites (`record_keys`, or a cached form of it).
     """
     tokens = {f"{record.resource}:{record.id}"}
     shown: list[Record] = [record]
-    links = [(name, resource) for name, resource in _LINK_FIELDS]
     broader = getattr(record, "broader", None)
     if broader:
         tokens.add(f"concepts:{broader}")
-    for name, resource in links:
+    for name, resource in _LINK_FIELDS:
         for item_id in getattr(record, name, ()) or ():
             tokens.add(f"{resource}:{item_id}")
             item = getattr(site, resource).get(item_id)
             if item is not None:
                 shown.append(item)
     for item in shown:
-        tokens.update(f"ref:{key}" for key in keys(item))
+        tokens.update(f"ref:{key}" for key in site_record_keys(site, item))
     return frozenset(tokens)
 
 
@@ -435,13 +431,13 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
     jobs: list[PageJob] = []
     bib = site.bibliography
 
-    def cited_keys(record: Record) -> tuple[str, ...]:
-        return site_record_keys(site, record)
-
     def cited(*kinds: str) -> frozenset[str]:
         """Return the tokens of pages that show every record of some kinds: the kinds and the works they cite."""
         keys = {
-            key for kind in kinds for record in getattr(site, kind).values() for key in cited_keys(record)
+            key
+            for kind in kinds
+            for record in getattr(site, kind).values()
+            for key in site_record_keys(site, record)
         }
         tokens = {f"kind:{kind}" for kind in kinds} | {f"ref:{key}" for key in keys}
         return frozenset({*tokens, "reference-list"})
@@ -477,7 +473,7 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
                     _render(env, f"{template}.md.jinja", record.src_uri, source, record=record, keys=keys),
                 ]
 
-            job(record.src_uri, record_depends(site, record, cited_keys), record_pages)
+            job(record.src_uri, record_depends(site, record), record_pages)
     # The indexes and the glossary show a few fields of each record (their templates say which).
     job(
         "terms/index.md",
@@ -574,7 +570,7 @@ def page_jobs(site: Site, env: Environment | None = None) -> list[PageJob]:
     shown = [site.concepts[i] for i in (*FACES, "ladder-of-participation") if i in site.concepts]
     figures = cited("terms", "cases") | {
         *(f"concepts:{i}" for i in (*FACES, "ladder-of-participation")),
-        *(f"ref:{key}" for concept in shown for key in cited_keys(concept)),
+        *(f"ref:{key}" for concept in shown for key in site_record_keys(site, concept)),
         f"ref:{LADDER_KEY}",
         "ref:mclaughlin2009",
     }
