@@ -227,3 +227,23 @@ def test_kept_markup_and_reference_checks_report_what_fresh_ones_do_and_parse_on
     kept = validate.validate_project(load_project(root), cache=cache)
     assert kept == validate.validate_project(load_project(root))
     assert not {p.code for p in kept} & {"raw-html", "group-author"}
+
+
+def test_the_model_is_built_with_the_collector_paused_and_it_is_back_on_after(project, monkeypatch):
+    import gc
+
+    import coguide.build as build
+
+    seen: list[bool] = []
+    real = build.build_model
+
+    def spy(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build, "build_model", spy)
+    assert gc.isenabled()
+    result = Generator(project()).run()
+    assert result.ok
+    assert seen == [False]
+    assert gc.isenabled()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import os
 import subprocess
@@ -63,6 +65,24 @@ class SiteSettings:
 
     name: str
     url: str
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the block (it is switched back on after, as it was).
+
+    Building the model makes hundreds of thousands of small objects in one go, and none of them is garbage
+    yet. Each pass of the collector walks every object still alive, so with the collector on this stage cost
+    more per record as the project grew (0.09 s at 1,000 records, 0.59 s at 4,000: 1.6 times as much per
+    record), and with it paused the cost per record stays flat (0.39 s at 4,000).
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def _env_value(value: object) -> str:
@@ -309,7 +329,8 @@ class Generator:
             updated=source_dates(root),
             authors=dict(sources.authors),
         )
-        site = build_model(sources, bib, info, validation.citations)
+        with collector_paused():
+            site = build_model(sources, bib, info, validation.citations)
         changed = None if last is None else changes(last.site, site, last.digests, digests)
         timed("model", start)
         start = time.perf_counter()
