@@ -247,3 +247,34 @@ def test_the_model_is_built_with_the_collector_paused_and_it_is_back_on_after(pr
     assert result.ok
     assert seen == [False]
     assert gc.isenabled()
+
+
+def test_the_zip_is_made_in_a_thread_beside_the_pages_and_written_in_its_turn(project, monkeypatch):
+    import dataclasses
+    import threading
+
+    import coguide.build as build
+
+    threads: dict[str, str] = {}
+    real = build.site_jobs
+
+    def spy(site, root):
+        def watched(job):
+            def make():
+                threads[job.key] = threading.current_thread().name
+                return job.make()
+
+            return dataclasses.replace(job, make=make)
+
+        return [watched(job) for job in real(site, root)]
+
+    monkeypatch.setattr(build, "site_jobs", spy)
+    root = project()
+    result = Generator(root).run()
+    assert result.ok
+    beside = {key for key, name in threads.items() if name != threading.main_thread().name}
+    assert beside == {"data/coproduction-guide-data.zip"}
+    assert threads["data/coproduction-guide-data.zip"].startswith("coguide-beside")
+    assert "data/coproduction-guide-data.zip" in result.rendered
+    fresh = tree(root / "generated")
+    assert fresh["data/coproduction-guide-data.zip"][:2] == b"PK"

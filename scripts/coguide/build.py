@@ -9,6 +9,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -339,16 +340,22 @@ class Generator:
         keep: list[str] = []
         kept: dict[str, _Job] = {}
 
-        def stream() -> Iterator[Page]:
+        def previous(job: PageJob) -> _Job | None:
+            return last.jobs.get(job.key) if last is not None else None
+
+        def stale(job: PageJob) -> bool:
+            before = previous(job)
+            return changed is None or before is None or bool((job.depends | before.depends) & changed)
+
+        def stream(beside: dict[str, Future[list[Page]]]) -> Iterator[Page]:
             for job in jobs:
-                before = last.jobs.get(job.key) if last is not None else None
-                stale = changed is None or before is None or bool((job.depends | before.depends) & changed)
-                if not stale:
+                before = previous(job)
+                if before is not None and not stale(job):
                     kept[job.key] = _Job(depends=job.depends, files=before.files)
                     keep.extend(before.files)
                     continue
                 files = []
-                for page in job.make():
+                for page in beside[job.key].result() if job.key in beside else job.make():
                     files.append(page.src_uri)
                     rendered.append(page.src_uri)
                     yield page
@@ -358,8 +365,11 @@ class Generator:
         # A full run writes each page as it is rendered (never holding them all); an incremental run renders
         # its few pages first and writes them in one burst, so that an engine watching the tree (`coguide
         # serve`) sees one change and rebuilds once, not once per pause between two pages.
-        pages: Iterable[Page] = stream() if changed is None else list(stream())
-        written = write_pages(pages, out_dir, keep=keep)
+        # Jobs that run beside the others (the zip's compression) start first, in a thread of their own.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coguide-beside") as pool:
+            beside = {job.key: pool.submit(job.make) for job in jobs if job.beside and stale(job)}
+            pages: Iterable[Page] = stream(beside) if changed is None else list(stream(beside))
+            written = write_pages(pages, out_dir, keep=keep)
         timed("render", start)
         files = sorted({*rendered, *keep})
         problems = [*problems, *stray_files(out_dir, set(files))]

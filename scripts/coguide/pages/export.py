@@ -508,6 +508,8 @@ def export_jobs(
             make=lambda: [
                 Page(src_uri=f"{EXPORT_DIR}/{ZIP_NAME}", content=render_zip(files), source=f"{DATA_DIR}/")
             ],
+            # zlib compresses with the interpreter's lock released: the zip can be made beside the pages.
+            beside=True,
         )
     )
     jobs.append(

@@ -372,11 +372,14 @@ class PageJob:
             ``contributors``. Anything no token names (the templates, the descriptor, the engine configuration,
             the site's name, address and source dates) changes every page.
         make: Renders the pages.
+        beside: Most of the work is done by C code that lets other threads run (compression), so the build
+            may start the job in a thread of its own before the others and collect its pages in their turn.
     """
 
     key: str
     depends: frozenset[str]
     make: Callable[[], list[Page]]
+    beside: bool = False
 
 
 #: The record lists a page shows beside a record, and the resource each list names.
