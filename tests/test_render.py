@@ -102,7 +102,7 @@ def test_essay_gets_linked_citations_references_and_cite_box(site):
 def test_glossary_leaves_headings_code_and_citations_alone(site):
     glossary = make_glossary(site)
     text = "# Client\n\n`client` and [@mclaughlin2009] then clients and power.\n"
-    out = glossary.link_first_mentions(text, lambda entry: entry.src_uri)
+    out = glossary.link_first_mentions(text, lambda entry: entry.src_uri).text
     assert out.startswith("# Client\n\n`client` and [@mclaughlin2009] then [clients](terms/client.md")
     assert "[power](concepts/power.md" in out
 
@@ -181,3 +181,45 @@ def test_page_meta_looks_pages_up_in_one_index_per_site(site):
     assert meta["jsonld"]["@type"] == "ScholarlyArticle" and "edit_line" not in meta
     assert ["citation_title", essay.title] in meta["citation_meta"]
     assert page_meta(site, "about.md", owners) == {}
+
+
+def test_glossary_links_never_fall_inside_a_citation_and_the_citations_move_with_the_text(site):
+    from coguide.cite import find_citations
+
+    glossary = make_glossary(site)
+    # A citation whose prefix runs onto a second line: the line-by-line protection cannot see it whole.
+    text = "Power matters [on\nclients, see @mclaughlin2009, p. 5] to clients.\n"
+    citations = find_citations(text)
+    linked = glossary.link_first_mentions(text, lambda entry: entry.src_uri, citations)
+    assert "[on\nclients, see @mclaughlin2009, p. 5]" in linked.text
+    assert "[clients](terms/client.md" in linked.text.split("]", 1)[1]
+    assert linked.text.startswith("[Power](concepts/power.md")
+    assert linked.citations(citations) == tuple(find_citations(linked.text))
+
+
+def test_hand_written_pages_are_rendered_from_the_citations_the_model_parsed(project, monkeypatch):
+    import coguide.cite.citations as citations_module
+    import coguide.model as model_module
+    from coguide.build import generate
+    from coguide.pages.tree import render_written_page
+
+    root = project(full=True)
+    result = generate(root)
+    assert result.ok
+    site = result.site
+
+    def refuse(text):
+        raise AssertionError(f"parsed again: {text[:60]!r}")
+
+    monkeypatch.setattr(citations_module, "find_citations", refuse)
+    monkeypatch.setattr(model_module, "find_citations", refuse)
+    glossary = make_glossary(site)
+    pages = [render_written_page(site, doc, glossary) for doc in site.documents]
+    assert any(doc.is_post for doc in site.documents)
+    cited = [
+        (doc, page) for doc, page in zip(site.documents, pages, strict=True) if site.texts.cites(doc.body)
+    ]
+    assert [doc.is_post for doc, _ in cited] == [True]  # the fixture's essay cites works
+    for doc, page in cited:
+        items = sum(len(c.items) for c in site.texts.cites(doc.body))
+        assert page.content.count('<a class="cite"') == items, doc.src_uri

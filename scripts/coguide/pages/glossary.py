@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from functools import cached_property
 
+from coguide.cite import Citation
 from coguide.model import Site
 
 # Spans that must never be rewritten: code, links and images, citations, raw HTML, autolinks.
@@ -136,7 +137,9 @@ class Glossary:
             return None
         return re.compile(rf"(?<![\w-])({_trie_alternation(self._by_form)})(?![\w-])", re.IGNORECASE)
 
-    def link_first_mentions(self, markdown: str, link: Callable[[Entry], str]) -> str:
+    def link_first_mentions(
+        self, markdown: str, link: Callable[[Entry], str], citations: Sequence[Citation] = ()
+    ) -> Linked:
         """Link the first mention of each entry in a Markdown text.
 
         Headings, code blocks, existing links, citations and HTML are left alone.
@@ -144,16 +147,21 @@ class Glossary:
         Args:
             markdown: The essay body.
             link: Returns the relative link to an entry's page from the essay.
+            citations: The text's citations as the model parsed them: nothing inside one is linked, and the
+                result says where each now is (`Linked.moved`), so the text is never parsed again.
 
         Returns:
-            The text with at most one link per entry.
+            The text with at most one link per entry, and where the text after each link moved.
         """
         pattern = self.pattern
         if pattern is None:
-            return markdown
+            return Linked(text=markdown)
+        spans = [(c.start, c.end) for c in citations]
         done: set[str] = set()
         out: list[str] = []
+        edits: list[tuple[int, int]] = []
         fenced = False
+        offset = 0
         for line in markdown.split("\n"):
             stripped = line.lstrip()
             if stripped.startswith(("```", "~~~")):
@@ -164,31 +172,71 @@ class Glossary:
                 or line.startswith("    ")
             ):
                 out.append(line)
-                continue
-            out.append(self._link_line(line, pattern, done, link))
-        return "\n".join(out)
+            else:
+                out.append(self._link_line(line, offset, _Linking(pattern, done, link, spans, edits)))
+            offset += len(line) + 1
+        return Linked(text="\n".join(out), edits=tuple(edits))
 
-    def _link_line(
-        self, line: str, pattern: re.Pattern[str], done: set[str], link: Callable[[Entry], str]
-    ) -> str:
+    def _link_line(self, line: str, offset: int, linking: _Linking) -> str:
         pieces: list[str] = []
         last = 0
         for protected in _PROTECTED.finditer(line):
-            pieces.append(self._link_span(line[last : protected.start()], pattern, done, link))
+            pieces.append(self._link_span(line[last : protected.start()], offset + last, linking))
             pieces.append(protected.group(0))
             last = protected.end()
-        pieces.append(self._link_span(line[last:], pattern, done, link))
+        pieces.append(self._link_span(line[last:], offset + last, linking))
         return "".join(pieces)
 
-    def _link_span(
-        self, text: str, pattern: re.Pattern[str], done: set[str], link: Callable[[Entry], str]
-    ) -> str:
+    def _link_span(self, text: str, offset: int, linking: _Linking) -> str:
         def replace(match: re.Match[str]) -> str:
             entry = self._by_form[match.group(1).lower()]
-            if entry.url in done:
+            start, end = offset + match.start(), offset + match.end()
+            if entry.url in linking.done or any(a < end and start < b for a, b in linking.citations):
                 return match.group(0)
-            done.add(entry.url)
+            linking.done.add(entry.url)
             title = entry.definition.translate(_TITLE_ESCAPES)
-            return f'[{match.group(0)}]({link(entry)} "{title}"){{ .glossary-link }}'
+            linked = f'[{match.group(0)}]({linking.link(entry)} "{title}"){{ .glossary-link }}'
+            linking.edits.append((end, len(linked) - len(match.group(0))))
+            return linked
 
-        return pattern.sub(replace, text)
+        return linking.pattern.sub(replace, text)
+
+
+@dataclass(frozen=True)
+class _Linking:
+    """What linking one text carries from line to line."""
+
+    pattern: re.Pattern[str]
+    done: set[str]
+    link: Callable[[Entry], str]
+    citations: list[tuple[int, int]]
+    edits: list[tuple[int, int]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Linked:
+    """A text with its glossary links, and where the text after each link moved.
+
+    Attributes:
+        text: The linked text.
+        edits: For each link, the offset in the original text where the link's mention ended and how many
+            characters the link added there.
+    """
+
+    text: str
+    edits: tuple[tuple[int, int], ...] = ()
+
+    def moved(self, position: int) -> int:
+        """Return where a position of the original text (not inside a linked mention) is in the linked text."""
+        return position + sum(added for at, added in self.edits if at <= position)
+
+    def citations(self, citations: Iterable[Citation]) -> tuple[Citation, ...]:
+        """Return the original text's citations with their offsets in the linked text."""
+        if not self.edits:
+            return tuple(citations)
+        moved = []
+        for c in citations:
+            start = self.moved(c.start)
+            column = start - self.text.rfind("\n", 0, start)  # a link never adds a line
+            moved.append(replace(c, start=start, end=self.moved(c.end), column=column))
+        return tuple(moved)

@@ -799,9 +799,16 @@ def render_document(
     """
     bib = site.bibliography
     link_to = root_link if root_links else None
+    # The citations the model parsed; glossary links move them, and the text is not parsed again.
+    citations = site.texts.cites(markdown)
     if glossary is not None:
-        markdown = glossary.link_first_mentions(markdown, lambda entry: md_link(src_uri, entry.src_uri))
-    rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url, link_to))
+        linked = glossary.link_first_mentions(
+            markdown, lambda entry: md_link(src_uri, entry.src_uri), citations
+        )
+        markdown, citations = linked.text, linked.citations(citations)
+    rendered, keys = bib.render_text(
+        markdown, "html", bibliography_href(page_url, link_to), citations=citations
+    )
     rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), rendered)
     # The blog shows an essay's excerpt on its index pages without the reference list: the excerpt holds
     # the references its own citations are described by.
