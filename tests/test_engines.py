@@ -109,6 +109,10 @@ def test_both_engines_build_in_one_process_and_report_warnings_whole(small, orde
         assert out[name]["warnings"] == []
         assert (small / f"site-{name}" / "two" / "index.html").is_file()
         assert (small / f"site-{name}" / MARKER).is_file()  # the hooks ran
+        # The hooks let a page's text go once it is written; the page built after still names it by its title.
+        second = (small / f"site-{name}" / "two" / "index.html").read_text(encoding="utf-8")
+        assert re.search(r'md-ellipsis">\s*One\s*</span>', second), name
+        assert "<title>Two - Small</title>" in second
     # The first engine stays the one loaded here: the second ran in a process of its own.
     assert out[order[1]]["loaded"] == order[0]
     assert not out["broken"]["ok"]
@@ -314,3 +318,23 @@ def test_the_bibliography_back_links_and_bibtex_stay_out_of_every_search_index(r
         bibliography = [i["text"] for i in items if i["location"].startswith("bibliography/")]
         assert sum(len(text) for text in bibliography) > 10_000, engine  # the references are searchable
         assert not any("Cited in" in text or "@book{" in text for text in bibliography), engine
+
+
+def test_the_hooks_let_a_page_s_text_go_once_written_except_the_blog_s():
+    from types import SimpleNamespace
+
+    from coguide.engines import mkdocs_hooks
+
+    def page(src_uri: str) -> SimpleNamespace:
+        return SimpleNamespace(
+            file=SimpleNamespace(src_uri=src_uri), url=src_uri[:-3] + "/", markdown="# T\n", content=None
+        )
+
+    label, essay = page("terms/client.md"), page("blog/posts/one.md")
+    for each in (label, essay):
+        each.content = mkdocs_hooks.on_page_content("<h1>T</h1>", each, None, None)
+    assert (label.markdown, essay.markdown) == ("", "# T\n")
+    assert label.content == essay.content == "<h1>T</h1>"
+    for each in (label, essay):
+        mkdocs_hooks.on_post_page("<html></html>", each, None)
+    assert (label.content, essay.content) == (None, "<h1>T</h1>")
