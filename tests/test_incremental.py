@@ -278,3 +278,28 @@ def test_the_zip_is_made_in_a_thread_beside_the_pages_and_written_in_its_turn(pr
     assert "data/coproduction-guide-data.zip" in result.rendered
     fresh = tree(root / "generated")
     assert fresh["data/coproduction-guide-data.zip"][:2] == b"PK"
+
+
+def test_a_run_after_an_edit_loads_the_templates_the_first_run_compiled(kept, monkeypatch):
+    import jinja2
+
+    root, generator, _check, _total = kept
+    compiled: list[str] = []
+    real = jinja2.Environment.compile
+
+    def counting(self, source, name=None, filename=None, raw=False, defer_init=False):
+        compiled.append(name)
+        return real(self, source, name, filename, raw, defer_init)
+
+    monkeypatch.setattr(jinja2.Environment, "compile", counting)
+    edit(
+        root / "datapackage" / "terms.csv",
+        "holds the expertise [@mclaughlin2009]",
+        "holds all the expertise [@mclaughlin2009]",
+    )
+    result = generator.run()
+    assert "terms/client.md" in result.rendered
+    assert compiled == []
+    # A fresh generator compiles them (so the count above could have caught a compilation).
+    assert generate(root, root.parent / "fresh-again").ok
+    assert "term.md.jinja" in compiled

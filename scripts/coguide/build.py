@@ -19,7 +19,15 @@ from coguide.model import Site, SiteInfo, WrittenPage, build_model
 from coguide.outputs import MARKER, check_output_dir
 from coguide.pages.export import export_jobs
 from coguide.pages.glossary import Glossary
-from coguide.pages.render import Page, PageJob, make_glossary, page_jobs, write_pages
+from coguide.pages.render import (
+    CompiledTemplates,
+    Page,
+    PageJob,
+    make_environment,
+    make_glossary,
+    page_jobs,
+    write_pages,
+)
 from coguide.pages.tree import add_page_meta, render_redirects, render_written_page
 from coguide.source.load import load_project, read_config
 from coguide.source.validate import ValidationCache, validate_sources
@@ -271,6 +279,7 @@ class Generator:
         self.site_url = site_url
         self._last: _LastRun | None = None
         self._validation = ValidationCache()
+        self._templates = CompiledTemplates()
 
     def digests(self) -> dict[str, str]:
         """Return a SHA-256 digest of every input file's content.
@@ -335,7 +344,7 @@ class Generator:
         changed = None if last is None else changes(last.site, site, last.digests, digests)
         timed("model", start)
         start = time.perf_counter()
-        jobs = site_jobs(site, root)
+        jobs = site_jobs(site, root, self._templates)
         rendered: list[str] = []
         keep: list[str] = []
         kept: dict[str, _Job] = {}
@@ -474,16 +483,16 @@ def changes(
     return tokens
 
 
-def site_jobs(site: Site, root: Path) -> list[PageJob]:
+def site_jobs(site: Site, root: Path, compiled: CompiledTemplates | None = None) -> list[PageJob]:
     """Return every rendering job of the complete docs tree, each with what it depends on.
 
     The pages made from the data (`page_jobs`, their front matter completed by `add_page_meta`), the
     hand-written pages with their citations rendered, the redirects for former ids, the data exports, and
-    every other file under ``docs/`` as it is.
+    every other file under ``docs/`` as it is. `compiled` holds templates an earlier run compiled.
     """
     jobs = [
         PageJob(key=job.key, depends=job.depends, make=lambda job=job: add_page_meta(site, job.make()))
-        for job in page_jobs(site)
+        for job in page_jobs(site, make_environment(site, compiled))
     ]
     glossary: list[Glossary] = []
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from coguide.cite import Bibliography, Citation, preview_id
@@ -244,10 +245,39 @@ def _yaml(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def make_environment(site: Site) -> Environment:
-    """Create the Jinja environment: strict undefined, HTML autoescaping, Markdown-escaping finalize."""
+class CompiledTemplates(BytecodeCache):
+    """The templates' compiled code, kept in memory from one run of a generator to the next.
+
+    Jinja compiles every template again for each environment, and each run of the generator makes one (its
+    filters read that run's model); with this, a run after an edit loads the code instead. Jinja checks each
+    template's source against the code's checksum, so an edited template is compiled again.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Fill `bucket` with the code kept for its template, if any."""
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Keep the code of a template just compiled."""
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+def make_environment(site: Site, compiled: CompiledTemplates | None = None) -> Environment:
+    """Create the Jinja environment: strict undefined, HTML autoescaping, Markdown-escaping finalize.
+
+    Args:
+        site: The model the filters read.
+        compiled: Templates compiled by an earlier run, to load rather than compile again.
+    """
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
+        bytecode_cache=compiled,
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("jinja",), default=True),
         finalize=md_escape,
