@@ -258,7 +258,7 @@ def test_the_zip_is_made_in_a_thread_beside_the_pages_and_written_in_its_turn(pr
     threads: dict[str, str] = {}
     real = build.site_jobs
 
-    def spy(site, root):
+    def spy(site, root, *more):
         def watched(job):
             def make():
                 threads[job.key] = threading.current_thread().name
@@ -266,7 +266,7 @@ def test_the_zip_is_made_in_a_thread_beside_the_pages_and_written_in_its_turn(pr
 
             return dataclasses.replace(job, make=make)
 
-        return [watched(job) for job in real(site, root)]
+        return [watched(job) for job in real(site, root, *more)]
 
     monkeypatch.setattr(build, "site_jobs", spy)
     root = project()
