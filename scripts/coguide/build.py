@@ -501,16 +501,15 @@ def site_jobs(site: Site, root: Path, compiled: CompiledTemplates | None = None)
             glossary.append(make_glossary(site))
         return [render_written_page(site, doc, glossary[0])]
 
-    entries = _glossary_entries(site)
+    # Every name an essay may be linked by starts with an entry's name or alternative name.
+    names = {
+        uri: [n for n in (f.strip().casefold() for f in forms) if n]
+        for uri, (forms, _) in _glossary_entries(site).items()
+    }
     for doc in site.documents:
         keys = set(site.texts.keys(doc.body))
         body = doc.body.casefold()
-        # Every name an essay may be linked by starts with an entry's name or alternative name.
-        mentioned = [
-            uri
-            for uri, (forms, _) in entries.items()
-            if any(f.strip() and f.strip().casefold() in body for f in forms)
-        ]
+        mentioned = [uri for uri, forms in names.items() if any(n in body for n in forms)]
         jobs.append(
             PageJob(
                 key=f"written:{doc.src_uri}",
