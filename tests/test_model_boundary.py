@@ -79,3 +79,33 @@ def test_the_check_finds_what_it_forbids():
     tree = ast.parse(source)
     assert len(_imports_source(tree)) == 2
     assert len(_forbidden_calls(tree)) == 5
+
+
+def test_the_model_finds_every_text_parsed_by_validation(project, monkeypatch):
+    """Each discussion question is a text of its own in the model; validation parses it so, not the whole cell."""
+    import coguide.model as model
+    from coguide.source.load import load_project
+    from coguide.source.validate import validate_sources
+
+    root = project(full=True)
+    terms = root / "datapackage" / "terms.csv"
+    text = terms.read_text(encoding="utf-8")
+    # A question citing a work, added on a line of its own to the client's cell of questions.
+    sources = load_project(root)
+    row = next(r for r in sources.tables["terms"].rows if r.values["id"] == "client")
+    cell = row.values["discussion_questions"]
+    assert cell.strip(), "the fixture's client has discussion questions"
+    edited = text.replace(cell, cell + "\nWho decides what counts as help [@mclaughlin2009]?", 1)
+    terms.write_text(edited, encoding="utf-8")
+    sources = load_project(root)
+    validation = validate_sources(sources)
+    assert not [p for p in validation.problems if p.severity == "error"]
+
+    def refuse(text: str) -> list:
+        raise AssertionError(f"the model parsed {text[:60]!r} again")
+
+    monkeypatch.setattr(model, "find_citations", refuse)
+    site = model.build_model(sources, validation.bibliography, model.SiteInfo(), validation.citations)
+    question = "Who decides what counts as help [@mclaughlin2009]?"
+    assert question in site.terms["client"].questions
+    assert [i.key for c in site.texts.cites(question) for i in c.items] == ["mclaughlin2009"]

@@ -430,6 +430,17 @@ def _text_cells(sources: Sources) -> Iterator[tuple[Table, Row, str, str]]:
                     yield table, row, field, value
 
 
+def _cell_texts(value: str, kind: str) -> list[tuple[int, str]]:
+    """Return the Markdown texts of a cell as the model keeps them, each with its line's offset in the cell.
+
+    A cell of one item per line (a record's discussion questions) holds one text per line, stripped, as the
+    model splits it; the citations of each are parsed on their own, so that the model finds them parsed.
+    """
+    if kind != "line":
+        return [(0, value)]
+    return [(n, line.strip()) for n, line in enumerate(value.splitlines()) if line.strip()]
+
+
 def collect_citation_uses(
     sources: Sources,
     parsed: dict[str, tuple[Citation, ...]] | None = None,
@@ -454,14 +465,17 @@ def collect_citation_uses(
 
     uses: list[CitationUse] = []
     for table, row, field, value in _text_cells(sources):
-        citations = cites(value)
-        if not citations:
-            continue
-        line = cell_line(table, row.values, row.line, field)
-        for citation in citations:
-            uses.extend(
-                CitationUse(key=i.key, path=table.path, line=line + citation.line - 1) for i in citation.items
-            )
+        spec = sources.registry[table.name].field(field) if table.name in sources.registry else None
+        texts = _cell_texts(value, spec.list if spec is not None else "")
+        line = None
+        for offset, text in texts:
+            citations = cites(text)
+            if not citations:
+                continue
+            line = cell_line(table, row.values, row.line, field) if line is None else line
+            for citation in citations:
+                at = line + offset + citation.line - 1
+                uses.extend(CitationUse(key=i.key, path=table.path, line=at) for i in citation.items)
     table = sources.tables.get("citations")
     if table is not None:
         for row in table.rows:
