@@ -138,8 +138,21 @@ def test_bench_reports_every_stage_with_plausible_numbers(tmp_path, capsys, monk
     assert incremental["only_affected"], incremental
     assert incremental["record"] + ".md" in incremental["written"]
     assert (tmp_path / "kept" / "datapackage" / "terms.csv").is_file()
+    kept = tmp_path / "kept" / "generated"
+    records = [
+        p
+        for d in ("terms", "concepts", "cases")
+        for p in (kept / d).glob("*.md")
+        if p.name not in ("index.md", "compare.md")
+    ]
+    shape = result["shape"]
+    assert (
+        result["record_pages"]["pages"] == len(records) == shape["terms"] + shape["concepts"] + shape["cases"]
+    )
+    average = sum(p.stat().st_size for p in records) / len(records) / 1024
+    assert result["record_pages"]["average_kib"] == pytest.approx(average, abs=0.01)
     table = capsys.readouterr().out
-    for stage in [*STAGES, DEFAULT_ENGINE, "citations:", "edit one record"]:
+    for stage in [*STAGES, DEFAULT_ENGINE, "citations:", "edit one record", "record pages (labels"]:
         assert stage in table
     assert list(system_tmp.iterdir()) == []
 

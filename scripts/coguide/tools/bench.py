@@ -793,6 +793,25 @@ def measure_stages(root: Path, records: int) -> tuple[list[StageResult], Any]:
     return results, generation
 
 
+#: The issue's target for the average record page, in KiB of Markdown.
+RECORD_PAGE_TARGET_KIB = 10
+
+
+def record_page_sizes(out_dir: Path, site: Any) -> dict[str, Any]:
+    """Return how many record pages (labels, concepts, cases) the generator wrote and their average size.
+
+    A record page is the page of one of the model's labels, concepts or cases; its size is the file's, front
+    matter included, in KiB.
+    """
+    sizes = [
+        (out_dir / record.src_uri).stat().st_size
+        for resource in ("terms", "concepts", "cases")
+        for record in getattr(site, resource).values()
+    ]
+    average = sum(sizes) / len(sizes) / 1024 if sizes else 0.0
+    return {"pages": len(sizes), "average_kib": round(average, 2), "target_kib": RECORD_PAGE_TARGET_KIB}
+
+
 _CHILD = "import sys; from coguide.tools.bench import engine_child; engine_child(sys.argv[1], sys.argv[2], sys.argv[3])"
 
 
@@ -1411,6 +1430,7 @@ def run_benchmark(
         "warm_up_seconds": round(warm_up, 3),
         "write_project_seconds": round(written_in, 3),
         "generated_pages": len(generation.written),
+        "record_pages": record_page_sizes(generation.out_dir, generation.site),
         "stages": [asdict(s) for s in stages],
         "ours_seconds": round(ours, 3),
         "citations": cites,
@@ -1457,6 +1477,12 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(
             f"  {s['stage']}: {d['html_pages']:,} HTML pages, {d['warnings']} warning(s); "
             f"ours / {s['stage']} = {result['ours_seconds'] / max(s['seconds'], 1e-9):.1%}{ratio}"
+        )
+    pages = result.get("record_pages")
+    if pages and pages["pages"]:
+        lines.append(
+            f"record pages (labels, concepts, cases): {pages['pages']:,}, {pages['average_kib']:.1f} KB of "
+            f"Markdown on average (target <= {pages['target_kib']} KB)"
         )
     c = result["citations"]
     if c:
