@@ -10,6 +10,7 @@ import csv
 import json
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -107,9 +108,9 @@ class Sources:
     #: The engine configuration (``mkdocs.yml``) as YAML, its tags (``!ENV``) read as plain values.
     config: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def registry(self) -> Registry:
-        """Return the record types the descriptor declares (see `coguide.source.schema`)."""
+        """Return the record types the descriptor declares (see `coguide.source.schema`), read once."""
         return read_registry(self.descriptor)
 
 

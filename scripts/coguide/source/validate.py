@@ -464,9 +464,12 @@ def collect_citation_uses(
         return found[text]
 
     uses: list[CitationUse] = []
+    registry = sources.registry
+    kinds = {
+        (name, spec.name): spec.list for name, record_type in registry.items() for spec in record_type.fields
+    }
     for table, row, field, value in _text_cells(sources):
-        spec = sources.registry[table.name].field(field) if table.name in sources.registry else None
-        texts = _cell_texts(value, spec.list if spec is not None else "")
+        texts = _cell_texts(value, kinds.get((table.name, field), ""))
         line = None
         for offset, text in texts:
             citations = cites(text)
