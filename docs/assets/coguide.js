@@ -49,9 +49,22 @@
         if (!target) return;
         var text = target.value !== undefined ? target.value : target.textContent;
         var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 2000); };
+        // Without the Clipboard API (a page opened from disk), copy the selection: a text box's text, or the
+        // text of the element shown (the APA reference is a paragraph).
+        var fallback = function () {
+          if (target.select) { target.select(); } else {
+            var range = document.createRange();
+            range.selectNodeContents(target);
+            var selection = window.getSelection();
+            selection.removeAllRanges();
+            selection.addRange(range);
+          }
+          document.execCommand("copy");
+          done();
+        };
         if (navigator.clipboard && navigator.clipboard.writeText) {
-          navigator.clipboard.writeText(text).then(done, function () { target.select && target.select(); document.execCommand("copy"); done(); });
-        } else { target.select && target.select(); document.execCommand("copy"); done(); }
+          navigator.clipboard.writeText(text).then(done, fallback);
+        } else { fallback(); }
       });
     });
   }

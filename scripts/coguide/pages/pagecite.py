@@ -313,13 +313,15 @@ def cite_this_page(
         anchor: A prefix for the box's element ids.
     """
     citation = page_citation(site, title=title, url=url, source=source, essay=essay)
+    # APA is shown once, formatted; its Copy button copies the shown text, which is the plain form.
+    apa = f"{anchor}-apa"
     parts = [
         f'<details class="cite-this-page" id="{h(anchor)}" markdown="0">',
         "<summary>Cite this page</summary>",
-        f'<p class="cite-apa">{citation.apa_html}</p>',
+        f'<p>APA 7 <button type="button" class="md-button" data-copy-target="{h(apa)}" hidden>Copy</button></p>',
+        f'<p class="cite-apa" id="{h(apa)}">{citation.apa_html}</p>',
     ]
     forms = (
-        ("APA 7", "apa", citation.apa_text),
         ("BibTeX", "bibtex", citation.bibtex),
         ("RIS", "ris", citation.ris),
     )

@@ -161,11 +161,10 @@ def reference_items(
         target = f"bibliography/#{key}"
         link = link_to(target) if link_to else url_for(page_url, target)
         reference = f'<span id="{preview_id(key)}">{bib.format_reference(key, "html")}</span>'
+        # The arrow's name is its aria-label; cite.js gives it the same tooltip, rather than every entry of
+        # every page carrying it twice.
         items.append(
-            Markup(
-                f'{reference} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
-                f'title="In the bibliography">↗</a>'
-            )
+            Markup(f'{reference} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography">↗</a>')
         )
     return items
 
@@ -317,27 +316,44 @@ def first_sentence(value: str, shortest: int = 40) -> str:
     return value
 
 
-_DESCRIBED_BY = re.compile(r'aria-describedby="cite-([^"]+)"')
+#: An in-text citation (`Bibliography.format_citation`): a link whose fragment is the cited key. One in a part shown
+#: on other pages too (an essay's excerpt) also names the element that describes it (see `cite_previews`).
+_CITE_LINK = re.compile(r'<a class="cite" href="[^"#]*#([^"]*)"(?: aria-describedby="([^"]*)")?>')
+
+
+def cited_keys(content: str, scope: str = "") -> list[str]:
+    """Return the keys a page's citations are described by, in first-cited order (see `cite_previews`).
+
+    Without a `scope`, the keys of the citations that name no describing element (``cite-{key}`` by their
+    fragment); with one, those of the citations described by ``{scope}cite-{key}``.
+    """
+    prefix = f"{h(scope)}cite-"
+    keys = []
+    for match in _CITE_LINK.finditer(content):
+        described = match.group(2)
+        if not scope and described is None:
+            keys.append(html.unescape(match.group(1)))
+        elif scope and described is not None and described.startswith(prefix):
+            keys.append(html.unescape(described[len(prefix) :]))
+    return list(dict.fromkeys(keys))
 
 
 def cite_previews(content: str, bib: Bibliography, scope: str = "") -> str:
     """Add to a page, once, the reference of every cited key that its reference list does not already hold.
 
-    Each citation link is described (``aria-describedby="cite-{key}"``) by one element per key: the
-    reference in the page's reference list when it has one, else an entry of a list of previews added
-    here at the end of the page, hidden from view and from search. The browser's hover/focus preview is
-    filled from that element (``cite.js``). With a `scope` (``"{scope}cite-{key}"``), the citations of
-    a part shown on other pages too (an essay's excerpt) get a list of their own, with ids no other part
-    of those pages uses.
+    A citation is a link to its bibliography entry, the key its fragment. It is described by one element
+    per key (``cite-{key}``): the reference in the page's reference list when it has one, else an entry of
+    a list of previews added here at the end of the page, hidden from view and from search. In the browser,
+    ``cite.js`` makes that element the link's description (``aria-describedby``) and fills the hover/focus
+    preview from it. With a `scope` (``"{scope}cite-{key}"``), the citations of a part shown on other pages
+    too (an essay's excerpt), which name their element themselves, get a list of their own, with ids no
+    other part of those pages uses.
     """
     prefix = f"{scope}cite-"
-    described_by = (
-        _DESCRIBED_BY if not scope else re.compile(f'aria-describedby="{re.escape(prefix)}([^"]+)"')
-    )
-    described = dict.fromkeys(html.unescape(key) for key in described_by.findall(content))
+    described = cited_keys(content, scope)
     if not described:
         return content
-    ids = re.findall(f'(?<![\\w-])id="{re.escape(prefix)}([^"]+)"', content)
+    ids = re.findall(f'(?<![\\w-])id="{re.escape(h(prefix))}([^"]+)"', content)
     present = {html.unescape(key) for key in ids}
     missing = [key for key in described if key not in present and key in bib]
     if not missing:
@@ -795,12 +811,19 @@ def render_document(
     rendered, keys = bib.render_text(markdown, "html", bibliography_href(page_url, link_to))
     rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), rendered)
     # The blog shows an essay's excerpt on its index pages without the reference list: the excerpt holds
-    # the references its own citations are described by.
+    # the references its own citations are described by, and its citations name them.
     excerpt, mark, rest = rendered.partition(EXCERPT_MARK)
-    if mark and _DESCRIBED_BY.search(excerpt):
+    if mark and _CITE_LINK.search(excerpt):
         # Scoped by the essay's file name: two excerpts on one index page may cite the same work.
         scope = f"{PurePosixPath(src_uri or page_url.rstrip('/')).stem}-"
-        excerpt = _DESCRIBED_BY.sub(lambda m: f'aria-describedby="{h(scope)}cite-{m.group(1)}"', excerpt)
+
+        def described(m: re.Match[str]) -> str:
+            if m.group(2) is not None:
+                return m.group(0)
+            key = html.unescape(m.group(1))
+            return f'{m.group(0)[:-1]} aria-describedby="{h(scope)}{preview_id(key)}">'
+
+        excerpt = _CITE_LINK.sub(described, excerpt)
         rendered = f"{cite_previews(excerpt, bib, scope).rstrip()}\n\n{mark}{rest}"
     known = [k for k in keys if k in bib]
     if known:
@@ -817,7 +840,7 @@ def render_document(
 
 
 _TITLE = re.compile(r"^# .*\n", re.MULTILINE)
-_CITE_ITEM = re.compile(r'<span class="cite-item">.*?</a></span>', re.DOTALL)
+_CITE_ITEM = re.compile(r'<a class="cite" [^>]*>.*?</a>', re.DOTALL)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _MD_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]{}"})
 
