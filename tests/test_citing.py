@@ -185,9 +185,7 @@ def test_in_the_debates_cites_the_proponents_once_and_linked(site):
     content = pages[record.src_uri]
     section = content[content.index("## In the debates") :]
     assert "(Needham (2008))" not in section
-    assert re.search(
-        r'\(<a class="cite" href="[./]*bibliography/#needham2008">', section
-    )
+    assert re.search(r'\(<a class="cite" href="[./]*bibliography/#needham2008">', section)
     assert "needham2008" in record_page_keys(site, record)
 
 

@@ -183,3 +183,38 @@ def test_page_meta_looks_pages_up_in_one_index_per_site(site):
     assert meta["jsonld"]["@type"] == "ScholarlyArticle" and "edit_line" not in meta
     assert ["citation_title", essay.title] in meta["citation_meta"]
     assert page_meta(site, "about.md", owners) == {}
+
+
+def test_record_pages_keep_citation_markup_lean(site):
+    """A record page's citations, references and Cite this page stay lean (issue 15's page size).
+
+    A citation is its link and nothing more; a reference's link back to the bibliography carries its name once;
+    the page's APA reference is written once in the box (its Copy button copies it) and once for print.
+    The browser side (descriptions, previews, tooltips) is checked in test_browser_citing.py.
+    """
+    pages = {p.src_uri: p.content for p in render_site(site)}
+    records = [r for resource in ("terms", "concepts", "cases") for r in getattr(site, resource).values()]
+    citations = 0
+    for record in records:
+        content = pages[record.src_uri]
+        for markup in (
+            "cite-item",
+            "data-key=",
+            "aria-describedby=",
+            'title="In the bibliography"',
+            '<textarea id="cite-apa"',
+        ):
+            assert markup not in content, f"{record.src_uri} holds {markup!r} again"
+        links = re.findall(r'<a class="cite"[^>]*>', content)
+        citations += len(links)
+        expected = url_for(record.url, "bibliography/")
+        for link in links:
+            assert re.fullmatch(rf'<a class="cite" href="{re.escape(expected)}#[^"]+">', link), link
+        cited = {link.partition("#")[2].removesuffix('">') for link in links}
+        # Every cited work is described once on the page: by its reference (cite-KEY), which cite.js finds.
+        for key in cited:
+            assert content.count(f'id="cite-{key}"') == 1, f"{record.src_uri}: cite-{key}"
+        box = content[content.index('<details class="cite-this-page"') :]
+        assert box.count('class="cite-apa"') == 1 and 'data-copy-target="cite-apa"' in box
+        assert content.count("<strong>Cite as:</strong>") == 1
+    assert citations > 5, "the fixture's record pages cite too little to check"

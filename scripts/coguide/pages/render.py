@@ -164,7 +164,9 @@ def reference_items(
         # The arrow's name is its aria-label; cite.js gives it the same tooltip, rather than every entry of
         # every page carrying it twice.
         items.append(
-            Markup(f'{reference} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography">↗</a>')
+            Markup(
+                f'{reference} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography">↗</a>'
+            )
         )
     return items
 
