@@ -239,7 +239,7 @@ def test_the_404_page_offers_search_and_the_main_sections_under_a_sub_path(visit
 # --- Lean record pages --------------------------------------------------------------------------------------------
 
 
-def test_a_record_pages_bare_citation_links_get_their_description_preview_and_backlink_tooltips(
+def test_a_record_pages_bare_citations_and_references_get_their_descriptions_previews_and_links(
     visit, real_site
 ):
     """The page's Markdown gives a citation only its link; in the browser each still gets its full reference."""
@@ -263,4 +263,9 @@ def test_a_record_pages_bare_citation_links_get_their_description_preview_and_ba
         link = backlinks.nth(index)
         assert link.get_attribute("aria-label") == "In the bibliography"
         assert link.get_attribute("title") == "In the bibliography"
-        assert re.search(r"bibliography/#.+$", link.get_attribute("href"))
+        reference = link.evaluate("a => a.parentElement.firstElementChild.id")
+        assert link.get_attribute("href") == "../../bibliography/#" + reference.removeprefix("cite-")
+    # The link made in the browser leads to the entry.
+    key = backlinks.first.get_attribute("href").partition("#")[2]
+    backlinks.first.click()
+    page.wait_for_url(re.compile(rf"/bibliography/#{re.escape(key)}$"))

@@ -204,7 +204,10 @@ def test_a_record_reference_list_lists_every_work_its_page_cites(site):
     for record in [*site.terms.values(), *site.concepts.values(), *site.cases.values()]:
         content = pages[record.src_uri]
         cited = set(re.findall(r'<a class="cite" href="[^"]*#([^"]+)"', content))
-        listed = set(re.findall(r'class="ref-backlink" href="[^"]*#([^"]+)"', content))
+        references = re.search(r'<ol class="reference-list">.*?</ol>', content, re.DOTALL)
+        listed = (
+            set(re.findall(r'<li><span id="cite-([^"]+)">', references.group(0))) if references else set()
+        )
         assert cited <= listed, f"{record.src_uri} cites {sorted(cited - listed)} without listing them"
         if cited:
             assert f"references/{record.resource}-{record.id}.bib" in content

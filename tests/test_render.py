@@ -150,7 +150,7 @@ def test_each_cited_key_is_described_once_per_page(site):
     assert f'<span id="cite-brudney1983">{bib.preview("brudney1983")}</span>' in hidden
     assert "<a " not in hidden
     # A key the page's reference list already holds is not repeated.
-    listed = "\n".join(reference_items(["needham2008"], bib, ""))
+    listed = "\n".join(reference_items(["needham2008"], bib))
     page = cite_previews(f"{rendered}\n{listed}", bib)
     assert page.count('id="cite-needham2008"') == 1
     assert page.count('id="cite-brudney1983"') == 1
@@ -188,9 +188,9 @@ def test_page_meta_looks_pages_up_in_one_index_per_site(site):
 def test_record_pages_keep_citation_markup_lean(site):
     """A record page's citations, references and Cite this page stay lean (issue 15's page size).
 
-    A citation is its link and nothing more; a reference's link back to the bibliography carries its name once;
-    the page's APA reference is written once in the box (its Copy button copies it) and once for print.
-    The browser side (descriptions, previews, tooltips) is checked in test_browser_citing.py.
+    A citation is its link and nothing more; the reference list links to the bibliography once (cite.js links
+    each reference to its entry from there); the page's APA reference is written once in the box (its Copy button copies it) and once for print.
+    The browser side (descriptions, previews, each reference's link) is checked in test_browser_citing.py.
     """
     pages = {p.src_uri: p.content for p in render_site(site)}
     records = [r for resource in ("terms", "concepts", "cases") for r in getattr(site, resource).values()]
@@ -201,7 +201,7 @@ def test_record_pages_keep_citation_markup_lean(site):
             "cite-item",
             "data-key=",
             "aria-describedby=",
-            'title="In the bibliography"',
+            'class="ref-backlink"',
             '<textarea id="cite-apa"',
         ):
             assert markup not in content, f"{record.src_uri} holds {markup!r} again"
@@ -214,6 +214,10 @@ def test_record_pages_keep_citation_markup_lean(site):
         # Every cited work is described once on the page: by its reference (cite-KEY), which cite.js finds.
         for key in cited:
             assert content.count(f'id="cite-{key}"') == 1, f"{record.src_uri}: cite-{key}"
+        # The references are linked to their bibliography entries in the browser, from the list's one link there.
+        if 'class="reference-list"' in content:
+            bibliography = f'<a class="bibliography-link" href="{url_for(record.url, "bibliography/")}">'
+            assert content.count(bibliography) == 1, f"{record.src_uri} has no link to the bibliography"
         box = content[content.index('<details class="cite-this-page"') :]
         assert box.count('class="cite-apa"') == 1 and 'data-copy-target="cite-apa"' in box
         assert content.count("<strong>Cite as:</strong>") == 1

@@ -3,7 +3,7 @@
    at its end (an essay's excerpt, shown on other pages too, names its own with aria-describedby). This file
    wraps each citation in a .cite-item, makes that reference the link's description (aria-describedby), fills
    its hover/focus preview from it (coguide.css shows the preview on hover and keyboard focus), closes previews
-   with Esc and opens them on tap; it also gives each reference's link back to the bibliography its tooltip.
+   with Esc and opens them on tap; it also links each reference of a reference list to its bibliography entry.
    Without it a citation link goes straight to its bibliography entry. */
 (function () {
   "use strict";
@@ -109,9 +109,29 @@
         }
       });
     });
-    // The link back to the bibliography beside each reference: its name is its aria-label; the tooltip says so too.
-    Array.prototype.forEach.call(document.querySelectorAll("a.ref-backlink:not([title])"), function (link) {
-      link.title = link.getAttribute("aria-label") || "";
+    Array.prototype.forEach.call(document.querySelectorAll("ol.reference-list"), backlinks);
+  }
+
+  // Each reference (id cite-KEY) gets its link to its bibliography entry, made from the link to the bibliography
+  // in the line under the list (the address as built, so an offline copy's rewritten one works too).
+  function backlinks(list) {
+    if (list.dataset.citeLinked) return;
+    list.dataset.citeLinked = "1";
+    var line = list.nextElementSibling;
+    var bibliography = line && line.querySelector("a.bibliography-link");
+    if (!bibliography) return;
+    var base = (bibliography.getAttribute("href") || "").split("#")[0];
+    Array.prototype.forEach.call(list.children, function (li) {
+      var reference = li.firstElementChild;
+      if (!reference || reference.id.indexOf("cite-") !== 0 || li.querySelector(".ref-backlink")) return;
+      var link = document.createElement("a");
+      link.className = "ref-backlink";
+      link.setAttribute("href", base + "#" + reference.id.slice("cite-".length));
+      link.setAttribute("aria-label", "In the bibliography");
+      link.title = "In the bibliography";
+      link.textContent = "\u2197";
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(link);
     });
   }
   if (window.document$ && window.document$.subscribe) { window.document$.subscribe(enhance); }

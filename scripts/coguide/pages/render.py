@@ -148,27 +148,17 @@ def _render_text(
     return Markup(_PLACEHOLDER_RE.sub(swap, rendered))
 
 
-def reference_items(
-    keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
-) -> list[Markup]:
-    """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry.
+def reference_items(keys: Iterable[str], bib: Bibliography) -> list[Markup]:
+    """Return the APA reference-list entries for `keys` as HTML, in reference-list order.
 
-    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root. Each
-    reference carries the id (`preview_id`) that the page's citations of its key are described by.
+    Each reference carries the id (`preview_id`) that the page's citations of its key are described by. Its
+    link back to its bibliography entry is made in the browser (``cite.js``) from that id and the list's
+    link to the bibliography (`reference_downloads`), rather than written out for every entry of every page.
     """
-    items = []
-    for key in bib.sort_keys(k for k in keys if k in bib):
-        target = f"bibliography/#{key}"
-        link = link_to(target) if link_to else url_for(page_url, target)
-        reference = f'<span id="{preview_id(key)}">{bib.format_reference(key, "html")}</span>'
-        # The arrow's name is its aria-label; cite.js gives it the same tooltip, rather than every entry of
-        # every page carrying it twice.
-        items.append(
-            Markup(
-                f'{reference} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography">↗</a>'
-            )
-        )
-    return items
+    return [
+        Markup(f'<span id="{preview_id(key)}">{bib.format_reference(key, "html")}</span>')
+        for key in bib.sort_keys(k for k in keys if k in bib)
+    ]
 
 
 #: Where each page's reference list is published as BibTeX and RIS, relative to the site root.
@@ -183,9 +173,11 @@ def reference_file(page_url: str, suffix: str) -> str:
 def reference_downloads(
     keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
 ) -> Markup:
-    """Return the "Download these references" line for a page's reference list (empty when it cites nothing).
+    """Return the line under a page's reference list (empty when it cites nothing).
 
-    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root.
+    It offers the list as BibTeX and RIS and links to the bibliography, where each work is in full with the
+    pages citing it; ``cite.js`` gives each reference its own link there from this one. Links are relative
+    to `page_url`, or made by `link_to` from a path relative to the site root.
     """
     if not any(k in bib for k in keys):
         return Markup("")
@@ -197,8 +189,10 @@ def reference_downloads(
             ("ris", "RIS", "application/x-research-info-systems"),
         )
     )
+    bibliography = h(link("bibliography/"))
     return Markup(
-        f'<p class="reference-downloads">Download these references for a reference manager: {links}</p>'
+        f'<p class="reference-downloads">Download these references for a reference manager: {links}. '
+        f'Every work is also in the <a class="bibliography-link" href="{bibliography}">bibliography</a>.</p>'
     )
 
 
@@ -280,7 +274,7 @@ def make_environment(site: Site) -> Environment:
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
     env.globals["print_header"] = lambda **kw: print_header(site, **kw)
     env.globals["records"] = lambda resource, ids: [site.record(resource, i) for i in ids]
-    env.globals["references"] = lambda keys, page_url: reference_items(keys, site.bibliography, page_url)
+    env.globals["references"] = lambda keys: reference_items(keys, site.bibliography)
     env.globals["reference_downloads"] = lambda keys, page_url: reference_downloads(
         keys, site.bibliography, page_url
     )
@@ -829,7 +823,7 @@ def render_document(
         rendered = f"{cite_previews(excerpt, bib, scope).rstrip()}\n\n{mark}{rest}"
     known = [k for k in keys if k in bib]
     if known:
-        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url, link_to))
+        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib))
         downloads = reference_downloads(known, bib, page_url, link_to)
         rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n\n{downloads}\n'
     essay = next((e for e in site.essays if e.src_uri == src_uri), None)
