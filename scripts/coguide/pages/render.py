@@ -362,10 +362,41 @@ def cite_previews(content: str, bib: Bibliography, scope: str = "") -> str:
     return f"{content.rstrip()}\n\n{hidden}\n"
 
 
+_REFERENCE_LIST = re.compile(r'<ol class="reference-list">\n.*?</ol>', re.DOTALL)
+_LISTED = re.compile(r'<li><span id="cite-([^"]+)">(.*?)</span></li>', re.DOTALL)
+_BIBLIOGRAPHY_LINK = re.compile(r'<a class="bibliography-link" href="([^"]*)">')
+
+
+def link_uncited_references(content: str) -> str:
+    """Link to its bibliography entry each reference of a page's list that no citation on the page links to.
+
+    Every work a page lists is linked to its entry on the page, scripts or not: most by their citations,
+    the rest (a source cited by the record as a whole, in ``citations.csv``) by an arrow written here.
+    ``cite.js`` adds the same arrow to the others.
+    """
+    listed = _REFERENCE_LIST.search(content)
+    bibliography = _BIBLIOGRAPHY_LINK.search(content)
+    if listed is None or bibliography is None:
+        return content
+    cited = {match.group(1) for match in _CITE_LINK.finditer(content)}
+
+    def link(match: re.Match[str]) -> str:
+        if match.group(1) in cited:
+            return match.group(0)
+        href = f"{bibliography.group(1).partition('#')[0]}#{match.group(1)}"
+        return (
+            f'<li><span id="cite-{match.group(1)}">{match.group(2)}</span> <a class="ref-backlink" href="{href}" '
+            'aria-label="In the bibliography" title="In the bibliography">↗</a></li>'
+        )
+
+    linked = _LISTED.sub(link, listed.group(0))
+    return content[: listed.start()] + linked + content[listed.end() :]
+
+
 def _render(env: Environment, template: str, src_uri: str, source: str, **context: Any) -> Page:
     url = src_uri.removesuffix(".md").removesuffix("index") + ("" if src_uri.endswith("index.md") else "/")
     content = env.get_template(template).render(page_url=url, src_uri=src_uri, source=source, **context)
-    content = cite_previews(content, env.globals["site"].bibliography)
+    content = link_uncited_references(cite_previews(content, env.globals["site"].bibliography))
     return Page(src_uri=src_uri, content=content, source=source)
 
 
@@ -826,6 +857,7 @@ def render_document(
         items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib))
         downloads = reference_downloads(known, bib, page_url, link_to)
         rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n\n{downloads}\n'
+        rendered = link_uncited_references(rendered)
     essay = next((e for e in site.essays if e.src_uri == src_uri), None)
     if essay is not None:
         cite = {"title": essay.title, "url": page_url, "source": essay.path, "essay": essay}
