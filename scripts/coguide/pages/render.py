@@ -362,9 +362,11 @@ def cite_previews(content: str, bib: Bibliography, scope: str = "") -> str:
     return f"{content.rstrip()}\n\n{hidden}\n"
 
 
-_REFERENCE_LIST = re.compile(r'<ol class="reference-list">\n.*?</ol>', re.DOTALL)
-_LISTED = re.compile(r'<li><span id="cite-([^"]+)">(.*?)</span></li>', re.DOTALL)
-_BIBLIOGRAPHY_LINK = re.compile(r'<a class="bibliography-link" href="([^"]*)">')
+_LISTED = re.compile(r'<li><span id="cite-([^"]+)">')
+_BIBLIOGRAPHY_LINK = re.compile(r'<a class="bibliography-link" href="([^"#]*)')
+_BACKLINK = (
+    ' <a class="ref-backlink" href="{}#{}" aria-label="In the bibliography" title="In the bibliography">↗</a>'
+)
 
 
 def link_uncited_references(content: str) -> str:
@@ -374,23 +376,25 @@ def link_uncited_references(content: str) -> str:
     the rest (a source cited by the record as a whole, in ``citations.csv``) by an arrow written here.
     ``cite.js`` adds the same arrow to the others.
     """
-    listed = _REFERENCE_LIST.search(content)
-    bibliography = _BIBLIOGRAPHY_LINK.search(content)
-    if listed is None or bibliography is None:
+    start = content.find('<ol class="reference-list">')
+    end = content.find("</ol>", start)
+    bibliography = _BIBLIOGRAPHY_LINK.search(content, end) if start >= 0 and end >= 0 else None
+    if bibliography is None:
         return content
     cited = {match.group(1) for match in _CITE_LINK.finditer(content)}
-
-    def link(match: re.Match[str]) -> str:
-        if match.group(1) in cited:
-            return match.group(0)
-        href = f"{bibliography.group(1).partition('#')[0]}#{match.group(1)}"
-        return (
-            f'<li><span id="cite-{match.group(1)}">{match.group(2)}</span> <a class="ref-backlink" href="{href}" '
-            'aria-label="In the bibliography" title="In the bibliography">↗</a></li>'
-        )
-
-    linked = _LISTED.sub(link, listed.group(0))
-    return content[: listed.start()] + linked + content[listed.end() :]
+    listed = content[start:end]
+    uncited = [key for key in _LISTED.findall(listed) if key not in cited]
+    if not uncited:
+        return content
+    # The arrow goes at the end of the entry, before its </li> (a reference holds no list item of its own).
+    parts, last = [], 0
+    for match in _LISTED.finditer(listed):
+        if match.group(1) in uncited:
+            close = listed.index("</li>", match.end())
+            parts += [listed[last:close], _BACKLINK.format(bibliography.group(1), match.group(1))]
+            last = close
+    parts.append(listed[last:])
+    return content[:start] + "".join(parts) + content[end:]
 
 
 def _render(env: Environment, template: str, src_uri: str, source: str, **context: Any) -> Page:
