@@ -67,6 +67,11 @@ def citation_preview(cite):
     return cite.locator("xpath=following-sibling::span[contains(concat(' ', @class, ' '), ' cite-preview ')]")
 
 
+def cite_key(cite) -> str:
+    """Return the key a citation link cites: its fragment, as written in its ``href``."""
+    return cite.get_attribute("href").partition("#")[2]
+
+
 def first_record(site: ServedSite, section: str) -> str:
     """Return the path of the first record page of a section."""
     pages = sorted(p for p in (site.path / section).glob("*/index.html"))
@@ -160,7 +165,7 @@ def test_citation_leads_to_its_entry_and_back(open_page, real_site):
     essay = first_essay(real_site)
     page = open_page(essay)
     cite = page.locator("article a.cite").first
-    key = cite.get_attribute("data-key")
+    key = cite_key(cite)
     cite.click()
     expect(page).to_have_url(re.compile(rf"/bibliography/#{re.escape(key)}$"))
     entry = page.locator(f"[id='{key}']")
@@ -187,7 +192,7 @@ def test_citation_preview_shows_on_keyboard_focus(open_page, real_site):
     preview = citation_preview(cite)
     expect(preview).to_be_visible()
     # The preview is the full reference, and the link is described by the page's one copy of it.
-    key = cite.get_attribute("data-key")
+    key = cite_key(cite)
     reference = full_reference(real_site, key)
     assert " ".join(preview.inner_text().split()) == reference
     described = page.locator(f"[id='{cite.get_attribute('aria-describedby')}']")
@@ -209,9 +214,7 @@ def test_citation_preview_shows_the_full_reference_on_hover(open_page, real_site
         expect(preview).to_be_hidden()
         cite.hover()
         expect(preview).to_be_visible()
-        assert " ".join(preview.inner_text().split()) == full_reference(
-            real_site, cite.get_attribute("data-key")
-        )
+        assert " ".join(preview.inner_text().split()) == full_reference(real_site, cite_key(cite))
         assert preview.locator("a").count() == 0, "a preview holds a link"
         page.mouse.move(0, 0)
         expect(preview).to_be_hidden()
@@ -253,7 +256,9 @@ def test_cite_this_page_copies_its_text(open_page, real_site):
     for index in range(buttons.count()):
         button = buttons.nth(index)
         target = page.locator(f"[id='{button.get_attribute('data-copy-target')}']")
-        text = target.input_value()
+        # BibTeX and RIS are text boxes; APA is the formatted reference shown, copied as its text.
+        is_box = target.evaluate("el => el.tagName === 'TEXTAREA'")
+        text = target.input_value() if is_box else target.text_content()
         assert text.strip(), "the box to copy from is empty"
         button.click()
         expect(button).to_have_text("Copied")

@@ -21,6 +21,7 @@ from test_browser import (
     DESKTOP,
     WAIT_MS,
     citation_preview,
+    cite_key,
     first_essay,
     full_reference,
 )
@@ -170,7 +171,7 @@ def test_esc_closes_a_citation_preview(visit, real_site):
     preview = citation_preview(cite)
     cite.hover()
     assert preview.is_visible()
-    assert " ".join(preview.inner_text().split()) == full_reference(real_site, cite.get_attribute("data-key"))
+    assert " ".join(preview.inner_text().split()) == full_reference(real_site, cite_key(cite))
     page.keyboard.press("Escape")
     assert not preview.is_visible(), "Esc leaves the hover preview open"
     page.locator("article h1").first.hover()
@@ -184,7 +185,7 @@ def test_a_tap_opens_a_citation_preview_and_a_second_tap_follows_it(visit, real_
     essay = first_essay(real_site)
     page = visit(real_site.url + essay, PHONE_390, touch=True)
     cite = page.locator("article a.cite").first
-    key = cite.get_attribute("data-key")
+    key = cite_key(cite)
     preview = citation_preview(cite)
     cite.scroll_into_view_if_needed()
     cite.tap()
@@ -233,3 +234,38 @@ def test_the_404_page_offers_search_and_the_main_sections_under_a_sub_path(visit
     links.filter(has_text="Labels").first.click()
     page.wait_for_url(subpath_site.url + "terms/")
     assert page.locator("h1").first.inner_text().startswith("Labels")
+
+
+# --- Lean record pages --------------------------------------------------------------------------------------------
+
+
+def test_a_record_pages_bare_citations_and_references_get_their_descriptions_previews_and_links(
+    visit, real_site
+):
+    """The page's Markdown gives a citation only its link; in the browser each still gets its full reference."""
+    page = visit(real_site.url + "terms/client/")
+    cites = page.locator("article a.cite")
+    assert cites.count() > 3, "the label page cites too little to check"
+    for index in range(cites.count()):
+        cite = cites.nth(index)
+        key = cite_key(cite)
+        reference = full_reference(real_site, key)
+        # cite.js names the page's one copy of the reference as the link's description and builds its preview.
+        assert cite.get_attribute("aria-describedby") == f"cite-{key}"
+        described = page.locator(f"[id='cite-{key}']")
+        assert described.count() == 1
+        assert " ".join(described.text_content().split()) == reference
+        assert cite.evaluate("a => a.parentElement.classList.contains('cite-item')")
+        assert " ".join(citation_preview(cite).text_content().split()) == reference
+    backlinks = page.locator(".reference-list a.ref-backlink")
+    assert backlinks.count() > 3
+    for index in range(backlinks.count()):
+        link = backlinks.nth(index)
+        assert link.get_attribute("aria-label") == "In the bibliography"
+        assert link.get_attribute("title") == "In the bibliography"
+        reference = link.evaluate("a => a.parentElement.firstElementChild.id")
+        assert link.get_attribute("href") == "../../bibliography/#" + reference.removeprefix("cite-")
+    # The link made in the browser leads to the entry.
+    key = backlinks.first.get_attribute("href").partition("#")[2]
+    backlinks.first.click()
+    page.wait_for_url(re.compile(rf"/bibliography/#{re.escape(key)}$"))

@@ -10,9 +10,11 @@ import pytest
 from coguide.links import url_for
 from coguide.model import build_model
 from coguide.pages.render import (
+    link_uncited_references,
     make_glossary,
     md_escape,
     plain_text,
+    reference_downloads,
     reference_items,
     render_document,
     render_site,
@@ -131,7 +133,7 @@ def test_each_cited_key_is_described_once_per_page(site):
 
     bib = site.bibliography
     text = "[@needham2008] and [@needham2008, p. 3]; [@brudney1983]."
-    rendered = bib.render_text(text, "html")[0]
+    rendered = bib.render_text(text, "html", lambda key: f"../bibliography/#{key}")[0]
     # Without a reference list, the page gets one hidden, search-excluded preview per key, at its end.
     page = cite_previews(rendered, bib)
     assert page.startswith(rendered)
@@ -140,15 +142,17 @@ def test_each_cited_key_is_described_once_per_page(site):
         '<div class="cite-previews" hidden data-search-exclude="true" markdown="0">'
     )
     assert re.findall(r'id="([^"]+)"', hidden) == ["cite-needham2008", "cite-brudney1983"]
-    assert re.findall(r'aria-describedby="([^"]+)"', rendered) == [
-        "cite-needham2008",
-        "cite-needham2008",
-        "cite-brudney1983",
+    # Each citation names its key by its link's fragment alone; the browser finds the element from it.
+    assert re.findall(r'<a class="cite" href="[^"]*#([^"]+)">', rendered) == [
+        "needham2008",
+        "needham2008",
+        "brudney1983",
     ]
+    assert "aria-describedby" not in rendered
     assert f'<span id="cite-brudney1983">{bib.preview("brudney1983")}</span>' in hidden
     assert "<a " not in hidden
     # A key the page's reference list already holds is not repeated.
-    listed = "\n".join(reference_items(["needham2008"], bib, ""))
+    listed = "\n".join(reference_items(["needham2008"], bib))
     page = cite_previews(f"{rendered}\n{listed}", bib)
     assert page.count('id="cite-needham2008"') == 1
     assert page.count('id="cite-brudney1983"') == 1
@@ -223,3 +227,71 @@ def test_hand_written_pages_are_rendered_from_the_citations_the_model_parsed(pro
     for doc, page in cited:
         items = sum(len(c.items) for c in site.texts.cites(doc.body))
         assert page.content.count('<a class="cite"') == items, doc.src_uri
+
+
+def test_record_pages_keep_citation_markup_lean(site):
+    """A record page's citations, references and Cite this page stay lean (issue 15's page size).
+
+    A citation is its link and nothing more; the reference list links to the bibliography once (cite.js links
+    each reference to its entry from there, and only a reference no citation links to has its arrow written
+    out); the page's APA reference is written once in the box (its Copy button copies it) and once for print.
+    The browser side (descriptions, previews, each reference's link) is checked in test_browser_citing.py.
+    """
+    pages = {p.src_uri: p.content for p in render_site(site)}
+    records = [r for resource in ("terms", "concepts", "cases") for r in getattr(site, resource).values()]
+    citations = 0
+    for record in records:
+        content = pages[record.src_uri]
+        for markup in (
+            "cite-item",
+            "data-key=",
+            "aria-describedby=",
+            '<textarea id="cite-apa"',
+        ):
+            assert markup not in content, f"{record.src_uri} holds {markup!r} again"
+        links = re.findall(r'<a class="cite"[^>]*>', content)
+        citations += len(links)
+        expected = url_for(record.url, "bibliography/")
+        for link in links:
+            assert re.fullmatch(rf'<a class="cite" href="{re.escape(expected)}#[^"]+">', link), link
+        cited = {link.partition("#")[2].removesuffix('">') for link in links}
+        # Every cited work is described once on the page: by its reference (cite-KEY), which cite.js finds.
+        for key in cited:
+            assert content.count(f'id="cite-{key}"') == 1, f"{record.src_uri}: cite-{key}"
+        # The list links to the bibliography once; a reference no citation links to gets its own arrow there,
+        # the others get theirs in the browser (cite.js), so every listed work is linked without scripts too.
+        if 'class="reference-list"' in content:
+            bibliography = f'<a class="bibliography-link" href="{url_for(record.url, "bibliography/")}">'
+            assert content.count(bibliography) == 1, f"{record.src_uri} has no link to the bibliography"
+            listed = re.findall(r'<li><span id="cite-([^"]+)">', content)
+            arrows = re.findall(r'<a class="ref-backlink" href="[^"]*#([^"]+)"', content)
+            assert set(arrows) == set(listed) - cited, record.src_uri
+        box = content[content.index('<details class="cite-this-page"') :]
+        # The Copy buttons work only with coguide.js, which makes them (test_browser checks they copy).
+        assert box.count('class="cite-apa"') == 1 and "<button" not in box
+        assert content.count("<strong>Cite as:</strong>") == 1
+    assert citations > 5, "the fixture's record pages cite too little to check"
+
+
+def test_a_listed_work_no_citation_links_to_gets_its_own_link_to_the_bibliography(site):
+    bib = site.bibliography
+    keys = ["needham2008", "brudney1983"]
+    rendered = bib.render_text("[@needham2008]", "html", lambda key: f"../../bibliography/#{key}")[0]
+    items = "\n".join(f"<li>{item}</li>" for item in reference_items(keys, bib))
+    downloads = reference_downloads(keys, bib, "terms/client/")
+    assert '<a class="bibliography-link" href="../../bibliography/">bibliography</a>' in downloads
+    page = f'{rendered}\n\n<ol class="reference-list">\n{items}\n</ol>\n\n{downloads}\n'
+    linked = link_uncited_references(page)
+    # brudney1983 is listed but cited nowhere on the page: without scripts, only its arrow leads to its entry.
+    assert re.findall(r'<a class="ref-backlink" href="([^"]+)"', linked) == [
+        "../../bibliography/#brudney1983"
+    ]
+    assert (
+        linked.replace(
+            ' <a class="ref-backlink" href="../../bibliography/#brudney1983" aria-label="In the bibliography" '
+            'title="In the bibliography">↗</a>',
+            "",
+        )
+        == page
+    )
+    assert link_uncited_references(rendered) == rendered

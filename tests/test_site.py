@@ -48,7 +48,7 @@ class Link:
     tag: str
     target: str
     classes: tuple[str, ...]
-    data_key: str | None
+    key: str | None
     described_by: str | None = None
     bib_entry: str | None
     in_cited_in: bool
@@ -109,7 +109,8 @@ class PageParser(HTMLParser):
                     tag=tag,
                     target=values[attr],
                     classes=classes,
-                    data_key=values.get("data-key"),
+                    # A citation names its key by its fragment alone (the attribute as written).
+                    key=values[attr].partition("#")[2] if "cite" in classes else None,
                     described_by=values.get("aria-describedby"),
                     bib_entry=self._bib_entry,
                     in_cited_in=self._cited_in,
@@ -365,14 +366,8 @@ def test_every_in_text_citation_links_to_its_entry(real_site):
                 continue
             count += 1
             path, fragment = resolve(real_site, page, link.target) or ("", "")
-            if (
-                path != bibliography
-                or fragment not in anchors
-                or (link.data_key and link.data_key != fragment)
-            ):
-                problems.append(
-                    f"{page.relative_to(real_site.path)}: a.cite {link.target} (data-key {link.data_key})"
-                )
+            if path != bibliography or fragment not in anchors or link.key != fragment:
+                problems.append(f"{page.relative_to(real_site.path)}: a.cite {link.target} (key {link.key})")
     assert count > 100, "too few a.cite links found"
     assert not problems, "\n".join(problems[:50])
 
@@ -387,8 +382,9 @@ def test_every_in_text_citation_is_described_by_its_full_reference_once_on_its_p
             if "cite" not in link.classes:
                 continue
             count += 1
-            where = f"{page.relative_to(real_site.path)}: a.cite {link.data_key}"
-            described = link.described_by or ""
+            where = f"{page.relative_to(real_site.path)}: a.cite {link.key}"
+            # The element cite.js makes its description: the one it names (an essay's excerpt), else cite-KEY.
+            described = link.described_by or f"cite-{link.key}"
             if parsed.id_counts.get(described) != 1:
                 problems.append(
                     f"{where}: {parsed.id_counts.get(described, 0)} elements with id {described!r}"
@@ -396,7 +392,7 @@ def test_every_in_text_citation_is_described_by_its_full_reference_once_on_its_p
                 continue
             # The page's copy of the reference is the bibliography's, word for word.
             text = " ".join(parsed.id_texts.get(described, "").split())
-            full = " ".join(bibliography.bib_refs.get(link.data_key or "", "").split()).removesuffix(" ¶")
+            full = " ".join(bibliography.bib_refs.get(link.key or "", "").split()).removesuffix(" ¶")
             if not text or text != full:
                 problems.append(f"{where}: described by {text[:60]!r}, not its reference {full[:60]!r}")
     assert count > 100, "too few a.cite links found"

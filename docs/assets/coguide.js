@@ -39,7 +39,25 @@
     });
   }
 
+  // "Cite this page": a Copy button at the end of the line naming each form (the APA reference shown, the
+  // BibTeX and RIS boxes). The buttons only work with this file, so it makes them.
+  function addCopyButtons() {
+    var forms = document.querySelectorAll(".cite-this-page .cite-apa[id], .cite-this-page textarea[id]");
+    Array.prototype.forEach.call(forms, function (form) {
+      var line = form.previousElementSibling;
+      if (!line || line.tagName !== "P" || line.querySelector("[data-copy-target]")) return;
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "md-button";
+      button.setAttribute("data-copy-target", form.id);
+      button.textContent = "Copy";
+      line.appendChild(document.createTextNode(" "));
+      line.appendChild(button);
+    });
+  }
+
   function enhanceCopyButtons() {
+    addCopyButtons();
     Array.prototype.forEach.call(document.querySelectorAll("[data-copy-target]"), function (button) {
       if (button.dataset.enhanced) return;
       button.dataset.enhanced = "1";
@@ -49,9 +67,22 @@
         if (!target) return;
         var text = target.value !== undefined ? target.value : target.textContent;
         var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 2000); };
+        // Without the Clipboard API (a page opened from disk), copy the selection: a text box's text, or the
+        // text of the element shown (the APA reference is a paragraph).
+        var fallback = function () {
+          if (target.select) { target.select(); } else {
+            var range = document.createRange();
+            range.selectNodeContents(target);
+            var selection = window.getSelection();
+            selection.removeAllRanges();
+            selection.addRange(range);
+          }
+          document.execCommand("copy");
+          done();
+        };
         if (navigator.clipboard && navigator.clipboard.writeText) {
-          navigator.clipboard.writeText(text).then(done, function () { target.select && target.select(); document.execCommand("copy"); done(); });
-        } else { target.select && target.select(); document.execCommand("copy"); done(); }
+          navigator.clipboard.writeText(text).then(done, fallback);
+        } else { fallback(); }
       });
     });
   }

@@ -923,22 +923,19 @@ class _Writer:
     def link(self, key: str, inner: str) -> str:
         """Wrap an item's author-date in its link to the bibliography entry (HTML only).
 
-        The link is described (``aria-describedby="cite-{key}"``) by the one element per cited key that
-        the page holds: the reference in its reference list, or an entry of its hidden preview list. The
-        hover/focus preview is filled from that element in the browser, so the reference is written once
-        per page, not once per citation.
+        The link is the citation's whole markup: the key is its fragment. The page holds one element per
+        cited key with the id `preview_id` (``cite-{key}``): the reference in its reference list, or an
+        entry of its hidden preview list. In the browser, ``cite.js`` makes that element the link's
+        description and fills the hover/focus preview from it, so the reference is written once per page,
+        not once per citation, and each citation costs no more markup than its link.
         """
         if self.fmt != "html":
             return inner
         opening = self._openings.get(key)
         if opening is None:
             target = self._href(key) if self._href else f"#ref-{key}"
-            escaped_key = html.escape(key, quote=True)
-            opening = self._openings[key] = (
-                f'<span class="cite-item"><a class="cite" href="{html.escape(target, quote=True)}"'
-                f' data-key="{escaped_key}" aria-describedby="{preview_id(key)}">'
-            )
-        return f"{opening}{inner}</a></span>"
+            opening = self._openings[key] = f'<a class="cite" href="{html.escape(target, quote=True)}">'
+        return f"{opening}{inner}</a>"
 
 
 def preview_id(key: str) -> str:

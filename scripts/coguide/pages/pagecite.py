@@ -313,13 +313,15 @@ def cite_this_page(
         anchor: A prefix for the box's element ids.
     """
     citation = page_citation(site, title=title, url=url, source=source, essay=essay)
+    # APA is shown once, formatted, and copied as the text shown (its plain form). Each form's Copy button is
+    # made by the script that makes it work (coguide.js), at the end of the line naming the form.
     parts = [
         f'<details class="cite-this-page" id="{h(anchor)}" markdown="0">',
         "<summary>Cite this page</summary>",
-        f'<p class="cite-apa">{citation.apa_html}</p>',
+        "<p>APA 7</p>",
+        f'<p class="cite-apa" id="{h(anchor)}-apa">{citation.apa_html}</p>',
     ]
     forms = (
-        ("APA 7", "apa", citation.apa_text),
         ("BibTeX", "bibtex", citation.bibtex),
         ("RIS", "ris", citation.ris),
     )
@@ -327,8 +329,7 @@ def cite_this_page(
         box = f"{anchor}-{ident}"
         rows = text.count("\n") + 1
         parts.append(
-            f'<p><label for="{h(box)}">{label}</label> '
-            f'<button type="button" class="md-button" data-copy-target="{h(box)}" hidden>Copy</button></p>'
+            f'<p><label for="{h(box)}">{label}</label></p>'
             f'<textarea id="{h(box)}" readonly rows="{rows}">{h(text)}</textarea>'
         )
     updated = essay_updated(site, essay) if essay is not None else site.info.updated.get(source, "")

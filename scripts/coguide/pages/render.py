@@ -149,26 +149,17 @@ def _render_text(
     return Markup(_PLACEHOLDER_RE.sub(swap, rendered))
 
 
-def reference_items(
-    keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
-) -> list[Markup]:
-    """Return the APA reference-list entries for `keys` as HTML, each linked to its bibliography entry.
+def reference_items(keys: Iterable[str], bib: Bibliography) -> list[Markup]:
+    """Return the APA reference-list entries for `keys` as HTML, in reference-list order.
 
-    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root. Each
-    reference carries the id (`preview_id`) that the page's citations of its key are described by.
+    Each reference carries the id (`preview_id`) that the page's citations of its key are described by. Its
+    link back to its bibliography entry is made in the browser (``cite.js``) from that id and the list's
+    link to the bibliography (`reference_downloads`), rather than written out for every entry of every page.
     """
-    items = []
-    for key in bib.sort_keys(k for k in keys if k in bib):
-        target = f"bibliography/#{key}"
-        link = link_to(target) if link_to else url_for(page_url, target)
-        reference = f'<span id="{preview_id(key)}">{bib.format_reference(key, "html")}</span>'
-        items.append(
-            Markup(
-                f'{reference} <a class="ref-backlink" href="{h(link)}" aria-label="In the bibliography" '
-                f'title="In the bibliography">↗</a>'
-            )
-        )
-    return items
+    return [
+        Markup(f'<span id="{preview_id(key)}">{bib.format_reference(key, "html")}</span>')
+        for key in bib.sort_keys(k for k in keys if k in bib)
+    ]
 
 
 #: Where each page's reference list is published as BibTeX and RIS, relative to the site root.
@@ -183,9 +174,11 @@ def reference_file(page_url: str, suffix: str) -> str:
 def reference_downloads(
     keys: Iterable[str], bib: Bibliography, page_url: str, link_to: Callable[[str], str] | None = None
 ) -> Markup:
-    """Return the "Download these references" line for a page's reference list (empty when it cites nothing).
+    """Return the line under a page's reference list (empty when it cites nothing).
 
-    Links are relative to `page_url`, or made by `link_to` from a path relative to the site root.
+    It offers the list as BibTeX and RIS and links to the bibliography, where each work is in full with the
+    pages citing it; ``cite.js`` gives each reference its own link there from this one. Links are relative
+    to `page_url`, or made by `link_to` from a path relative to the site root.
     """
     if not any(k in bib for k in keys):
         return Markup("")
@@ -197,8 +190,10 @@ def reference_downloads(
             ("ris", "RIS", "application/x-research-info-systems"),
         )
     )
+    bibliography = h(link("bibliography/"))
     return Markup(
-        f'<p class="reference-downloads">Download these references for a reference manager: {links}</p>'
+        f'<p class="reference-downloads">Download these references for a reference manager: {links}. '
+        f'Every work is also in the <a class="bibliography-link" href="{bibliography}">bibliography</a>.</p>'
     )
 
 
@@ -309,7 +304,7 @@ def make_environment(site: Site, compiled: CompiledTemplates | None = None) -> E
     env.globals["cite_this_page"] = lambda **kw: cite_this_page(site, **kw)
     env.globals["print_header"] = lambda **kw: print_header(site, **kw)
     env.globals["records"] = lambda resource, ids: [site.record(resource, i) for i in ids]
-    env.globals["references"] = lambda keys, page_url: reference_items(keys, site.bibliography, page_url)
+    env.globals["references"] = lambda keys: reference_items(keys, site.bibliography)
     env.globals["reference_downloads"] = lambda keys, page_url: reference_downloads(
         keys, site.bibliography, page_url
     )
@@ -347,32 +342,49 @@ def first_sentence(value: str, shortest: int = 40) -> str:
     return value
 
 
-_DESCRIBED_BY = re.compile(r'aria-describedby="cite-([^"]+)"')
 _ATTRIBUTE_CHAR = re.compile(r"[\w-]")
+#: An in-text citation (`Bibliography.format_citation`): a link whose fragment is the cited key. One in a part shown
+#: on other pages too (an essay's excerpt) also names the element that describes it (see `cite_previews`).
+_CITE_LINK = re.compile(r'<a class="cite" href="[^"#]*#([^"]*)"(?: aria-describedby="([^"]*)")?>')
+
+
+def cited_keys(content: str, scope: str = "") -> list[str]:
+    """Return the keys a page's citations are described by, in first-cited order (see `cite_previews`).
+
+    Without a `scope`, the keys of the citations that name no describing element (``cite-{key}`` by their
+    fragment); with one, those of the citations described by ``{scope}cite-{key}``.
+    """
+    prefix = f"{h(scope)}cite-"
+    keys = []
+    for match in _CITE_LINK.finditer(content):
+        described = match.group(2)
+        if not scope and described is None:
+            keys.append(html.unescape(match.group(1)))
+        elif scope and described is not None and described.startswith(prefix):
+            keys.append(html.unescape(described[len(prefix) :]))
+    return list(dict.fromkeys(keys))
 
 
 def cite_previews(content: str, bib: Bibliography, scope: str = "") -> str:
     """Add to a page, once, the reference of every cited key that its reference list does not already hold.
 
-    Each citation link is described (``aria-describedby="cite-{key}"``) by one element per key: the
-    reference in the page's reference list when it has one, else an entry of a list of previews added
-    here at the end of the page, hidden from view and from search. The browser's hover/focus preview is
-    filled from that element (``cite.js``). With a `scope` (``"{scope}cite-{key}"``), the citations of
-    a part shown on other pages too (an essay's excerpt) get a list of their own, with ids no other part
-    of those pages uses.
+    A citation is a link to its bibliography entry, the key its fragment. It is described by one element
+    per key (``cite-{key}``): the reference in the page's reference list when it has one, else an entry of
+    a list of previews added here at the end of the page, hidden from view and from search. In the browser,
+    ``cite.js`` makes that element the link's description (``aria-describedby``) and fills the hover/focus
+    preview from it. With a `scope` (``"{scope}cite-{key}"``), the citations of a part shown on other pages
+    too (an essay's excerpt), which name their element themselves, get a list of their own, with ids no
+    other part of those pages uses.
     """
     prefix = f"{scope}cite-"
-    described_by = (
-        _DESCRIBED_BY if not scope else re.compile(f'aria-describedby="{re.escape(prefix)}([^"]+)"')
-    )
-    described = dict.fromkeys(html.unescape(key) for key in described_by.findall(content))
+    described = cited_keys(content, scope)
     if not described:
         return content
     # An attribute named exactly ``id`` (not ``data-id``): the character before it is checked by hand, since a
     # look-behind in the pattern made the search four times as slow on a long page.
     present = {
         html.unescape(match.group(1))
-        for match in re.finditer(f'id="{re.escape(prefix)}([^"]+)"', content)
+        for match in re.finditer(f'id="{re.escape(h(prefix))}([^"]+)"', content)
         if match.start() == 0 or not _ATTRIBUTE_CHAR.match(content, match.start() - 1)
     }
     missing = [key for key in described if key not in present and key in bib]
@@ -386,10 +398,45 @@ def cite_previews(content: str, bib: Bibliography, scope: str = "") -> str:
     return f"{content.rstrip()}\n\n{hidden}\n"
 
 
+_LISTED = re.compile(r'<li><span id="cite-([^"]+)">')
+_BIBLIOGRAPHY_LINK = re.compile(r'<a class="bibliography-link" href="([^"#]*)')
+_BACKLINK = (
+    ' <a class="ref-backlink" href="{}#{}" aria-label="In the bibliography" title="In the bibliography">↗</a>'
+)
+
+
+def link_uncited_references(content: str) -> str:
+    """Link to its bibliography entry each reference of a page's list that no citation on the page links to.
+
+    Every work a page lists is linked to its entry on the page, scripts or not: most by their citations,
+    the rest (a source cited by the record as a whole, in ``citations.csv``) by an arrow written here.
+    ``cite.js`` adds the same arrow to the others.
+    """
+    start = content.find('<ol class="reference-list">')
+    end = content.find("</ol>", start)
+    bibliography = _BIBLIOGRAPHY_LINK.search(content, end) if start >= 0 and end >= 0 else None
+    if bibliography is None:
+        return content
+    cited = {match.group(1) for match in _CITE_LINK.finditer(content)}
+    listed = content[start:end]
+    uncited = [key for key in _LISTED.findall(listed) if key not in cited]
+    if not uncited:
+        return content
+    # The arrow goes at the end of the entry, before its </li> (a reference holds no list item of its own).
+    parts, last = [], 0
+    for match in _LISTED.finditer(listed):
+        if match.group(1) in uncited:
+            close = listed.index("</li>", match.end())
+            parts += [listed[last:close], _BACKLINK.format(bibliography.group(1), match.group(1))]
+            last = close
+    parts.append(listed[last:])
+    return content[:start] + "".join(parts) + content[end:]
+
+
 def _render(env: Environment, template: str, src_uri: str, source: str, **context: Any) -> Page:
     url = src_uri.removesuffix(".md").removesuffix("index") + ("" if src_uri.endswith("index.md") else "/")
     content = env.get_template(template).render(page_url=url, src_uri=src_uri, source=source, **context)
-    content = cite_previews(content, env.globals["site"].bibliography)
+    content = link_uncited_references(cite_previews(content, env.globals["site"].bibliography))
     return Page(src_uri=src_uri, content=content, source=source)
 
 
@@ -841,18 +888,26 @@ def render_document(
     )
     rendered = _CITE_ITEM.sub(lambda m: _inert_markdown(m.group(0)), rendered)
     # The blog shows an essay's excerpt on its index pages without the reference list: the excerpt holds
-    # the references its own citations are described by.
+    # the references its own citations are described by, and its citations name them.
     excerpt, mark, rest = rendered.partition(EXCERPT_MARK)
-    if mark and _DESCRIBED_BY.search(excerpt):
+    if mark and _CITE_LINK.search(excerpt):
         # Scoped by the essay's file name: two excerpts on one index page may cite the same work.
         scope = f"{PurePosixPath(src_uri or page_url.rstrip('/')).stem}-"
-        excerpt = _DESCRIBED_BY.sub(lambda m: f'aria-describedby="{h(scope)}cite-{m.group(1)}"', excerpt)
+
+        def described(m: re.Match[str]) -> str:
+            if m.group(2) is not None:
+                return m.group(0)
+            key = html.unescape(m.group(1))
+            return f'{m.group(0)[:-1]} aria-describedby="{h(scope)}{preview_id(key)}">'
+
+        excerpt = _CITE_LINK.sub(described, excerpt)
         rendered = f"{cite_previews(excerpt, bib, scope).rstrip()}\n\n{mark}{rest}"
     known = [k for k in keys if k in bib]
     if known:
-        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib, page_url, link_to))
+        items = "\n".join(f"<li>{item}</li>" for item in reference_items(known, bib))
         downloads = reference_downloads(known, bib, page_url, link_to)
         rendered = f'{rendered.rstrip()}\n\n## References\n\n<ol class="reference-list">\n{items}\n</ol>\n\n{downloads}\n'
+        rendered = link_uncited_references(rendered)
     essay = next((e for e in site.essays if e.src_uri == src_uri), None)
     if essay is not None:
         cite = {"title": essay.title, "url": page_url, "source": essay.path, "essay": essay}
@@ -863,7 +918,7 @@ def render_document(
 
 
 _TITLE = re.compile(r"^# .*\n", re.MULTILINE)
-_CITE_ITEM = re.compile(r'<span class="cite-item">.*?</a></span>', re.DOTALL)
+_CITE_ITEM = re.compile(r'<a class="cite" [^>]*>.*?</a>', re.DOTALL)
 _TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 _MD_ACTIVE = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]{}"})
 
