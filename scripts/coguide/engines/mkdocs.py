@@ -20,11 +20,13 @@ import importlib
 import json
 import logging
 import os
+import posixpath
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +42,13 @@ OFFLINE_ENV = "COGUIDE_OFFLINE"
 #: The hooks the engine runs for us: engine glue only, none of the generator's stages.
 HOOKS = Path(__file__).with_name("mkdocs_hooks.py")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: Under ``coguide serve``: a page a browser fetched, or polled the server from, this recently is being viewed
+#: (an open tab's livereload script polls at least once a minute while the tab is visible).
+VIEWED_SECONDS = 90.0
+#: At most this many of the changed pages being viewed are rebuilt before the browsers are told to reload.
+FRONT_PAGES = 4
+#: Where the search plugin's index is in the site.
+SEARCH_INDEX = "search/search_index.json"
 _CHILD = (
     "import json, sys; from pathlib import Path; from coguide.engines.base import get_engine; "
     "from dataclasses import asdict; "
@@ -283,9 +292,30 @@ class _Kept:
     env: Any
 
 
-def _belongs(location: str, url: str) -> bool:
-    """Return True when a search index entry's `location` is on the page at `url` (the page or a section)."""
-    return location == url or location.startswith(url + "#")
+def _replace_entries(search: Any, fresh: dict[str, list[Any]]) -> str:
+    """Put each page's new search entries where its old ones are, in one pass; return why not, or "".
+
+    A full build adds a page's entries (the page, then its sections, located ``url`` and ``url#anchor``) in
+    page order, so the new entries of a page take the place of its old ones.
+
+    Args:
+        search: The search plugin's index.
+        fresh: The new entries of each rebuilt page, by the page's URL.
+    """
+    entries: list[Any] = []
+    placed: set[str] = set()
+    for entry in search.entries:
+        url = entry["location"].split("#", 1)[0]
+        if url not in fresh:
+            entries.append(entry)
+        elif url not in placed:
+            placed.add(url)
+            entries.extend(fresh[url])
+    missing = [url for url, new in fresh.items() if new and url not in placed]
+    if missing:
+        return f"the page at /{missing[0]} had no entry in the search index"
+    search.entries[:] = entries
+    return ""
 
 
 class FastServe:
@@ -332,6 +362,8 @@ class FastServe:
         self.site_dir = ""
         self.serve_url = ""
         self.kept: _Kept | None = None
+        self.server: Any = None
+        self._shown = False
         self.log = logging.getLogger("coguide")
         self._commands = _import(package, "commands.build")
         self._inclusion = _import(package, "structure.files").InclusionLevel.is_in_serve
@@ -367,37 +399,87 @@ class FastServe:
                 self.build_all()
                 return
             start = time.perf_counter()
-            done = self.rebuild_pages(sorted(paths))
+            done = self.rebuild_pages(sorted(paths), front=self._viewed())
             if isinstance(done, str):
                 self.log.info("Rebuilding the whole site: %s", done)
+                self._withdraw()
                 self.build_all()
             else:
                 self.log.info(
-                    "Rebuilt %d changed page(s) and copied %d file(s) in %.2f s",
+                    "Rebuilt %d changed page(s) and copied %d file(s) in %.2f s; the site is complete",
                     done[0],
                     done[1],
                     time.perf_counter() - start,
                 )
         except Exception as exc:
             self.kept = None  # the next change builds everything again
+            self._withdraw()
             self.log.error("The rebuild failed: %s. Fix it and save again.", exc)
+        finally:
+            if self.server is not None:
+                self.server.gate.open()
 
-    def rebuild_pages(self, paths: list[str]) -> tuple[int, int] | str:
+    def _viewed(self) -> list[str]:
+        """Return the site paths of the pages browsers are showing or fetched lately, the latest first."""
+        if self.server is None:
+            return []
+        return self.server.viewed(VIEWED_SECONDS)
+
+    def _show(self, pending: set[str]) -> None:
+        """Let browsers reload now, while the files in `pending` (site paths) are held until they are written.
+
+        The server's build loop would tell the browsers only when the whole rebuild is done; the pages built
+        so far are final, so they are served at once, and a request for a file still to be rewritten waits.
+        """
+        server = self.server
+        if server is None:
+            return
+        server.gate.hold(pending)
+        with server._epoch_cond:
+            server._visible_epoch = server._wanted_epoch
+            server._epoch_cond.notify_all()
+        self._shown = True
+
+    def _withdraw(self) -> None:
+        """After `_show`, hold every request until the build loop ends (a full build follows, or a failure).
+
+        A newer wanted version makes the server hold every request, as during any build, and makes the build
+        loop tell the browsers to reload again once the rebuild is over.
+        """
+        server = self.server
+        if server is None or not self._shown:
+            return
+        with server._epoch_cond:
+            server._wanted_epoch = max(server._wanted_epoch + 1, round(time.monotonic() * 1000))
+        self._shown = False
+
+    def rebuild_pages(self, paths: list[str], front: list[str] | None = None) -> tuple[int, int] | str:
         """Rebuild the pages among `paths` and copy the other files, on the kept state.
 
         A blog post is read again as the blog plugin reads it (its front matter must be unchanged), and then
-        every blog view (index, archive and category pages) is rebuilt too, since they show the posts' excerpts.
+        every blog view (index, archive and category pages) is rebuilt too when what it shows of the post (its
+        title and excerpt) changed.
+
+        The pages among `paths` that a browser shows (their site paths in `front`, at most `FRONT_PAGES`) are
+        rebuilt first; then the browsers are told to reload (`_show`) while the other pages, the blog views
+        that list a changed post, the copied files and the search index are held until they are written. A
+        change found after that to need a full build withdraws the reload (`_withdraw`).
+
+        Args:
+            paths: The files of the docs tree the generator rewrote.
+            front: Site paths (such as ``concepts/power/index.html``) of the pages to show first, by priority.
 
         Returns:
             How many pages were rebuilt and files copied; or, when the change needs a full build, why (pages
             may have been rebuilt by then: the full build replaces them).
         """
+        start = time.perf_counter()
         kept = self.kept
         assert kept is not None
-        config, files, nav, env = kept.config, kept.files, kept.nav, kept.env
+        self._shown = False
+        config, files = kept.config, kept.files
         blog_plugin = _blog(config)
         blog = str(blog_plugin.config.get("blog_dir", "blog")).strip("/") if blog_plugin else ""
-        in_nav = {id(page) for page in nav.pages}
         pages: list[Any] = []
         posts: list[Any] = []
         others = []
@@ -416,55 +498,110 @@ class FastServe:
             else:
                 others.append(file)
         views = [f.page for f in files.documentation_pages() if f.page is not None and _is_a(f.page, "View")]
-        separator = blog_plugin.config.post_excerpt_separator if blog_plugin else ""
-        excerpts = {}
-        for post in posts:
-            # What the views show of the post, before the edit (rendered for the first view that lists it).
-            listing = [view for view in views if any(p is post for p in view.posts)]
-            excerpts[id(post)] = (listing, _excerpt(post, listing[0], separator) if listing else None)
-            why = _reread_post(post, config)
+        # The views that list each changed post (by id: pages compare by their file's path).
+        listing = {id(post): [view for view in views if any(p is post for p in view.posts)] for post in posts}
+        rank = {uri: n for n, uri in enumerate(front or ())}
+        first = sorted(
+            (page for page in pages if page.file.dest_uri in rank), key=lambda p: rank[p.file.dest_uri]
+        )
+        first = first[:FRONT_PAGES]
+        rest = [page for page in pages if not any(page is shown for shown in first)]
+        changed_views: list[Any] = []
+        search = _search_index(config)
+        if first:
+            why = self._populate(first, listing, changed_views) or self._build(first)
             if why:
                 return why
-        for page in list(pages):
+            held = {page.file.dest_uri for page in rest}
+            held.update(view.file.dest_uri for listed in listing.values() for view in listed)
+            held.update(file.dest_uri for file in others)
+            if search is not None:
+                held.add(SEARCH_INDEX)
+            self._show(held)
+            self.log.info(
+                "Rebuilt %d page(s) being viewed in %.2f s: reloading browsers; %d more page(s) and %d file(s) to go",
+                len(first),
+                time.perf_counter() - start,
+                len(rest),
+                len(others),
+            )
+        why = self._populate(rest, listing, changed_views)
+        if why:
+            return why
+        for view in changed_views:
+            # After every post was read again: a view renders the excerpts of all the posts it lists.
+            self._commands._populate_page(view, config, files)
+        why = self._build([*rest, *changed_views])
+        if why:
+            return why
+        for file in others:
+            file.copy_file()
+        built = len(first) + len(rest) + len(changed_views)
+        if search is not None and built:
+            data = search.generate_search_index(None)
+            target = Path(config.site_dir) / SEARCH_INDEX
+            target.write_bytes(data.encode("utf-8"))
+        return built, len(others)
+
+    def _populate(self, pages: list[Any], listing: dict[int, list[Any]], changed_views: list[Any]) -> str:
+        """Read and convert `pages` (blog posts read again first); return why a full build is needed, or "".
+
+        Args:
+            pages: The pages to populate.
+            listing: For each changed blog post (by ``id``), the views that list it.
+            changed_views: Where the views whose post's excerpt or title changed are added (once each).
+        """
+        kept = self.kept
+        assert kept is not None
+        config, files, nav = kept.config, kept.files, kept.nav
+        blog_plugin = _blog(config)
+        separator = blog_plugin.config.post_excerpt_separator if blog_plugin else ""
+        in_nav = {id(page) for page in nav.pages}
+        for page in pages:
+            listed = listing.get(id(page))
+            before = None
+            if listed is not None:
+                # What the views show of the post, before the edit (rendered for the first view that lists it).
+                before = _excerpt(page, listed[0], separator) if listed else None
+                why = _reread_post(page, config)
+                if why:
+                    return why
             title = page.title
             self._commands._populate_page(page, config, files)
             if id(page) in in_nav and page.title != title:
                 return f"the title of {page.file.src_uri}, which the navigation shows, changed"
-            listing, before = excerpts.get(id(page), ((), None))
-            if listing and _excerpt(page, listing[0], separator) != before:
-                # The views that list the post show its excerpt (and title): rebuild them after the posts.
-                for view in listing:
-                    if not any(view is p for p in pages):
-                        self._commands._populate_page(view, config, files)
-                        pages.append(view)
+            if listed and _excerpt(page, listed[0], separator) != before:
+                changed_views.extend(view for view in listed if not any(view is v for v in changed_views))
+        return ""
+
+    def _build(self, pages: list[Any]) -> str:
+        """Build (template, plugins' events, write) populated `pages`; their search entries replace the old ones.
+
+        Returns:
+            Why a full build is needed (a page's entries have no place in the index), or "".
+        """
+        kept = self.kept
+        assert kept is not None
+        config, files, nav, env = kept.config, kept.files, kept.nav, kept.env
+        if not pages:
+            return ""
         autorefs = config.plugins.get("autorefs")
-        if autorefs is not None and pages:
+        if autorefs is not None:
             # mkdocstrings' cross-references are resolved in the environment event, over the pages given.
             autorefs.on_env(env, config=config, files=[page.file for page in pages])
         doc_files = files.documentation_pages(inclusion=self._inclusion)
         search = _search_index(config)
+        fresh: dict[str, list[Any]] = {}
         for page in pages:
             before = len(search.entries) if search is not None else 0
             self._commands._build_page(
                 page, config, doc_files, nav, env, excluded=page.file.inclusion.is_excluded()
             )
             if search is not None:
-                # A full build adds a page's entries in page order: put the new ones where the old ones were.
-                new = search.entries[before:]
+                fresh[page.url] = search.entries[before:]
                 del search.entries[before:]
-                where = [i for i, entry in enumerate(search.entries) if _belongs(entry["location"], page.url)]
-                if where:
-                    search.entries[where[0] : where[-1] + 1] = new
-                elif new:
-                    return f"{page.file.src_uri} had no entry in the search index"
             page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
-        for file in others:
-            file.copy_file()
-        if search is not None and pages:
-            data = search.generate_search_index(None)
-            target = Path(config.site_dir) / "search" / "search_index.json"
-            target.write_bytes(data.encode("utf-8"))
-        return len(pages), len(others)
+        return _replace_entries(search, fresh) if search is not None else ""
 
     def serve(self) -> None:
         """Build, then serve with live reload until interrupted; the engine's ``serve`` command, state kept."""
@@ -479,7 +616,7 @@ class FastServe:
             host, port = config.dev_addr
             mount = urlsplit(config.site_url or "/").path
             config.site_url = self.serve_url = livereload._serve_url(host, port, mount)
-            server = livereload.LiveReloadServer(
+            server = _server_class(livereload)(
                 builder=self.rebuild, host=host, port=port, root=self.site_dir, mount_path=mount
             )
             server.error_handler = self._error_page
@@ -501,12 +638,15 @@ class FastServe:
             server = config.plugins.on_serve(server, config=config, builder=self.rebuild)
             for item in config.watch:
                 server.watch(item)
+            self.server = server
             try:
                 server.serve()
             except KeyboardInterrupt:
                 self.log.info("Shutting down...")
             finally:
                 self.changes.listener = None
+                self.server = None
+                server.gate.open()
                 server.shutdown()
         finally:
             os.chdir(cwd)
@@ -517,6 +657,96 @@ class FastServe:
     def _error_page(self, code: int) -> bytes | None:
         page = Path(self.site_dir) / f"{code}.html"
         return page.read_bytes() if code in (404, 500) and page.is_file() else None
+
+
+class Gate:
+    """Files of the served site being rewritten: a request for one waits until it is written.
+
+    Thread-safe: the build loop holds and opens, the server's request threads wait.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held: frozenset[str] = frozenset()
+
+    def hold(self, paths: set[str]) -> None:
+        """Hold requests for `paths` (site paths, such as ``concepts/power/index.html``) until `open`."""
+        with self._cond:
+            self._held = frozenset(paths)
+
+    def open(self) -> None:
+        """Let every waiting request through."""
+        with self._cond:
+            self._held = frozenset()
+            self._cond.notify_all()
+
+    def wait(self, path: str) -> None:
+        """Return once `path` is not held."""
+        with self._cond:
+            self._cond.wait_for(lambda: path not in self._held)
+
+    def held(self) -> frozenset[str]:
+        """Return the paths held now."""
+        with self._cond:
+            return self._held
+
+
+def site_path(path: str, mount_path: str) -> str | None:
+    """Return the site file a request for `path` reads, as the livereload server finds it (None: outside the site).
+
+    Args:
+        path: The request's path (``/concepts/power/``).
+        mount_path: Where the site is mounted, starting and ending with ``/``.
+    """
+    if not (path + "/").startswith(mount_path):
+        return None
+    rel = path[len(mount_path) :]
+    if path.endswith("/"):
+        rel += "index.html"
+    return posixpath.normpath("/" + rel).lstrip("/")
+
+
+def _server_class(livereload: Any) -> Any:
+    """Return the engine's livereload server, made to know what is viewed and to hold files being rewritten.
+
+    Each page a browser fetches, and the page each open tab polls for reloads from (the poll's ``Referer``),
+    is noted with the time, so a rebuild can start with the pages being viewed (`FastServe.rebuild_pages`).
+    A request for a file the `Gate` holds waits until it is written; every other request is served as the
+    engine's server serves it (which waits while a build is under way and not yet shown).
+    """
+
+    class Server(livereload.LiveReloadServer):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.gate = Gate()
+            self._viewed: dict[str, float] = {}
+            self._viewed_lock = threading.Lock()
+
+        def viewed(self, seconds: float) -> list[str]:
+            """Return the site paths of the pages viewed in the last `seconds`, the latest first."""
+            since = time.monotonic() - seconds
+            with self._viewed_lock:
+                recent = [(at, path) for path, at in self._viewed.items() if at >= since]
+            return [path for _, path in sorted(recent, reverse=True)]
+
+        def _note(self, path: str | None) -> None:
+            if path is not None and path.endswith(".html"):
+                with self._viewed_lock:
+                    self._viewed[path] = time.monotonic()
+
+        def _serve_request(self, environ: dict[str, Any], start_response: Any) -> Any:
+            path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "ignore")
+            if path.startswith("/livereload/"):
+                referer = urlsplit(environ.get("HTTP_REFERER") or "").path
+                self._note(site_path(referer, self.mount_path) if referer else None)
+            else:
+                rel = site_path(path, self.mount_path)
+                self._note(rel)
+                if rel is not None:
+                    self.gate.wait(rel)
+            return super()._serve_request(environ, start_response)
+
+    return Server
 
 
 def _blog(config: Any) -> Any:

@@ -1201,7 +1201,7 @@ def _fetch(url: str) -> bytes | None:
 
 #: What ``coguide serve`` logs for an edit: the generator's run and the engine's rebuild (or why a full one).
 _SERVE_STEP = re.compile(
-    r"Regenerated \d+ of|Rebuilt \d+ changed page|Rebuilding the whole site|Built the whole"
+    r"Regenerated \d+ of|Rebuilt \d+ (changed )?page|Rebuilding the whole site|Built the whole"
 )
 
 
