@@ -14,14 +14,18 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from coguide.engines.base import TreeChanges
+from coguide.engines.mkdocs import _server_class, site_path
 from coguide.tools.bench import _fetch, _free_port
 
 #: The script the livereload server puts before ``</body>`` of every HTML page it serves.
@@ -131,7 +135,13 @@ def test_edits_rebuilt_page_by_page_serve_what_a_full_build_does(project, engine
             "The capacity to shape what others do. Served summary marker.",
         )
         server.wait(CONCEPT, b"Served summary marker")
+        # The concept's page was being viewed: it was rebuilt and shown first. The glossary, which shows the
+        # summary too, is held until it is rewritten: never served as it was before the edit.
+        assert b"Served summary marker" in server.get("glossary/")
         server.wait_log("changed page(s)", 1)
+        log = server.text()
+        assert "Rebuilt 1 page(s) being viewed" in log, log[-3000:]
+        assert log.index("Rebuilt 1 page(s) being viewed") < log.index("changed page(s)"), log[-3000:]
         # An essay's text, front matter untouched: the post is read again and rebuilt on its own (with the
         # blog's index and archive pages when its excerpt changed).
         edit(essay, "A client is not a service user", "A client (essay marker) is not a service user")
@@ -180,3 +190,61 @@ def test_clean_serve_keeps_the_engines_own_rebuild(project) -> None:
         assert "changed page(s)" not in server.text()
     finally:
         server.stop()
+
+
+class _EngineServer:
+    """Stands in for the engine's livereload server: serves the files under `root` (``/livereload/`` polls: 0)."""
+
+    def __init__(self, root: Path, mount_path: str = "/") -> None:
+        self.root = root
+        self.mount_path = mount_path
+
+    def _serve_request(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ["PATH_INFO"].startswith("/livereload/"):
+            return [b"0"]
+        rel = site_path(environ["PATH_INFO"], self.mount_path)
+        assert rel is not None
+        return [(self.root / rel).read_bytes()]
+
+
+def test_site_path_is_the_file_the_server_reads() -> None:
+    assert site_path("/concepts/power/", "/") == "concepts/power/index.html"
+    assert site_path("/sub/concepts/power/", "/sub/") == "concepts/power/index.html"
+    assert site_path("/sub/search/search_index.json", "/sub/") == "search/search_index.json"
+    assert site_path("/sub/../../etc/passwd", "/sub/") == "etc/passwd"  # normalised, as the server does
+    assert site_path("/other/page/", "/sub/") is None
+
+
+def test_a_held_file_waits_until_written_while_the_others_are_served(tmp_path: Path) -> None:
+    for rel, text in (("a/index.html", b"a before"), ("b/index.html", b"b")):
+        (tmp_path / rel).parent.mkdir(parents=True)
+        (tmp_path / rel).write_bytes(text)
+    server = _server_class(SimpleNamespace(LiveReloadServer=_EngineServer))(tmp_path)
+    server.gate.hold({"a/index.html"})
+    got: list[list[bytes]] = []
+    waiting = threading.Thread(target=lambda: got.append(server._serve_request({"PATH_INFO": "/a/"}, None)))
+    waiting.start()
+    # A file not held is served at once, while the held one waits.
+    assert server._serve_request({"PATH_INFO": "/b/"}, None) == [b"b"]
+    waiting.join(timeout=0.5)
+    assert waiting.is_alive() and got == []
+    (tmp_path / "a" / "index.html").write_bytes(b"a after")
+    server.gate.open()
+    waiting.join(timeout=10)
+    assert got == [[b"a after"]]
+
+
+def test_the_server_notes_the_pages_being_viewed_latest_first(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "index.html").write_bytes(b"a")
+    (tmp_path / "style.css").write_bytes(b"")
+    server = _server_class(SimpleNamespace(LiveReloadServer=_EngineServer))(tmp_path, "/sub/")
+    server._serve_request({"PATH_INFO": "/sub/a/"}, None)
+    time.sleep(0.01)
+    server._serve_request({"PATH_INFO": "/sub/style.css"}, None)  # not a page
+    # An open tab's livereload poll names the page it shows in its Referer.
+    poll = {"PATH_INFO": "/livereload/1/2", "HTTP_REFERER": "http://127.0.0.1:8000/sub/c/"}
+    assert server._serve_request(poll, None) == [b"0"]
+    assert server.viewed(60) == ["c/index.html", "a/index.html"]
+    time.sleep(0.05)
+    assert server.viewed(0.01) == []
