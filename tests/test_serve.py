@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from coguide.build import Generator, generate
 from coguide.engines.base import TreeChanges
 from coguide.engines.mkdocs import _server_class, site_path
 from coguide.tools.bench import _fetch, _free_port
@@ -119,6 +120,52 @@ def test_tree_changes_gathers_pushes_until_taken() -> None:
     changes.push([], full=True)
     assert changes.take() == (frozenset(), True)
     assert len(woken) == 3
+    # A run's first push says what may still change; its last push (without it) ends the run.
+    changes.push(["a.md"], pending=["b.md", "c.md"])
+    assert changes.take_run() == (frozenset({"a.md"}), False, frozenset({"b.md", "c.md"}))
+    changes.push(["a.md"], pending=["b.md"])
+    changes.push(["b.md"])
+    assert changes.take_run() == (frozenset({"a.md", "b.md"}), False, None)
+
+
+def test_the_pages_being_viewed_are_written_first_and_the_tree_equals_a_full_generation(
+    project, tmp_path: Path
+) -> None:
+    root = project(full=True)
+    generator = Generator(root)
+    assert generator.run().ok
+    edit(
+        root / "datapackage" / "concepts.csv",
+        "The capacity to shape what others do.",
+        "The capacity to shape what others do. Early marker.",
+    )
+    out = root / "generated"
+    calls: list[tuple[list[str], list[str]]] = []
+
+    def early(written: list[str], pending: list[str]) -> None:
+        # Only the page being viewed is written yet; the glossary, which shows the summary too, is to come.
+        assert "Early marker" in (out / "concepts" / "power.md").read_text(encoding="utf-8")
+        assert "Early marker" not in (out / "glossary" / "index.md").read_text(encoding="utf-8")
+        calls.append((written, pending))
+
+    result = generator.run(first=["concepts/power.md"], early=early)
+    assert result.ok
+    assert len(calls) == 1 and calls[0][0] == ["concepts/power.md"]
+    assert "glossary/index.md" in calls[0][1] and "concepts/power.md" not in calls[0][1]
+    assert {"concepts/power.md", "glossary/index.md"} <= set(result.written)
+    fresh = generate(root, tmp_path / "fresh")
+    ours = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    theirs = {
+        p.relative_to(fresh.out_dir).as_posix(): p.read_bytes()
+        for p in fresh.out_dir.rglob("*")
+        if p.is_file()
+    }
+    assert sorted(ours) == sorted(theirs)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+    # A page the edit does not reach is not written early: the run writes everything in one burst.
+    edit(root / "datapackage" / "concepts.csv", "Early marker.", "Early marker again.")
+    assert generator.run(first=["about.md"], early=early).ok
+    assert len(calls) == 1
 
 
 @pytest.mark.parametrize("engine", ["properdocs", "mkdocs"])

@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -364,6 +364,8 @@ class FastServe:
         self.kept: _Kept | None = None
         self.server: Any = None
         self._shown = False
+        self._continuing = False
+        self._sources: tuple[_Kept, dict[str, str]] | None = None
         self.log = logging.getLogger("coguide")
         self._commands = _import(package, "commands.build")
         self._inclusion = _import(package, "structure.files").InclusionLevel.is_in_serve
@@ -392,11 +394,30 @@ class FastServe:
         self.log.info("Built the whole site in %.2f s", time.perf_counter() - start)
 
     def rebuild(self) -> None:
-        """Rebuild after a change: page by page where that is exact, else the whole site (see the class)."""
-        paths, full = self.changes.take()
+        """Rebuild after a change: page by page where that is exact, else the whole site (see the class).
+
+        A push that says the generator's run is not over (the pages being viewed, written first) leaves the
+        files the run may still rewrite held from readers; the run's last push is rebuilt as the rest of the
+        same version (browsers are not told to reload for it again), and then every held file is let through.
+        """
+        paths, full, pending = self.changes.take_run()
+        server = self.server
+        resumed, self._continuing = self._continuing, False
+        # The first part of this version was shown to the browsers already: a full build must withdraw it.
+        self._shown = resumed
+        if resumed and pending is None and server is not None:
+            # The rest of the version being shown, not a new one (unless a new run's first part came with it).
+            with server._epoch_cond:
+                server._wanted_epoch = server._visible_epoch
         try:
-            if full or self.kept is None or not paths:
+            if pending is not None:
+                self._hold_sources(pending)
+            if full or self.kept is None or (not paths and not resumed):
+                self._withdraw()
                 self.build_all()
+                return
+            if not paths:
+                self.log.info("Nothing more changed; the site is complete")
                 return
             start = time.perf_counter()
             done = self.rebuild_pages(sorted(paths), front=self._viewed())
@@ -406,18 +427,59 @@ class FastServe:
                 self.build_all()
             else:
                 self.log.info(
-                    "Rebuilt %d changed page(s) and copied %d file(s) in %.2f s; the site is complete",
+                    "Rebuilt %d changed page(s) and copied %d file(s) in %.2f s%s",
                     done[0],
                     done[1],
                     time.perf_counter() - start,
+                    "; the generator is writing the rest"
+                    if pending is not None
+                    else "; the site is complete",
                 )
         except Exception as exc:
             self.kept = None  # the next change builds everything again
             self._withdraw()
             self.log.error("The rebuild failed: %s. Fix it and save again.", exc)
         finally:
-            if self.server is not None:
-                self.server.gate.open()
+            if pending is not None and self.kept is not None:
+                self._hold_sources(pending)  # mapped again: a full build makes new files
+                self._continuing = True
+            elif server is not None:
+                server.gate.open()
+
+    def _hold_sources(self, sources: Iterable[str]) -> None:
+        """Hold the site files made from the docs-tree files `sources` (and the search index) from readers."""
+        if self.server is None or self.kept is None:
+            return
+        files = self.kept.files
+        held = {SEARCH_INDEX}
+        posts = []
+        for source in sources:
+            file = files.get_file_from_path(source)
+            if file is not None:
+                held.add(file.dest_uri)
+                if file.page is not None and _is_a(file.page, "Post"):
+                    posts.append(file.page)
+        if posts:
+            # The blog's views show the posts' excerpts: those that list a post are held with it.
+            for file in files.documentation_pages():
+                view = file.page
+                if (
+                    view is not None
+                    and _is_a(view, "View")
+                    and any(p is q for p in view.posts for q in posts)
+                ):
+                    held.add(file.dest_uri)
+        self.server.gate.hold(held)
+
+    def viewed_sources(self) -> list[str]:
+        """Return the docs-tree paths of the pages being viewed, the latest first (for the generator)."""
+        kept = self.kept
+        if kept is None:
+            return []
+        if self._sources is None or self._sources[0] is not kept:
+            self._sources = (kept, {file.dest_uri: file.src_uri for file in kept.files})
+        by_site = self._sources[1]
+        return [by_site[path] for path in self._viewed() if path in by_site]
 
     def _viewed(self) -> list[str]:
         """Return the site paths of the pages browsers are showing or fetched lately, the latest first."""
@@ -476,7 +538,6 @@ class FastServe:
         start = time.perf_counter()
         kept = self.kept
         assert kept is not None
-        self._shown = False
         config, files = kept.config, kept.files
         blog_plugin = _blog(config)
         blog = str(blog_plugin.config.get("blog_dir", "blog")).strip("/") if blog_plugin else ""
@@ -519,11 +580,9 @@ class FastServe:
                 held.add(SEARCH_INDEX)
             self._show(held)
             self.log.info(
-                "Rebuilt %d page(s) being viewed in %.2f s: reloading browsers; %d more page(s) and %d file(s) to go",
+                "Rebuilt %d page(s) being viewed in %.2f s: reloading browsers",
                 len(first),
                 time.perf_counter() - start,
-                len(rest),
-                len(others),
             )
         why = self._populate(rest, listing, changed_views)
         if why:
@@ -631,6 +690,7 @@ class FastServe:
                     server._rebuild_cond.notify_all()
 
             self.changes.listener = wake
+            self.changes.viewed = self.viewed_sources
             # The docs tree is not watched (the generator says what it wrote); the configuration and what
             # plugins ask for are, and a change there rebuilds everything.
             if config.config_file_path:
@@ -645,6 +705,7 @@ class FastServe:
                 self.log.info("Shutting down...")
             finally:
                 self.changes.listener = None
+                self.changes.viewed = None
                 self.server = None
                 server.gate.open()
                 server.shutdown()
@@ -669,10 +730,10 @@ class Gate:
         self._cond = threading.Condition()
         self._held: frozenset[str] = frozenset()
 
-    def hold(self, paths: set[str]) -> None:
-        """Hold requests for `paths` (site paths, such as ``concepts/power/index.html``) until `open`."""
+    def hold(self, paths: Iterable[str]) -> None:
+        """Hold requests for `paths` too (site paths, such as ``concepts/power/index.html``) until `open`."""
         with self._cond:
-            self._held = frozenset(paths)
+            self._held = self._held.union(paths)
 
     def open(self) -> None:
         """Let every waiting request through."""
