@@ -223,6 +223,32 @@ def test_an_edit_a_page_cannot_take_rebuilds_the_whole_site(project) -> None:
     assert [path for path in COMPARED if served[path] != full[path]] == []
 
 
+def test_a_full_build_found_needed_after_the_viewed_page_was_shown_withdraws_it(project) -> None:
+    root = project(full=True)
+    port = _free_port()
+    essay = root / "docs" / "blog" / "posts" / "a-fixture-essay.md"
+    with serving(root, port) as server:
+        assert b"Withdrawn marker" not in server.get(CONCEPT)  # the concept's page is being viewed
+        # One save of two files: the concept's page is shown first, then the essay's front matter needs a
+        # full build, which every request waits for.
+        edit(essay, "description: A fixture essay.", "description: A fixture essay, described anew.")
+        edit(
+            root / "datapackage" / "concepts.csv",
+            "The capacity to shape what others do.",
+            "The capacity to shape what others do. Withdrawn marker.",
+        )
+        server.wait_log("Built the whole site", 2)
+        log = server.text()
+        assert "Rebuilt 1 page(s) being viewed" in log, log[-3000:]
+        assert "the front matter of the blog post blog/posts/a-fixture-essay.md changed" in log, log[-3000:]
+        assert "withdrawn: browsers reload after the full build" in log, log[-3000:]
+        served = {path: server.get(path) for path in COMPARED}
+    assert b"Withdrawn marker" in served[CONCEPT] and b"described anew" in served[ESSAY]
+    with serving(root, port) as fresh:
+        full = {path: fresh.get(path) for path in COMPARED}
+    assert [path for path in COMPARED if served[path] != full[path]] == []
+
+
 def test_clean_serve_keeps_the_engines_own_rebuild(project) -> None:
     root = project(full=True)
     server = Server(root, _free_port(), "--clean")

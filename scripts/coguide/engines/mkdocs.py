@@ -514,6 +514,9 @@ class FastServe:
         with server._epoch_cond:
             server._wanted_epoch = max(server._wanted_epoch + 1, round(time.monotonic() * 1000))
         self._shown = False
+        self.log.info(
+            "Pages shown before the rest was rebuilt are withdrawn: browsers reload after the full build"
+        )
 
     def rebuild_pages(self, paths: list[str], front: list[str] | None = None) -> tuple[int, int] | str:
         """Rebuild the pages among `paths` and copy the other files, on the kept state.
