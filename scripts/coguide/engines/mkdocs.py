@@ -343,6 +343,12 @@ class FastServe:
 
     Files other than pages (data files, images) that the build already has are copied again.
 
+    What a reader looks at comes first. The server notes the pages browsers fetch and poll from (`_server_class`);
+    the generator asks for them (`viewed_sources`, through `TreeChanges.viewed`), writes them first and pushes
+    them early with the files it may still rewrite (``pending``). The early pages are rebuilt and the browsers
+    told to reload at once, while the pending files are held (`Gate`) until the run's last push is rebuilt, as
+    the rest of the same version. Within one rebuild, too, the changed pages being viewed are built first.
+
     Args:
         package: The engine's Python package, ``mkdocs`` or ``properdocs``.
         root: The project folder (where ``mkdocs.yml`` is).
