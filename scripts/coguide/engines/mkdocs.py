@@ -371,6 +371,7 @@ class FastServe:
         self.server: Any = None
         self._shown = False
         self._continuing = False
+        self._index_stale = False
         self._sources: tuple[_Kept, dict[str, str]] | None = None
         self.log = logging.getLogger("coguide")
         self._commands = _import(package, "commands.build")
@@ -395,6 +396,7 @@ class FastServe:
         """Build every page with the engine's ``build`` (the configuration loaded afresh unless given)."""
         start = time.perf_counter()
         self.kept = None
+        self._index_stale = False
         config = config or self.load()
         self._commands.build(config, serve_url=self.serve_url)
         self.log.info("Built the whole site in %.2f s", time.perf_counter() - start)
@@ -423,10 +425,11 @@ class FastServe:
                 self.build_all()
                 return
             if not paths:
+                self._write_index()
                 self.log.info("Nothing more changed; the site is complete")
                 return
             start = time.perf_counter()
-            done = self.rebuild_pages(sorted(paths), front=self._viewed())
+            done = self.rebuild_pages(sorted(paths), front=self._viewed(), final=pending is None)
             if isinstance(done, str):
                 self.log.info("Rebuilding the whole site: %s", done)
                 self._withdraw()
@@ -524,7 +527,9 @@ class FastServe:
             "Pages shown before the rest was rebuilt are withdrawn: browsers reload after the full build"
         )
 
-    def rebuild_pages(self, paths: list[str], front: list[str] | None = None) -> tuple[int, int] | str:
+    def rebuild_pages(
+        self, paths: list[str], front: list[str] | None = None, *, final: bool = True
+    ) -> tuple[int, int] | str:
         """Rebuild the pages among `paths` and copy the other files, on the kept state.
 
         A blog post is read again as the blog plugin reads it (its front matter must be unchanged), and then
@@ -539,6 +544,8 @@ class FastServe:
         Args:
             paths: The files of the docs tree the generator rewrote.
             front: Site paths (such as ``concepts/power/index.html``) of the pages to show first, by priority.
+            final: False when the generator's run has more to push: the search index (held from readers
+                meanwhile) is then written after the last push, once.
 
         Returns:
             How many pages were rebuilt and files copied; or, when the change needs a full build, why (pages
@@ -605,11 +612,20 @@ class FastServe:
         for file in others:
             file.copy_file()
         built = len(first) + len(rest) + len(changed_views)
-        if search is not None and built:
-            data = search.generate_search_index(None)
-            target = Path(config.site_dir) / SEARCH_INDEX
-            target.write_bytes(data.encode("utf-8"))
+        self._index_stale = self._index_stale or (search is not None and built > 0)
+        if final:
+            self._write_index()
         return built, len(others)
+
+    def _write_index(self) -> None:
+        """Write the search index when rebuilt pages changed its entries since it was last written."""
+        if not self._index_stale or self.kept is None:
+            return
+        search = _search_index(self.kept.config)
+        if search is not None:
+            data = search.generate_search_index(None)
+            (Path(self.kept.config.site_dir) / SEARCH_INDEX).write_bytes(data.encode("utf-8"))
+        self._index_stale = False
 
     def _populate(self, pages: list[Any], listing: dict[int, list[Any]], changed_views: list[Any]) -> str:
         """Read and convert `pages` (blog posts read again first); return why a full build is needed, or "".
