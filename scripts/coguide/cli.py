@@ -372,7 +372,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 changes.push(written, pending=pending)
                 sent.extend(written)
 
-        viewed = changes.viewed() if changes.viewed is not None else []
+        try:
+            viewed = changes.viewed() if changes.viewed is not None else []
+        except Exception:  # which pages come first is only an ordering: never a reason to stop serving
+            viewed = []
         try:
             generation = generator.run(first=viewed, early=early)
         except BaseException:
@@ -385,7 +388,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
             files = set(generation.files)
             # A page added or removed changes what the engine lists: it must rebuild everything.
             full = bool(tree) and (generation.full or files != tree[-1])
-            rest = [path for path in generation.written if path not in set(sent)]
+            done = set(sent)
+            rest = [path for path in generation.written if path not in done]
             if tree and (rest or full or sent):
                 changes.push(rest, full=full)
             tree[:] = [files]
