@@ -810,9 +810,12 @@ def _server_class(livereload: Any) -> Any:
 
         def viewed(self, seconds: float) -> list[str]:
             """Return the site paths of the pages viewed in the last `seconds`, the latest first."""
-            since = time.monotonic() - seconds
+            now = time.monotonic()
             with self._viewed_lock:
-                recent = [(at, path) for path, at in self._viewed.items() if at >= since]
+                # Notes older than the window asked for (or than `VIEWED_SECONDS`) are forgotten.
+                keep = now - max(seconds, VIEWED_SECONDS)
+                self._viewed = {path: at for path, at in self._viewed.items() if at >= keep}
+                recent = [(at, path) for path, at in self._viewed.items() if at >= now - seconds]
             return [path for _, path in sorted(recent, reverse=True)]
 
         def _note(self, path: str | None) -> None:
