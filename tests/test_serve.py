@@ -185,16 +185,19 @@ def test_edits_rebuilt_page_by_page_serve_what_a_full_build_does(project, engine
         # The concept's page was being viewed: it was rebuilt and shown first. The glossary, which shows the
         # summary too, is held until it is rewritten: never served as it was before the edit.
         assert b"Served summary marker" in server.get("glossary/")
-        server.wait_log("changed page(s)", 1)
+        server.wait_log("the site is complete", 1)
         log = server.text()
         assert "Rebuilt 1 page(s) being viewed" in log, log[-3000:]
-        assert log.index("Rebuilt 1 page(s) being viewed") < log.index("changed page(s)"), log[-3000:]
-        # An essay's text, front matter untouched: the post is read again and rebuilt on its own (with the
-        # blog's index and archive pages when its excerpt changed).
+        assert log.index("Rebuilt 1 page(s) being viewed") < log.index("the site is complete"), log[-3000:]
+        # An essay's text, front matter untouched, while the essay is viewed: the post is read again and
+        # rebuilt first, then the blog's index and archive pages (its excerpt changed) after it.
+        assert b"essay marker" not in server.get(ESSAY)
+        shown = server.text().count("page(s) being viewed")
         edit(essay, "A client is not a service user", "A client (essay marker) is not a service user")
         server.wait(ESSAY, b"essay marker")
-        server.wait_log("changed page(s)", 2)
+        server.wait_log("the site is complete", 2)
         log = server.text()
+        assert log.count("page(s) being viewed") > shown, log[-3000:]
         assert "Rebuilding the whole site" not in log, log[-3000:]
         assert log.count("Built the whole site") == 1, log[-3000:]
         served = {path: server.get(path) for path in COMPARED}
