@@ -8,7 +8,7 @@ import hashlib
 import os
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,11 +295,22 @@ class Generator:
                 continue
         return found
 
-    def run(self, report: Callable[[str, float], None] | None = None) -> Generation:
+    def run(
+        self,
+        report: Callable[[str, float], None] | None = None,
+        *,
+        first: Collection[str] = (),
+        early: Callable[[list[str], list[str]], None] | None = None,
+    ) -> Generation:
         """Generate the docs tree, rendering only what changed since the last successful run.
 
         Args:
             report: Called with each stage's name and seconds as it finishes.
+            first: Files of the docs tree to render and write before the others in an incremental run (the
+                pages a reader is looking at, under ``coguide serve``).
+            early: With `first`: called once those files' jobs are written, when they rewrote some, with the
+                files they rewrote and the files the other jobs to run made last time (which may change
+                still); the other jobs run after it returns.
 
         Returns:
             The problems, the model, the pages written and (in `Generation.rendered`) the pages rendered.
@@ -349,19 +360,20 @@ class Generator:
         keep: list[str] = []
         kept: dict[str, _Job] = {}
 
-        def previous(job: PageJob) -> _Job | None:
-            return last.jobs.get(job.key) if last is not None else None
+        def made(job: PageJob) -> tuple[str, ...]:
+            """Return the files `job` made in the last run (none when it is new)."""
+            before = last.jobs.get(job.key) if last is not None else None
+            return before.files if before is not None else ()
 
         def stale(job: PageJob) -> bool:
-            before = previous(job)
+            before = last.jobs.get(job.key) if last is not None else None
             return changed is None or before is None or bool((job.depends | before.depends) & changed)
 
-        def stream(beside: dict[str, Future[list[Page]]]) -> Iterator[Page]:
-            for job in jobs:
-                before = previous(job)
-                if before is not None and not stale(job):
-                    kept[job.key] = _Job(depends=job.depends, files=before.files)
-                    keep.extend(before.files)
+        def stream(batch: list[PageJob], beside: dict[str, Future[list[Page]]]) -> Iterator[Page]:
+            for job in batch:
+                if not stale(job):
+                    kept[job.key] = _Job(depends=job.depends, files=made(job))
+                    keep.extend(made(job))
                     continue
                 files = []
                 for page in beside[job.key].result() if job.key in beside else job.make():
@@ -373,12 +385,25 @@ class Generator:
         self._last = None  # a run cut short leaves no state to trust
         # A full run writes each page as it is rendered (never holding them all); an incremental run renders
         # its few pages first and writes them in one burst, so that an engine watching the tree (`coguide
-        # serve`) sees one change and rebuilds once, not once per pause between two pages.
-        # Jobs that run beside the others (the zip's compression) start first, in a thread of their own.
+        # serve`) sees one change and rebuilds once, not once per pause between two pages. Asked to, it
+        # writes the jobs that make the `first` files in a burst of their own before the others. Jobs that run
+        # beside the others (the zip's compression) start first, in a thread of their own.
+        written: list[str] = []
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coguide-beside") as pool:
             beside = {job.key: pool.submit(job.make) for job in jobs if job.beside and stale(job)}
-            pages: Iterable[Page] = stream(beside) if changed is None else list(stream(beside))
-            written = write_pages(pages, out_dir, keep=keep)
+            if changed is not None and last is not None and early is not None and first:
+                wanted = set(first)
+                front = [job for job in jobs if stale(job) and wanted.intersection(made(job))]
+                fronts = {job.key for job in front}
+                if front:
+                    previous = {name for job in last.jobs.values() for name in job.files}
+                    written = write_pages(list(stream(front, beside)), out_dir, keep=previous)
+                    keep.extend(name for job in front for name in kept[job.key].files)
+                    jobs = [job for job in jobs if job.key not in fronts]
+                    if written:
+                        early(list(written), [name for job in jobs if stale(job) for name in made(job)])
+            pages: Iterable[Page] = stream(jobs, beside) if changed is None else list(stream(jobs, beside))
+            written += write_pages(pages, out_dir, keep=keep)
         timed("render", start)
         files = sorted({*rendered, *keep})
         problems = [*problems, *stray_files(out_dir, set(files))]

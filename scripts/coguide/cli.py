@@ -364,16 +364,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     def regenerate() -> bool:
         start = time.perf_counter()
-        generation = generator.run()
+        # The pages readers are looking at are written and handed to the engine first (see `TreeChanges`).
+        sent: list[str] = []
+
+        def early(written: list[str], pending: list[str]) -> None:
+            if tree:
+                changes.push(written, pending=pending)
+                sent.extend(written)
+
+        try:
+            viewed = changes.viewed() if changes.viewed is not None else []
+        except Exception:  # which pages come first is only an ordering: never a reason to stop serving
+            viewed = []
+        try:
+            generation = generator.run(first=viewed, early=early)
+        except BaseException:
+            if sent:
+                changes.push([])  # the run is over: the engine stops holding back what it might have changed
+            raise
         for problem in errors_only(generation.problems):
             print(problem.format(), file=sys.stderr)
         if generation.ok:
             files = set(generation.files)
             # A page added or removed changes what the engine lists: it must rebuild everything.
             full = bool(tree) and (generation.full or files != tree[-1])
-            if tree and (generation.written or full):
-                changes.push(generation.written, full=full)
+            done = set(sent)
+            rest = [path for path in generation.written if path not in done]
+            if tree and (rest or full or sent):
+                changes.push(rest, full=full)
             tree[:] = [files]
+        elif sent:
+            changes.push([])
         if generation.ok and not generation.full:
             logging.getLogger("coguide").info(
                 "Regenerated %d of %d pages in %.2f s; %d changed",

@@ -68,41 +68,55 @@ class Engine(Protocol):
 class TreeChanges:
     """The files of the docs tree the generator rewrote under ``coguide serve``, handed to the engine.
 
-    The generator's thread calls `push` after each run; the engine's rebuild calls `take`, which returns
-    everything pushed since the last `take`. The engine sets `listener` to be told when a push arrives.
+    The generator's thread calls `push` after each run; the engine's rebuild calls `take` (or `take_run`),
+    which returns everything pushed since the last take. The engine sets `listener` to be told when a push
+    arrives, and may set `viewed` to say which pages readers are looking at, so that the generator writes
+    those first and pushes them early (with the files that may still change as `pending`), then the rest.
 
     Attributes:
         listener: Called (in the pushing thread) after each push, or None.
+        viewed: Returns the docs-tree paths of the pages readers are looking at, the latest first; or None.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._paths: set[str] = set()
         self._full = False
+        self._pending: frozenset[str] | None = None
         self.listener: Callable[[], None] | None = None
+        self.viewed: Callable[[], list[str]] | None = None
 
-    def push(self, paths: Iterable[str], *, full: bool = False) -> None:
+    def push(self, paths: Iterable[str], *, full: bool = False, pending: Iterable[str] | None = None) -> None:
         """Record that `paths` (relative to the docs tree, with ``/``) were rewritten.
 
         Args:
             paths: The files written.
             full: True when the whole tree may have changed (a full generation, a file added or removed):
                 the engine must rebuild every page.
+            pending: When the run is not over: the files it may still rewrite (the engine holds them back
+                from readers until the run's last push, one without `pending`, has been rebuilt).
         """
         with self._lock:
             self._paths.update(paths)
             self._full = self._full or full
+            self._pending = None if pending is None else frozenset(pending)
             listener = self.listener
         if listener is not None:
             listener()
 
     def take(self) -> tuple[frozenset[str], bool]:
         """Return the paths pushed since the last call and whether a full rebuild was asked for; then forget them."""
+        paths, full, _ = self.take_run()
+        return paths, full
+
+    def take_run(self) -> tuple[frozenset[str], bool, frozenset[str] | None]:
+        """Return what `take` does, and the files the run may still rewrite (None: the run is over)."""
         with self._lock:
-            paths, full = frozenset(self._paths), self._full
+            paths, full, pending = frozenset(self._paths), self._full, self._pending
             self._paths.clear()
             self._full = False
-        return paths, full
+            self._pending = None
+        return paths, full, pending
 
 
 @dataclass(frozen=True, kw_only=True)

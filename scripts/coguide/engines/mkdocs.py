@@ -20,13 +20,15 @@ import importlib
 import json
 import logging
 import os
+import posixpath
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,13 @@ OFFLINE_ENV = "COGUIDE_OFFLINE"
 #: The hooks the engine runs for us: engine glue only, none of the generator's stages.
 HOOKS = Path(__file__).with_name("mkdocs_hooks.py")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
+#: Under ``coguide serve``: a page a browser fetched, or polled the server from, this recently is being viewed
+#: (an open tab's livereload script polls at least once a minute while the tab is visible).
+VIEWED_SECONDS = 90.0
+#: At most this many of the changed pages being viewed are rebuilt before the browsers are told to reload.
+FRONT_PAGES = 4
+#: Where the search plugin's index is in the site.
+SEARCH_INDEX = "search/search_index.json"
 _CHILD = (
     "import json, sys; from pathlib import Path; from coguide.engines.base import get_engine; "
     "from dataclasses import asdict; "
@@ -283,9 +292,30 @@ class _Kept:
     env: Any
 
 
-def _belongs(location: str, url: str) -> bool:
-    """Return True when a search index entry's `location` is on the page at `url` (the page or a section)."""
-    return location == url or location.startswith(url + "#")
+def _replace_entries(search: Any, fresh: dict[str, list[Any]]) -> str:
+    """Put each page's new search entries where its old ones are, in one pass; return why not, or "".
+
+    A full build adds a page's entries (the page, then its sections, located ``url`` and ``url#anchor``) in
+    page order, so the new entries of a page take the place of its old ones.
+
+    Args:
+        search: The search plugin's index.
+        fresh: The new entries of each rebuilt page, by the page's URL.
+    """
+    entries: list[Any] = []
+    placed: set[str] = set()
+    for entry in search.entries:
+        url = entry["location"].split("#", 1)[0]
+        if url not in fresh:
+            entries.append(entry)
+        elif url not in placed:
+            placed.add(url)
+            entries.extend(fresh[url])
+    missing = [url for url, new in fresh.items() if new and url not in placed]
+    if missing:
+        return f"the page at /{missing[0]} had no entry in the search index"
+    search.entries[:] = entries
+    return ""
 
 
 class FastServe:
@@ -313,6 +343,12 @@ class FastServe:
 
     Files other than pages (data files, images) that the build already has are copied again.
 
+    What a reader looks at comes first. The server notes the pages browsers fetch and poll from (`_server_class`);
+    the generator asks for them (`viewed_sources`, through `TreeChanges.viewed`), writes them first and pushes
+    them early with the files it may still rewrite (``pending``). The early pages are rebuilt and the browsers
+    told to reload at once, while the pending files are held (`Gate`) until the run's last push is rebuilt, as
+    the rest of the same version. Within one rebuild, too, the changed pages being viewed are built first.
+
     Args:
         package: The engine's Python package, ``mkdocs`` or ``properdocs``.
         root: The project folder (where ``mkdocs.yml`` is).
@@ -332,6 +368,11 @@ class FastServe:
         self.site_dir = ""
         self.serve_url = ""
         self.kept: _Kept | None = None
+        self.server: Any = None
+        self._shown = False
+        self._continuing = False
+        self._index_stale = False
+        self._sources: tuple[_Kept, dict[str, str]] | None = None
         self.log = logging.getLogger("coguide")
         self._commands = _import(package, "commands.build")
         self._inclusion = _import(package, "structure.files").InclusionLevel.is_in_serve
@@ -355,49 +396,167 @@ class FastServe:
         """Build every page with the engine's ``build`` (the configuration loaded afresh unless given)."""
         start = time.perf_counter()
         self.kept = None
+        self._index_stale = False
         config = config or self.load()
         self._commands.build(config, serve_url=self.serve_url)
         self.log.info("Built the whole site in %.2f s", time.perf_counter() - start)
 
     def rebuild(self) -> None:
-        """Rebuild after a change: page by page where that is exact, else the whole site (see the class)."""
-        paths, full = self.changes.take()
+        """Rebuild after a change: page by page where that is exact, else the whole site (see the class).
+
+        A push that says the generator's run is not over (the pages being viewed, written first) leaves the
+        files the run may still rewrite held from readers; the run's last push is rebuilt as the rest of the
+        same version (browsers are not told to reload for it again), and then every held file is let through.
+        """
+        paths, full, pending = self.changes.take_run()
+        server = self.server
+        resumed, self._continuing = self._continuing, False
+        # The first part of this version was shown to the browsers already: a full build must withdraw it.
+        self._shown = resumed
+        if resumed and pending is None and server is not None:
+            # The rest of the version being shown, not a new one (unless a new run's first part came with it).
+            with server._epoch_cond:
+                server._wanted_epoch = server._visible_epoch
         try:
-            if full or self.kept is None or not paths:
+            if pending is not None:
+                self._hold_sources(pending)
+            if full or self.kept is None or (not paths and not resumed):
+                self._withdraw()
                 self.build_all()
                 return
+            if not paths:
+                self._write_index()
+                self.log.info("Nothing more changed; the site is complete")
+                return
             start = time.perf_counter()
-            done = self.rebuild_pages(sorted(paths))
+            done = self.rebuild_pages(sorted(paths), front=self._viewed(), final=pending is None)
             if isinstance(done, str):
                 self.log.info("Rebuilding the whole site: %s", done)
+                self._withdraw()
                 self.build_all()
             else:
                 self.log.info(
-                    "Rebuilt %d changed page(s) and copied %d file(s) in %.2f s",
+                    "Rebuilt %d changed page(s) and copied %d file(s) in %.2f s%s",
                     done[0],
                     done[1],
                     time.perf_counter() - start,
+                    "; the generator is writing the rest"
+                    if pending is not None
+                    else "; the site is complete",
                 )
         except Exception as exc:
             self.kept = None  # the next change builds everything again
+            self._withdraw()
             self.log.error("The rebuild failed: %s. Fix it and save again.", exc)
+        finally:
+            if pending is not None and self.kept is not None:
+                self._hold_sources(pending)  # mapped again: a full build makes new files
+                self._continuing = True
+            elif server is not None:
+                server.gate.open()
 
-    def rebuild_pages(self, paths: list[str]) -> tuple[int, int] | str:
+    def _hold_sources(self, sources: Iterable[str]) -> None:
+        """Hold the site files made from the docs-tree files `sources` (and the search index) from readers."""
+        if self.server is None or self.kept is None:
+            return
+        files = self.kept.files
+        held = {SEARCH_INDEX}
+        posts = []
+        for source in sources:
+            file = files.get_file_from_path(source)
+            if file is not None:
+                held.add(file.dest_uri)
+                if file.page is not None and _is_a(file.page, "Post"):
+                    posts.append(file.page)
+        if posts:
+            # The blog's views show the posts' excerpts: those that list a post are held with it.
+            for file in files.documentation_pages():
+                view = file.page
+                if (
+                    view is not None
+                    and _is_a(view, "View")
+                    and any(p is q for p in view.posts for q in posts)
+                ):
+                    held.add(file.dest_uri)
+        self.server.gate.hold(held)
+
+    def viewed_sources(self) -> list[str]:
+        """Return the docs-tree paths of the pages being viewed, the latest first (for the generator)."""
+        kept = self.kept
+        if kept is None:
+            return []
+        if self._sources is None or self._sources[0] is not kept:
+            self._sources = (kept, {file.dest_uri: file.src_uri for file in kept.files})
+        by_site = self._sources[1]
+        return [by_site[path] for path in self._viewed() if path in by_site]
+
+    def _viewed(self) -> list[str]:
+        """Return the site paths of the pages browsers are showing or fetched lately, the latest first."""
+        if self.server is None:
+            return []
+        return self.server.viewed(VIEWED_SECONDS)
+
+    def _show(self, pending: set[str]) -> None:
+        """Let browsers reload now, while the files in `pending` (site paths) are held until they are written.
+
+        The server's build loop would tell the browsers only when the whole rebuild is done; the pages built
+        so far are final, so they are served at once, and a request for a file still to be rewritten waits.
+        """
+        server = self.server
+        if server is None:
+            return
+        server.gate.hold(pending)
+        with server._epoch_cond:
+            server._visible_epoch = server._wanted_epoch
+            server._epoch_cond.notify_all()
+        self._shown = True
+
+    def _withdraw(self) -> None:
+        """After `_show`, hold every request until the build loop ends (a full build follows, or a failure).
+
+        A newer wanted version makes the server hold every request, as during any build, and makes the build
+        loop tell the browsers to reload again once the rebuild is over.
+        """
+        server = self.server
+        if server is None or not self._shown:
+            return
+        with server._epoch_cond:
+            server._wanted_epoch = max(server._wanted_epoch + 1, round(time.monotonic() * 1000))
+        self._shown = False
+        self.log.info(
+            "Pages shown before the rest was rebuilt are withdrawn: browsers reload after the full build"
+        )
+
+    def rebuild_pages(
+        self, paths: list[str], front: list[str] | None = None, *, final: bool = True
+    ) -> tuple[int, int] | str:
         """Rebuild the pages among `paths` and copy the other files, on the kept state.
 
         A blog post is read again as the blog plugin reads it (its front matter must be unchanged), and then
-        every blog view (index, archive and category pages) is rebuilt too, since they show the posts' excerpts.
+        every blog view (index, archive and category pages) is rebuilt too when what it shows of the post (its
+        title and excerpt) changed.
+
+        The pages among `paths` that a browser shows (their site paths in `front`, at most `FRONT_PAGES`) are
+        rebuilt first; then the browsers are told to reload (`_show`) while the other pages, the blog views
+        that list a changed post, the copied files and the search index are held until they are written. A
+        change found after that to need a full build withdraws the reload (`_withdraw`).
+
+        Args:
+            paths: The files of the docs tree the generator rewrote.
+            front: Site paths (such as ``concepts/power/index.html``) of the pages to show first, by priority.
+            final: False when the generator's run has more to push: the search index (held from readers
+                meanwhile) is then written after the last push, once.
 
         Returns:
             How many pages were rebuilt and files copied; or, when the change needs a full build, why (pages
             may have been rebuilt by then: the full build replaces them).
         """
+        start = time.perf_counter()
         kept = self.kept
         assert kept is not None
-        config, files, nav, env = kept.config, kept.files, kept.nav, kept.env
+        config, files = kept.config, kept.files
         blog_plugin = _blog(config)
         blog = str(blog_plugin.config.get("blog_dir", "blog")).strip("/") if blog_plugin else ""
-        in_nav = {id(page) for page in nav.pages}
         pages: list[Any] = []
         posts: list[Any] = []
         others = []
@@ -416,55 +575,117 @@ class FastServe:
             else:
                 others.append(file)
         views = [f.page for f in files.documentation_pages() if f.page is not None and _is_a(f.page, "View")]
-        separator = blog_plugin.config.post_excerpt_separator if blog_plugin else ""
-        excerpts = {}
-        for post in posts:
-            # What the views show of the post, before the edit (rendered for the first view that lists it).
-            listing = [view for view in views if any(p is post for p in view.posts)]
-            excerpts[id(post)] = (listing, _excerpt(post, listing[0], separator) if listing else None)
-            why = _reread_post(post, config)
+        # The views that list each changed post (by id: pages compare by their file's path).
+        listing = {id(post): [view for view in views if any(p is post for p in view.posts)] for post in posts}
+        rank = {uri: n for n, uri in enumerate(front or ())}
+        first = sorted(
+            (page for page in pages if page.file.dest_uri in rank), key=lambda p: rank[p.file.dest_uri]
+        )
+        first = first[:FRONT_PAGES]
+        rest = [page for page in pages if not any(page is shown for shown in first)]
+        changed_views: list[Any] = []
+        search = _search_index(config)
+        if first:
+            why = self._populate(first, listing, changed_views) or self._build(first)
             if why:
                 return why
-        for page in list(pages):
+            held = {page.file.dest_uri for page in rest}
+            held.update(view.file.dest_uri for listed in listing.values() for view in listed)
+            held.update(file.dest_uri for file in others)
+            if search is not None:
+                held.add(SEARCH_INDEX)
+            self._show(held)
+            self.log.info(
+                "Rebuilt %d page(s) being viewed in %.2f s: reloading browsers",
+                len(first),
+                time.perf_counter() - start,
+            )
+        why = self._populate(rest, listing, changed_views)
+        if why:
+            return why
+        for view in changed_views:
+            # After every post was read again: a view renders the excerpts of all the posts it lists.
+            self._commands._populate_page(view, config, files)
+        why = self._build([*rest, *changed_views])
+        if why:
+            return why
+        for file in others:
+            file.copy_file()
+        built = len(first) + len(rest) + len(changed_views)
+        self._index_stale = self._index_stale or (search is not None and built > 0)
+        if final:
+            self._write_index()
+        return built, len(others)
+
+    def _write_index(self) -> None:
+        """Write the search index when rebuilt pages changed its entries since it was last written."""
+        if not self._index_stale or self.kept is None:
+            return
+        search = _search_index(self.kept.config)
+        if search is not None:
+            data = search.generate_search_index(None)
+            (Path(self.kept.config.site_dir) / SEARCH_INDEX).write_bytes(data.encode("utf-8"))
+        self._index_stale = False
+
+    def _populate(self, pages: list[Any], listing: dict[int, list[Any]], changed_views: list[Any]) -> str:
+        """Read and convert `pages` (blog posts read again first); return why a full build is needed, or "".
+
+        Args:
+            pages: The pages to populate.
+            listing: For each changed blog post (by ``id``), the views that list it.
+            changed_views: Where the views whose post's excerpt or title changed are added (once each).
+        """
+        kept = self.kept
+        assert kept is not None
+        config, files, nav = kept.config, kept.files, kept.nav
+        blog_plugin = _blog(config)
+        separator = blog_plugin.config.post_excerpt_separator if blog_plugin else ""
+        in_nav = {id(page) for page in nav.pages}
+        for page in pages:
+            listed = listing.get(id(page))
+            before = None
+            if listed is not None:
+                # What the views show of the post, before the edit (rendered for the first view that lists it).
+                before = _excerpt(page, listed[0], separator) if listed else None
+                why = _reread_post(page, config)
+                if why:
+                    return why
             title = page.title
             self._commands._populate_page(page, config, files)
             if id(page) in in_nav and page.title != title:
                 return f"the title of {page.file.src_uri}, which the navigation shows, changed"
-            listing, before = excerpts.get(id(page), ((), None))
-            if listing and _excerpt(page, listing[0], separator) != before:
-                # The views that list the post show its excerpt (and title): rebuild them after the posts.
-                for view in listing:
-                    if not any(view is p for p in pages):
-                        self._commands._populate_page(view, config, files)
-                        pages.append(view)
+            if listed and _excerpt(page, listed[0], separator) != before:
+                changed_views.extend(view for view in listed if not any(view is v for v in changed_views))
+        return ""
+
+    def _build(self, pages: list[Any]) -> str:
+        """Build (template, plugins' events, write) populated `pages`; their search entries replace the old ones.
+
+        Returns:
+            Why a full build is needed (a page's entries have no place in the index), or "".
+        """
+        kept = self.kept
+        assert kept is not None
+        config, files, nav, env = kept.config, kept.files, kept.nav, kept.env
+        if not pages:
+            return ""
         autorefs = config.plugins.get("autorefs")
-        if autorefs is not None and pages:
+        if autorefs is not None:
             # mkdocstrings' cross-references are resolved in the environment event, over the pages given.
             autorefs.on_env(env, config=config, files=[page.file for page in pages])
         doc_files = files.documentation_pages(inclusion=self._inclusion)
         search = _search_index(config)
+        fresh: dict[str, list[Any]] = {}
         for page in pages:
             before = len(search.entries) if search is not None else 0
             self._commands._build_page(
                 page, config, doc_files, nav, env, excluded=page.file.inclusion.is_excluded()
             )
             if search is not None:
-                # A full build adds a page's entries in page order: put the new ones where the old ones were.
-                new = search.entries[before:]
+                fresh[page.url] = search.entries[before:]
                 del search.entries[before:]
-                where = [i for i, entry in enumerate(search.entries) if _belongs(entry["location"], page.url)]
-                if where:
-                    search.entries[where[0] : where[-1] + 1] = new
-                elif new:
-                    return f"{page.file.src_uri} had no entry in the search index"
             page.validate_anchor_links(files=files, log_level=config.validation.links.anchors)
-        for file in others:
-            file.copy_file()
-        if search is not None and pages:
-            data = search.generate_search_index(None)
-            target = Path(config.site_dir) / "search" / "search_index.json"
-            target.write_bytes(data.encode("utf-8"))
-        return len(pages), len(others)
+        return _replace_entries(search, fresh) if search is not None else ""
 
     def serve(self) -> None:
         """Build, then serve with live reload until interrupted; the engine's ``serve`` command, state kept."""
@@ -479,7 +700,7 @@ class FastServe:
             host, port = config.dev_addr
             mount = urlsplit(config.site_url or "/").path
             config.site_url = self.serve_url = livereload._serve_url(host, port, mount)
-            server = livereload.LiveReloadServer(
+            server = _server_class(livereload)(
                 builder=self.rebuild, host=host, port=port, root=self.site_dir, mount_path=mount
             )
             server.error_handler = self._error_page
@@ -494,6 +715,7 @@ class FastServe:
                     server._rebuild_cond.notify_all()
 
             self.changes.listener = wake
+            self.changes.viewed = self.viewed_sources
             # The docs tree is not watched (the generator says what it wrote); the configuration and what
             # plugins ask for are, and a change there rebuilds everything.
             if config.config_file_path:
@@ -501,12 +723,16 @@ class FastServe:
             server = config.plugins.on_serve(server, config=config, builder=self.rebuild)
             for item in config.watch:
                 server.watch(item)
+            self.server = server
             try:
                 server.serve()
             except KeyboardInterrupt:
                 self.log.info("Shutting down...")
             finally:
                 self.changes.listener = None
+                self.changes.viewed = None
+                self.server = None
+                server.gate.open()
                 server.shutdown()
         finally:
             os.chdir(cwd)
@@ -517,6 +743,99 @@ class FastServe:
     def _error_page(self, code: int) -> bytes | None:
         page = Path(self.site_dir) / f"{code}.html"
         return page.read_bytes() if code in (404, 500) and page.is_file() else None
+
+
+class Gate:
+    """Files of the served site being rewritten: a request for one waits until it is written.
+
+    Thread-safe: the build loop holds and opens, the server's request threads wait.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._held: frozenset[str] = frozenset()
+
+    def hold(self, paths: Iterable[str]) -> None:
+        """Hold requests for `paths` too (site paths, such as ``concepts/power/index.html``) until `open`."""
+        with self._cond:
+            self._held = self._held.union(paths)
+
+    def open(self) -> None:
+        """Let every waiting request through."""
+        with self._cond:
+            self._held = frozenset()
+            self._cond.notify_all()
+
+    def wait(self, path: str) -> None:
+        """Return once `path` is not held."""
+        with self._cond:
+            self._cond.wait_for(lambda: path not in self._held)
+
+    def held(self) -> frozenset[str]:
+        """Return the paths held now."""
+        with self._cond:
+            return self._held
+
+
+def site_path(path: str, mount_path: str) -> str | None:
+    """Return the site file a request for `path` reads, as the livereload server finds it (None: outside the site).
+
+    Args:
+        path: The request's path (``/concepts/power/``).
+        mount_path: Where the site is mounted, starting and ending with ``/``.
+    """
+    if not (path + "/").startswith(mount_path):
+        return None
+    rel = path[len(mount_path) :]
+    if path.endswith("/"):
+        rel += "index.html"
+    return posixpath.normpath("/" + rel).lstrip("/")
+
+
+def _server_class(livereload: Any) -> Any:
+    """Return the engine's livereload server, made to know what is viewed and to hold files being rewritten.
+
+    Each page a browser fetches, and the page each open tab polls for reloads from (the poll's ``Referer``),
+    is noted with the time, so a rebuild can start with the pages being viewed (`FastServe.rebuild_pages`).
+    A request for a file the `Gate` holds waits until it is written; every other request is served as the
+    engine's server serves it (which waits while a build is under way and not yet shown).
+    """
+
+    class Server(livereload.LiveReloadServer):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.gate = Gate()
+            self._viewed: dict[str, float] = {}
+            self._viewed_lock = threading.Lock()
+
+        def viewed(self, seconds: float) -> list[str]:
+            """Return the site paths of the pages viewed in the last `seconds`, the latest first."""
+            now = time.monotonic()
+            with self._viewed_lock:
+                # Notes older than the window asked for (or than `VIEWED_SECONDS`) are forgotten.
+                keep = now - max(seconds, VIEWED_SECONDS)
+                self._viewed = {path: at for path, at in self._viewed.items() if at >= keep}
+                recent = [(at, path) for path, at in self._viewed.items() if at >= now - seconds]
+            return [path for _, path in sorted(recent, reverse=True)]
+
+        def _note(self, path: str | None) -> None:
+            if path is not None and path.endswith(".html"):
+                with self._viewed_lock:
+                    self._viewed[path] = time.monotonic()
+
+        def _serve_request(self, environ: dict[str, Any], start_response: Any) -> Any:
+            path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "ignore")
+            if path.startswith("/livereload/"):
+                referer = urlsplit(environ.get("HTTP_REFERER") or "").path
+                self._note(site_path(referer, self.mount_path) if referer else None)
+            else:
+                rel = site_path(path, self.mount_path)
+                self._note(rel)
+                if rel is not None:
+                    self.gate.wait(rel)
+            return super()._serve_request(environ, start_response)
+
+    return Server
 
 
 def _blog(config: Any) -> Any:

@@ -1220,8 +1220,16 @@ def _fetch(url: str) -> bytes | None:
 
 #: What ``coguide serve`` logs for an edit: the generator's run and the engine's rebuild (or why a full one).
 _SERVE_STEP = re.compile(
-    r"Regenerated \d+ of|Rebuilt \d+ changed page|Rebuilding the whole site|Built the whole"
+    r"Regenerated \d+ of|Rebuilt \d+ (changed )?page|Rebuilding the whole site|Built the whole"
 )
+#: What ``coguide serve`` logs when the site is complete again after an edit.
+_SERVE_DONE = re.compile(r"the site is complete|Built the whole site")
+
+
+def _server_log(log: Any) -> str:
+    """Return what the server has written to `log` so far, without moving the offset the server writes at."""
+    size = os.fstat(log.fileno()).st_size
+    return os.pread(log.fileno(), size, 0).decode("utf-8", "replace")
 
 
 def measure_serve(
@@ -1231,8 +1239,9 @@ def measure_serve(
 
     Starts ``coguide serve`` on a free port in `root`, waits until a concept's page is served, then `rounds`
     times puts a new marker into that concept's summary and polls the page every 20 ms until the marker is in
-    it (the generator's regeneration and the engine's rebuild both included). The server is stopped and the
-    data file restored at the end.
+    it (the generator's regeneration and the engine's rebuild both included). The page being polled is the
+    page being viewed, which the server rebuilds and serves first; the time until the server logs that the
+    whole site is complete again is measured too. The server is stopped and the data file restored at the end.
 
     Args:
         root: A project that builds (the real one or a synthetic one).
@@ -1241,8 +1250,9 @@ def measure_serve(
         timeout: Seconds to wait for the first build, and for each edit.
 
     Returns:
-        The seconds of each edit, their median, the engine, and the lines the server logged for its builds
-        (``server_said``: the generator's time and the engine's, and whether it rebuilt page by page).
+        The seconds of each edit until it was served, their median, the seconds until the site was complete
+        (``complete_seconds``), the engine, and the lines the server logged for its builds (``server_said``:
+        the generator's time and the engine's, and whether it rebuilt page by page).
 
     Raises:
         RuntimeError: The server did not start, or an edit did not show within `timeout` seconds.
@@ -1266,19 +1276,18 @@ def measure_serve(
     server = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     original = (root / "datapackage" / "concepts.csv").read_text(encoding="utf-8")
     times: list[float] = []
+    complete: list[float] = []
     try:
         start = time.perf_counter()
         while _fetch(url) is None:
             if server.poll() is not None or time.perf_counter() - start > timeout:
-                log.seek(0)
-                raise RuntimeError(
-                    f"coguide serve did not serve {url}:\n" + log.read().decode("utf-8", "replace")[-3000:]
-                )
+                raise RuntimeError(f"coguide serve did not serve {url}:\n" + _server_log(log)[-3000:])
             time.sleep(0.2)
         first_build = time.perf_counter() - start
         for n in range(rounds):
             time.sleep(1.0)  # let the server settle, as a person would between edits
             marker = f"Served edit marker {n} {os.getpid()}."
+            done = len(_SERVE_DONE.findall(_server_log(log)))
             _edit_summary(root, concept, marker + " ")
             start = time.perf_counter()
             while marker.encode() not in (_fetch(url) or b""):
@@ -1286,8 +1295,12 @@ def measure_serve(
                     raise RuntimeError(f"the edit did not show at {url} within {timeout:.0f}s")
                 time.sleep(0.02)
             times.append(time.perf_counter() - start)
-        log.seek(0)
-        said = log.read().decode("utf-8", "replace")
+            while len(_SERVE_DONE.findall(_server_log(log))) <= done:
+                if server.poll() is not None or time.perf_counter() - start > timeout:
+                    raise RuntimeError(f"the site was not complete within {timeout:.0f}s of the edit")
+                time.sleep(0.02)
+            complete.append(time.perf_counter() - start)
+        said = _server_log(log)
     finally:
         (root / "datapackage" / "concepts.csv").write_text(original, encoding="utf-8")
         if server.poll() is None:
@@ -1304,6 +1317,7 @@ def measure_serve(
         "first_build_seconds": round(first_build, 3),
         "edit_seconds": [round(t, 3) for t in times],
         "median_seconds": round(statistics.median(times), 3),
+        "complete_seconds": [round(t, 3) for t in complete],
         # What the server said it did: the generator's runs, then the engine's rebuilds (or why a full one).
         "server_said": [line.strip() for line in said.splitlines() if _SERVE_STEP.search(line)],
     }
@@ -1528,7 +1542,9 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(
             f"coguide serve ({served['engine']}): edit -> new text served in "
             + ", ".join(f"{t:.2f}s" for t in served["edit_seconds"])
-            + f" (median {served['median_seconds']:.2f}s; first build {served['first_build_seconds']:.1f}s)"
+            + f" (median {served['median_seconds']:.2f}s; first build {served['first_build_seconds']:.1f}s); "
+            + "site complete in "
+            + ", ".join(f"{t:.2f}s" for t in served.get("complete_seconds", ()))
         )
     load = result["load_average"]
     lines.append(
