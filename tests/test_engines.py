@@ -318,6 +318,11 @@ def test_the_bibliography_back_links_and_bibtex_stay_out_of_every_search_index(r
         bibliography = [i["text"] for i in items if i["location"].startswith("bibliography/")]
         assert sum(len(text) for text in bibliography) > 10_000, engine  # the references are searchable
         assert not any("Cited in" in text or "@book{" in text for text in bibliography), engine
+        # "Cite this page" and the printed header's "Cite as" line repeat on every page: no page is found by them.
+        texts = [i["text"] for i in items]
+        for boilerplate in ("Cite as:", "@inreference{", "TY  - ", "useauthor=false"):
+            assert not [t for t in texts if boilerplate in t], (engine, boilerplate)
+        assert any(i["location"].startswith("terms/client/") for i in items), engine
 
 
 def test_the_hooks_let_a_page_s_text_go_once_written_except_the_blog_s():

@@ -316,7 +316,8 @@ def cite_this_page(
     # APA is shown once, formatted, and copied as the text shown (its plain form). Each form's Copy button is
     # made by the script that makes it work (coguide.js), at the end of the line naming the form.
     parts = [
-        f'<details class="cite-this-page" id="{h(anchor)}" markdown="0">',
+        # Out of the search index: the same few lines on every page, and BibTeX and RIS are no prose to find.
+        f'<details class="cite-this-page" id="{h(anchor)}" data-search-exclude markdown="0">',
         "<summary>Cite this page</summary>",
         "<p>APA 7</p>",
         f'<p class="cite-apa" id="{h(anchor)}-apa">{citation.apa_html}</p>',
@@ -364,6 +365,9 @@ def print_header(site: Site, *, title: str, url: str, source: str, essay: Essay 
         if updated:
             byline += f' · Last updated <time datetime="{h(updated)}">{h(_long_date(updated))}</time>'
         lines.append(f'<p class="page-byline">{byline}</p>')
-    lines.append(f'<p class="print-only page-address">{h(citation.url)}</p>')
-    lines.append(f'<p class="print-only page-cite-as"><strong>Cite as:</strong> {citation.apa_html}</p>')
+    # For the printed handout only, and so out of the search index too.
+    lines.append(f'<p class="print-only page-address" data-search-exclude>{h(citation.url)}</p>')
+    lines.append(
+        f'<p class="print-only page-cite-as" data-search-exclude><strong>Cite as:</strong> {citation.apa_html}</p>'
+    )
     return Markup('<div class="page-header" markdown="0">\n' + "\n".join(lines) + "\n</div>")
