@@ -130,7 +130,7 @@ def test_essays_get_a_byline_under_the_title_and_a_cite_box(site):
     byline_at = out.index('<p class="page-byline">By The guide&#x27;s editors · Published')
     assert title_at < byline_at < out.index("Text.") < out.index('<details class="cite-this-page"')
     assert f"({essay.date.year}, {essay.date:%B} {essay.date.day})" in out
-    assert '<p class="print-only page-cite-as"><strong>Cite as:</strong>' in out
+    assert '<p class="print-only page-cite-as" data-search-exclude><strong>Cite as:</strong>' in out
 
 
 def test_citation_meta_tags_for_an_essay_and_a_record(site):
