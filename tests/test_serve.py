@@ -126,6 +126,50 @@ def test_tree_changes_gathers_pushes_until_taken() -> None:
     changes.push(["a.md"], pending=["b.md"])
     changes.push(["b.md"])
     assert changes.take_run() == (frozenset({"a.md", "b.md"}), False, None)
+    # Whether anything was pushed at all: a rebuild with no push was the engine's own watcher.
+    changes.push([])
+    assert changes.take_push() == (frozenset(), False, None, True)
+    assert changes.take_push() == (frozenset(), False, None, False)
+
+
+def test_a_watched_file_saved_while_the_rest_is_written_builds_all_and_keeps_the_rest_held(
+    tmp_path: Path,
+) -> None:
+    from coguide.engines.mkdocs import FastServe, Gate
+
+    changes = TreeChanges()
+    fast = FastServe("properdocs", tmp_path, tmp_path / "tree", dev_addr="127.0.0.1:0", changes=changes)
+    server = SimpleNamespace(
+        gate=Gate(), _epoch_cond=threading.Condition(), _wanted_epoch=1, _visible_epoch=1, viewed=lambda _: []
+    )
+    fast.server = server
+    calls: list[str] = []
+
+    def build_all(config=None):
+        calls.append("all")
+        fast.kept = SimpleNamespace(files=SimpleNamespace(get_file_from_path=lambda _: None))
+
+    fast.build_all = build_all  # type: ignore[method-assign]
+    fast.rebuild_pages = lambda paths, front=None, *, final=True: (
+        calls.append(f"pages {sorted(paths)}") or (1, 0)
+    )  # type: ignore[method-assign]
+    fast.kept = SimpleNamespace(files=SimpleNamespace(get_file_from_path=lambda _: None))
+    # The generator's early push: the page being viewed, with what the run may still rewrite.
+    changes.push(["concepts/power.md"], pending=["glossary/index.md"])
+    fast.rebuild()
+    assert calls == ["pages ['concepts/power.md']"]
+    held = server.gate.held()
+    assert "search/search_index.json" in held
+    # The engine's watcher (mkdocs.yml saved) before the generator's last push: everything is built, and what
+    # the run may still rewrite stays held.
+    fast.rebuild()
+    assert calls[-1] == "all"
+    assert server.gate.held() == held
+    # The generator's last push is the rest of the version: rebuilt, then every held file let through.
+    changes.push(["glossary/index.md"])
+    fast.rebuild()
+    assert calls[-1] == "pages ['glossary/index.md']"
+    assert server.gate.held() == frozenset()
 
 
 def test_the_pages_being_viewed_are_written_first_and_the_tree_equals_a_full_generation(
@@ -322,5 +366,9 @@ def test_the_server_notes_the_pages_being_viewed_latest_first(tmp_path: Path) ->
     poll = {"PATH_INFO": "/livereload/1/2", "HTTP_REFERER": "http://127.0.0.1:8000/sub/c/"}
     assert server._serve_request(poll, None) == [b"0"]
     assert server.viewed(60) == ["c/index.html", "a/index.html"]
+    # The Referer is percent-encoded, the paths the server reads are not.
+    encoded = {"PATH_INFO": "/livereload/1/2", "HTTP_REFERER": "http://127.0.0.1:8000/sub/caf%C3%A9-essay/"}
+    server._serve_request(encoded, None)
+    assert server.viewed(60)[0] == "café-essay/index.html"
     time.sleep(0.05)
     assert server.viewed(0.01) == []

@@ -83,6 +83,7 @@ class TreeChanges:
         self._paths: set[str] = set()
         self._full = False
         self._pending: frozenset[str] | None = None
+        self._pushed = False
         self.listener: Callable[[], None] | None = None
         self.viewed: Callable[[], list[str]] | None = None
 
@@ -100,6 +101,7 @@ class TreeChanges:
             self._paths.update(paths)
             self._full = self._full or full
             self._pending = None if pending is None else frozenset(pending)
+            self._pushed = True
             listener = self.listener
         if listener is not None:
             listener()
@@ -111,12 +113,22 @@ class TreeChanges:
 
     def take_run(self) -> tuple[frozenset[str], bool, frozenset[str] | None]:
         """Return what `take` does, and the files the run may still rewrite (None: the run is over)."""
+        paths, full, pending, _ = self.take_push()
+        return paths, full, pending
+
+    def take_push(self) -> tuple[frozenset[str], bool, frozenset[str] | None, bool]:
+        """Return what `take_run` does, and whether anything was pushed since the last take.
+
+        A rebuild that finds nothing pushed was asked for by the engine's own watcher (its configuration or a
+        theme file changed), not by the generator.
+        """
         with self._lock:
-            paths, full, pending = frozenset(self._paths), self._full, self._pending
+            paths, full, pending, pushed = frozenset(self._paths), self._full, self._pending, self._pushed
             self._paths.clear()
             self._full = False
             self._pending = None
-        return paths, full, pending
+            self._pushed = False
+        return paths, full, pending, pushed
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from coguide.engines.base import EngineResult, TreeChanges
 
@@ -408,8 +408,14 @@ class FastServe:
         files the run may still rewrite held from readers; the run's last push is rebuilt as the rest of the
         same version (browsers are not told to reload for it again), and then every held file is let through.
         """
-        paths, full, pending = self.changes.take_run()
+        paths, full, pending, pushed = self.changes.take_push()
         server = self.server
+        if self._continuing and not pushed:
+            # The engine's watcher, not the generator: a file it watches (its configuration, a theme file) was
+            # saved while the generator is still writing the rest of a version. Build everything now; what the
+            # run may still rewrite stays held, and the run's last push is still taken as its rest.
+            self._watched_mid_run()
+            return
         resumed, self._continuing = self._continuing, False
         # The first part of this version was shown to the browsers already: a full build must withdraw it.
         self._shown = resumed
@@ -417,6 +423,7 @@ class FastServe:
             # The rest of the version being shown, not a new one (unless a new run's first part came with it).
             with server._epoch_cond:
                 server._wanted_epoch = server._visible_epoch
+                server._epoch_cond.notify_all()  # a request that came meanwhile waits for no build
         try:
             if pending is not None:
                 self._hold_sources(pending)
@@ -454,6 +461,18 @@ class FastServe:
                 self._continuing = True
             elif server is not None:
                 server.gate.open()
+
+    def _watched_mid_run(self) -> None:
+        """Build the whole site for a change the engine's watcher saw while a run's rest is still to come."""
+        held = self.server.gate.held() if self.server is not None else frozenset()
+        try:
+            self._withdraw()
+            self.build_all()
+        except Exception as exc:
+            self.kept = None  # the run's last push builds everything again
+            self.log.error("The rebuild failed: %s. Fix it and save again.", exc)
+        if self.server is not None:
+            self.server.gate.hold(held)  # the files the run may still rewrite, until its last push
 
     def _hold_sources(self, sources: Iterable[str]) -> None:
         """Hold the site files made from the docs-tree files `sources` (and the search index) from readers."""
@@ -826,7 +845,8 @@ def _server_class(livereload: Any) -> Any:
         def _serve_request(self, environ: dict[str, Any], start_response: Any) -> Any:
             path = environ["PATH_INFO"].encode("latin-1").decode("utf-8", "ignore")
             if path.startswith("/livereload/"):
-                referer = urlsplit(environ.get("HTTP_REFERER") or "").path
+                # A Referer's path is percent-encoded; the paths the server reads (and notes) are not.
+                referer = unquote(urlsplit(environ.get("HTTP_REFERER") or "").path)
                 self._note(site_path(referer, self.mount_path) if referer else None)
             else:
                 rel = site_path(path, self.mount_path)
