@@ -327,6 +327,21 @@ def test_a_stray_file_in_generated_is_refused_not_published_nor_deleted(project,
     assert (root / "site" / "index.html").read_bytes() == before
 
 
+def test_a_link_to_a_folder_planted_in_generated_is_refused_and_not_followed(project, capsys, tmp_path):
+    root = project(full=True)
+    assert build(root, capsys)[0] == 0
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("# Not the guide's\n")
+    (root / "generated" / "planted").symlink_to(outside, target_is_directory=True)
+    assert main(["--project", str(root), "build"]) == 1
+    out = capsys.readouterr().out
+    assert "generated/planted: [unsafe-output]" in out
+    assert "secret.md" not in out  # reported as the link it is, never followed
+    assert (outside / "secret.md").read_text() == "# Not the guide's\n"
+    assert not (root / "site" / "planted").exists()
+
+
 def test_a_site_built_before_markers_existed_is_replaced(project, capsys):
     root = project(full=True)
     site = root / "site"

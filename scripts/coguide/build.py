@@ -124,12 +124,18 @@ def input_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
 def stray_files(out_dir: Path, wanted: set[str]) -> list[Problem]:
     """Report files in the docs tree that this run did not write: the engine would publish them.
 
-    The build never deletes what it did not make, so it refuses instead, and says how to mend it.
+    The build never deletes what it did not make, so it refuses instead, and says how to mend it. A symbolic link
+    to a folder is reported itself and never followed (the build writes none).
     """
+    found: list[str] = []
+    for folder, dirs, names in os.walk(out_dir):
+        rel_folder = os.path.relpath(folder, out_dir)
+        prefix = "" if rel_folder == "." else rel_folder.replace(os.sep, "/") + "/"
+        found += [prefix + name for name in dirs if os.path.islink(os.path.join(folder, name))]
+        found += [prefix + name for name in names]
     problems = []
-    for path in sorted(out_dir.rglob("*")):
-        rel = path.relative_to(out_dir).as_posix()
-        if path.is_dir() or rel == MARKER or rel in wanted:
+    for rel in sorted(found):
+        if rel == MARKER or rel in wanted:
             continue
         problems.append(
             Problem(
