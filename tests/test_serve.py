@@ -8,6 +8,7 @@ server injects left out.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import signal
@@ -138,7 +139,11 @@ def test_a_watched_file_saved_while_the_rest_is_written_builds_all_and_keeps_the
     from coguide.engines.mkdocs import FastServe, Gate
 
     changes = TreeChanges()
-    fast = FastServe("properdocs", tmp_path, tmp_path / "tree", dev_addr="127.0.0.1:0", changes=changes)
+    # Made without its constructor, which imports an engine: this process may hold the other one already.
+    fast = FastServe.__new__(FastServe)
+    fast.changes, fast.log = changes, logging.getLogger("coguide")
+    fast._shown = fast._continuing = fast._index_stale = False
+    fast._sources = None
     server = SimpleNamespace(
         gate=Gate(), _epoch_cond=threading.Condition(), _wanted_epoch=1, _visible_epoch=1, viewed=lambda _: []
     )
