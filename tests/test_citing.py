@@ -11,7 +11,7 @@ from coguide.cite.ris import format_ris_record
 from coguide.cli import REQUIRE_SITE_URL, build_site
 from coguide.links import resolve_root_links, root_link
 from coguide.model import SiteInfo, build_model
-from coguide.pages.pagecite import cite_page, cite_this_page, latex_escape, page_bibtex
+from coguide.pages.pagecite import cite_page, cite_this_page, latex_escape, page_bibtex, page_fields
 from coguide.pages.render import (
     citation_meta,
     make_glossary,
@@ -109,9 +109,8 @@ def test_without_a_site_address_the_citation_says_so_and_gives_a_path():
     cite = cite_page(title="Client", url="terms/client/", base="", container=GUIDE, publisher="", date="")
     assert cite.url == "/terms/client/" and not cite.absolute
     assert cite.apa_text == f"Client. (n.d.). In {GUIDE} /terms/client/"
-    assert "publisher" not in page_bibtex(
-        key="k", title="t", url="/x/", container=GUIDE, publisher="", date="", authors=()
-    )
+    fields = page_fields(title="t", url="/x/", container=GUIDE, publisher="", date="", authors=())
+    assert "publisher" not in page_bibtex("k", fields, ())
 
 
 def test_cite_this_page_box_shows_the_same_citation_escaped(site):

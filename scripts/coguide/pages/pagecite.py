@@ -141,30 +141,8 @@ def page_entry_type(authors: Sequence[str]) -> str:
     return "online" if authors else "inreference"
 
 
-def page_bibtex(
-    *,
-    key: str,
-    title: str,
-    url: str,
-    container: str,
-    publisher: str,
-    date: str,
-    authors: Sequence[str] = (),
-) -> str:
-    """Return the BibLaTeX entry for a page of the guide (see `page_fields`).
-
-    Args:
-        key: The entry's key.
-        title: The page's title (plain text; escaped here).
-        url: The page's address.
-        container: The guide's title.
-        publisher: Who publishes the guide, or "" when not known.
-        date: ISO date (``2026-11-23``), or "" for an undated page.
-        authors: Group authors of an essay.
-    """
-    fields = page_fields(
-        title=title, url=url, container=container, publisher=publisher, date=date, authors=authors
-    )
+def page_bibtex(key: str, fields: Sequence[tuple[str, str]], authors: Sequence[str]) -> str:
+    """Return the BibLaTeX entry for a page of the guide from its fields (`page_fields`), as published."""
     lines = [f"@{page_entry_type(authors)}{{{key},", *(f"  {name} = {{{value}}}," for name, value in fields)]
     return "\n".join([*lines, "}"])
 
@@ -215,7 +193,7 @@ def cite_page(
     address = page_address(base, url)
     values = {"title": title, "url": address, "container": container, "publisher": publisher, "date": date}
     fields = page_fields(**values, authors=authors)
-    source = page_bibtex(key=key, **values, authors=authors)
+    source = page_bibtex(key, fields, authors)
     entry = page_entry(key, fields, authors)
     bib = Bibliography.from_entries({key: (entry, source)})
     ris = "\n".join(ris_lines(key, entry, bib.facts(key)))
