@@ -315,29 +315,15 @@ def check_descriptor(descriptor: dict, text: str, where: str) -> tuple[dict, lis
                     )
                 )
         if isinstance(schema, dict):
-            for field, message, hint in contract_problems(resource):
-                problems.append(
-                    Problem(
-                        path=where,
-                        line=_line_in(text, f'"name": "{name}"'),
-                        code="descriptor-contract",
-                        field=field,
-                        message=message,
-                        hint=hint,
-                    )
-                )
+            found = [("descriptor-contract", *problem) for problem in contract_problems(resource)]
             unmarked = unmarked_markdown(resource)
             if unmarked is not None:
-                problems.append(
-                    Problem(
-                        path=where,
-                        line=_line_in(text, f'"name": "{name}"'),
-                        code="markdown-unmarked",
-                        field=f"{name}.fields",
-                        message=unmarked[0],
-                        hint=unmarked[1],
-                    )
-                )
+                found.append(("markdown-unmarked", f"{name}.fields", *unmarked))
+            line = _line_in(text, f'"name": "{name}"')
+            problems += [
+                Problem(path=where, line=line, code=code, field=field, message=message, hint=hint)
+                for code, field, message, hint in found
+            ]
         if not unsafe:
             resources.append(resource)
     safe["resources"] = resources
