@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,8 @@ def test_stage_lines_are_drawn_with_rich_in_a_terminal(capsys):
     lines = StageLines(verbose=True, console=console)
     assert lines.live
     lines.running("generating the docs tree")
+    # Nothing draws it in a thread of its own: the generator may fork its helpers meanwhile.
+    assert threading.active_count() == 1
     lines.stage("load", 0.25)
     lines.stop()
     drawn = out.getvalue()

@@ -303,3 +303,125 @@ def test_a_run_after_an_edit_loads_the_templates_the_first_run_compiled(kept, mo
     # A fresh generator compiles them (so the count above could have caught a compilation).
     assert generate(root, root.parent / "fresh-again").ok
     assert "term.md.jinja" in compiled
+
+
+def no_children() -> bool:
+    """Return True when this process has no child process left to reap."""
+    import os
+
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
+def test_a_full_run_with_a_helper_writes_what_a_run_alone_writes_and_edits_follow(project, tmp_path):
+    import threading
+
+    root = project(full=True)
+    alone = generate(root, tmp_path / "alone", workers=1)
+    assert alone.ok and alone.helpers == 0
+    assert threading.active_count() == 1, "a thread from an earlier test is still running"
+    generator = Generator(root, tmp_path / "helped", workers=2)
+    helped = generator.run()
+    assert helped.ok and helped.helpers == 1
+    assert len(helped.helpers_private_mib) == 1
+    assert tree(tmp_path / "helped") == tree(tmp_path / "alone")
+    assert helped.files == alone.files
+    assert sorted(helped.rendered) == sorted(alone.rendered)
+    assert sorted(helped.written) == sorted(alone.written)
+    assert no_children()
+    # The jobs the helper rendered are known to the generator: an edit renders only what it touched.
+    edit(
+        root / "datapackage" / "terms.csv",
+        "holds the expertise [@mclaughlin2009]",
+        "holds all the expertise [@mclaughlin2009]",
+    )
+    after = generator.run()
+    assert after.ok and not after.full and after.helpers == 0
+    assert "terms/client.md" in after.written and len(after.rendered) < len(alone.rendered) // 4
+    assert generate(root, tmp_path / "fresh", workers=1).ok
+    assert tree(tmp_path / "helped") == tree(tmp_path / "fresh")
+
+
+@pytest.mark.parametrize("how", ["raises", "killed"])
+def test_a_helper_that_fails_leaves_its_share_to_the_run_which_ends_as_a_run_alone(
+    project, tmp_path, monkeypatch, how
+):
+    import os
+    import signal
+
+    import coguide.build as build
+
+    root = project(full=True)
+    alone = generate(root, tmp_path / "alone", workers=1)
+    real = build._render_share
+
+    def failing(share, out_dir):
+        real(share[: len(share) // 2], out_dir)  # some pages written, then the helper fails
+        if how == "killed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        raise RuntimeError("a helper's bug")
+
+    monkeypatch.setattr(build, "_render_share", failing)
+    helped = generate(root, tmp_path / "helped", workers=2)
+    assert helped.ok and helped.helpers == 1 and helped.helpers_private_mib == []
+    assert tree(tmp_path / "helped") == tree(tmp_path / "alone")
+    assert helped.files == alone.files
+    assert no_children()
+
+
+def test_a_job_that_raises_raises_with_a_helper_too(project, tmp_path, monkeypatch):
+    import dataclasses
+
+    import coguide.build as build
+
+    real = build.site_jobs
+
+    def breaking(site, root, *more):
+        def broken():
+            raise ValueError("a template bug")
+
+        return [
+            dataclasses.replace(job, make=broken) if job.key == "terms/client.md" else job
+            for job in real(site, root, *more)
+        ]
+
+    monkeypatch.setattr(build, "site_jobs", breaking)
+    for workers in (1, 2):
+        with pytest.raises(ValueError, match="a template bug"):
+            generate(project(full=True), workers=workers)
+        assert no_children()
+
+
+def test_validation_with_a_helper_reports_what_validation_alone_does(project, tmp_path, monkeypatch):
+    import os
+    import threading
+
+    import coguide.source.validate as validate
+    from coguide.source.load import load_project
+    from coguide.source.validate import ValidationCache, validate_sources
+
+    pids = tmp_path / "pids"
+    real = validate.validate_frictionless
+
+    def spy(*args, **kwargs):
+        with pids.open("a") as out:
+            out.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(validate, "validate_frictionless", spy)
+    root = project("bad-enum-value")
+    edit(root / "datapackage" / "case_terms.csv", "care-act-2014,service-user", "care-act-2014,no-such-label")
+    alone_cache, helped_cache = ValidationCache(), ValidationCache()
+    alone = validate_sources(load_project(root), cache=alone_cache)
+    assert threading.active_count() == 1
+    helped = validate_sources(load_project(root), cache=helped_cache, helper=True)
+    # Frictionless ran once here (alone), then once in a helper.
+    here, there = pids.read_text().split()
+    assert here == str(os.getpid()) and there != here
+    assert {p.code for p in alone.problems} >= {"constraint-error", "foreign-key"}
+    assert helped.problems == alone.problems
+    assert helped_cache.tables == alone_cache.tables and helped_cache.tables
+    assert no_children()

@@ -15,9 +15,10 @@ from pathlib import Path
 
 from coguide.cite import Bibliography
 from coguide.errors import Problem, errors_only
+from coguide.forked import Helper, ShareResult, can_fork, private_mib, shares
 from coguide.model import Site, SiteInfo, WrittenPage, build_model
 from coguide.outputs import MARKER, check_output_dir
-from coguide.pages.export import export_jobs
+from coguide.pages.export import ZipMembers, export_jobs
 from coguide.pages.glossary import Glossary
 from coguide.pages.render import (
     CompiledTemplates,
@@ -26,6 +27,7 @@ from coguide.pages.render import (
     make_environment,
     make_glossary,
     page_jobs,
+    write_page,
     write_pages,
 )
 from coguide.pages.tree import add_page_meta, render_redirects, render_written_page
@@ -51,6 +53,8 @@ class Generation:
         timings: Seconds per stage, in order.
         rendered: Generated pages and data files rendered in this run (the rest were kept from the last run).
         full: True when every page was rendered (a first run, or a change no page's dependencies name).
+        helpers: How many helper processes rendered a share of the jobs (0: this process rendered them all).
+        helpers_private_mib: The memory each helper held alone at its end, in MiB (None where not known).
     """
 
     problems: list[Problem]
@@ -61,6 +65,8 @@ class Generation:
     timings: dict[str, float] = field(default_factory=dict)
     rendered: list[str] = field(default_factory=list)
     full: bool = True
+    helpers: int = 0
+    helpers_private_mib: list[float | None] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -182,10 +188,12 @@ def generate(
     site_name: str | None = None,
     site_url: str = "",
     report: Callable[[str, float], None] | None = None,
+    workers: int | None = None,
 ) -> Generation:
     """Load, validate, model and render the project in `root`, writing pages only when all checks pass.
 
-    A one-shot run of a fresh `Generator`: every page is rendered (and written only when its content changed).
+    A one-shot run of a fresh `Generator`: every page is rendered (and written only when its content changed),
+    by as many processes as `workers` (see `Generator`).
 
     Args:
         root: The project folder.
@@ -193,6 +201,8 @@ def generate(
         site_name: The site's name, for "Cite this page" (default: `SiteInfo`'s).
         site_url: The site's absolute base URL, or "" when unknown.
         report: Called with each stage's name and seconds as it finishes.
+        workers: How many processes render (this one and forked helpers); None: one per processor this
+            process may run on (`processors`).
 
     Returns:
         The problems, the model and the pages written.
@@ -200,7 +210,21 @@ def generate(
     Raises:
         OutputError: `out_dir` is a symlink, lies in the sources or holds files no build made.
     """
-    return Generator(root, out_dir, site_name=site_name, site_url=site_url).run(report)
+    count = processors() if workers is None else workers
+    return Generator(root, out_dir, site_name=site_name, site_url=site_url, workers=count).run(report)
+
+
+#: The most processes a full run renders in.
+MAX_WORKERS = 8
+
+
+def processors() -> int:
+    """Return how many processors this process may run on (at most `MAX_WORKERS`)."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    return max(1, min(count, MAX_WORKERS))
 
 
 #: Project files whose change makes every page stale: the descriptor (every table's schema), the engine
@@ -262,13 +286,16 @@ class Generator:
     dates) renders every page, as does the first run.
 
     A full run writes pages as they are rendered (never all held at once); an incremental run writes its few
-    pages together. Either way a file is rewritten only when its content changed.
+    pages together. Either way a file is rewritten only when its content changed. With `workers` above one, a
+    full run forks helper processes that render a share of the jobs each (`coguide.forked`), where the
+    system can fork and the process runs no other thread; otherwise this process renders every job.
 
     Args:
         root: The project folder.
         out_dir: Where to write generated pages (default: ``<root>/generated``).
         site_name: The site's name, for "Cite this page" (default: `SiteInfo`'s).
         site_url: The site's absolute base URL, or "" when unknown.
+        workers: How many processes render a full run (1: this one alone; ``coguide serve`` keeps 1).
     """
 
     def __init__(
@@ -278,14 +305,16 @@ class Generator:
         *,
         site_name: str | None = None,
         site_url: str = "",
+        workers: int = 1,
     ) -> None:
         self.root = Path(root).resolve()
         self.out_dir = out_dir
         self.site_name = site_name
         self.site_url = site_url
+        self.workers = max(1, workers)
         self._last: _LastRun | None = None
         self._validation = ValidationCache()
-        self._templates = CompiledTemplates()
+        self._kept = Kept()
 
     def digests(self) -> dict[str, str]:
         """Return a SHA-256 digest of every input file's content.
@@ -340,7 +369,7 @@ class Generator:
         sources = load_project(root)
         timed("load", start)
         start = time.perf_counter()
-        validation = validate_sources(sources, cache=self._validation)
+        validation = validate_sources(sources, cache=self._validation, helper=self.workers > 1)
         problems = validation.problems
         timed("validate", start)
         if errors_only(problems):
@@ -361,7 +390,7 @@ class Generator:
         changed = None if last is None else changes(last.site, site, last.digests, digests)
         timed("model", start)
         start = time.perf_counter()
-        jobs = site_jobs(site, root, self._templates)
+        jobs = site_jobs(site, root, self._kept)
         rendered: list[str] = []
         keep: list[str] = []
         kept: dict[str, _Job] = {}
@@ -395,7 +424,39 @@ class Generator:
         # writes the jobs that make the `first` files in a burst of their own before the others. Jobs that run
         # beside the others (the zip's compression) start first, in a thread of their own.
         written: list[str] = []
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coguide-beside") as pool:
+        # A full run deals jobs out to helper processes, forked before the pool's thread starts.
+        helpers: list[tuple[Helper[ShareResult], list[PageJob]]] = []
+        helped: list[ShareResult | None] = []
+        helpers_wrote: list[str] = []
+
+        def collected() -> Iterator[Page]:
+            """Yield this process's pages, then take each helper's files (or render its share if it failed)."""
+            yield from stream(jobs, beside)
+            for helper, share in helpers:
+                result = helper.collect(ShareResult)
+                helped.append(result)
+                if result is None:
+                    yield from stream(share, beside)
+                    continue
+                for job in share:
+                    files = result.files[job.key]
+                    kept[job.key] = _Job(depends=job.depends, files=files)
+                    keep.extend(files)
+                    rendered.extend(files)
+                helpers_wrote.extend(result.written)
+
+        with (
+            contextlib.ExitStack() as stack,
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="coguide-beside") as pool,
+        ):
+            if changed is None and self.workers > 1 and can_fork():
+                dealt = shares([job for job in jobs if not job.beside], self.workers)
+                for share in dealt[1:]:
+                    helper = Helper(lambda share=share: _render_share(share, out_dir))
+                    stack.callback(helper.stop)
+                    helpers.append((helper, share))
+                given = {job.key for share in dealt[1:] for job in share}
+                jobs = [job for job in jobs if job.key not in given]
             beside = {job.key: pool.submit(job.make) for job in jobs if job.beside and stale(job)}
             if changed is not None and last is not None and early is not None and first:
                 wanted = set(first)
@@ -408,8 +469,9 @@ class Generator:
                     jobs = [job for job in jobs if job.key not in fronts]
                     if written:
                         early(list(written), [name for job in jobs if stale(job) for name in made(job)])
-            pages: Iterable[Page] = stream(jobs, beside) if changed is None else list(stream(jobs, beside))
+            pages: Iterable[Page] = collected() if changed is None else list(stream(jobs, beside))
             written += write_pages(pages, out_dir, keep=keep)
+            written += helpers_wrote
         timed("render", start)
         files = sorted({*rendered, *keep})
         problems = [*problems, *stray_files(out_dir, set(files))]
@@ -423,7 +485,24 @@ class Generator:
             timings=timings,
             rendered=rendered,
             full=changed is None,
+            helpers=len(helpers),
+            helpers_private_mib=[r.private_mib for r in helped if r is not None],
         )
+
+
+def _render_share(share: list[PageJob], out_dir: Path) -> ShareResult:
+    """Render and write a helper's share of the jobs (in the helper process)."""
+    base = out_dir.resolve()
+    files: dict[str, tuple[str, ...]] = {}
+    written: list[str] = []
+    for job in share:
+        made = []
+        for page in job.make():
+            made.append(page.src_uri)
+            if write_page(page, out_dir, base):
+                written.append(page.src_uri)
+        files[job.key] = tuple(made)
+    return ShareResult(files=files, written=written, private_mib=private_mib())
 
 
 def _references(bib: Bibliography) -> dict[str, tuple[str, str]]:
@@ -514,16 +593,60 @@ def changes(
     return tokens
 
 
-def site_jobs(site: Site, root: Path, compiled: CompiledTemplates | None = None) -> list[PageJob]:
+class Mentions:
+    """Which glossary entries each hand-written page may name, kept between runs.
+
+    They are found again only for a text, or a glossary, not seen in the last run.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._names: dict[str, list[str]] | None = None
+        self._found: dict[str, list[str]] = {}
+
+    def find(self, bodies: list[str], names: dict[str, list[str]]) -> list[list[str]]:
+        """Return, for each text, the entries (by page) one of whose `names` (casefolded) it contains."""
+        last = self._found if names == self._names else {}
+        found: dict[str, list[str]] = {}
+        for body in bodies:
+            if body in found:
+                continue
+            if body in last:
+                found[body] = last[body]
+                continue
+            text = body.casefold()
+            found[body] = [uri for uri, forms in names.items() if any(n in text for n in forms)]
+        self._names, self._found = names, found
+        return [found[body] for body in bodies]
+
+
+@dataclass
+class Kept:
+    """What a `Generator` keeps between runs, so that a run after an edit compiles, compresses and scans less.
+
+    Attributes:
+        templates: The templates' compiled code.
+        zipped: The data zip's compressed members.
+        mentions: The glossary entries each hand-written page may name.
+    """
+
+    templates: CompiledTemplates = field(default_factory=CompiledTemplates)
+    zipped: ZipMembers = field(default_factory=ZipMembers)
+    mentions: Mentions = field(default_factory=Mentions)
+
+
+def site_jobs(site: Site, root: Path, kept: Kept | None = None) -> list[PageJob]:
     """Return every rendering job of the complete docs tree, each with what it depends on.
 
     The pages made from the data (`page_jobs`, their front matter completed by `add_page_meta`), the
     hand-written pages with their citations rendered, the redirects for former ids, the data exports, and
-    every other file under ``docs/`` as it is. `compiled` holds templates an earlier run compiled.
+    every other file under ``docs/`` as it is. `kept` holds what an earlier run compiled, compressed and
+    scanned (`Kept`).
     """
+    kept = kept or Kept()
     jobs = [
         PageJob(key=job.key, depends=job.depends, make=lambda job=job: add_page_meta(site, job.make()))
-        for job in page_jobs(site, make_environment(site, compiled))
+        for job in page_jobs(site, make_environment(site, kept.templates))
     ]
     glossary: list[Glossary] = []
 
@@ -537,10 +660,9 @@ def site_jobs(site: Site, root: Path, compiled: CompiledTemplates | None = None)
         uri: [n for n in (f.strip().casefold() for f in forms) if n]
         for uri, (forms, _) in _glossary_entries(site).items()
     }
-    for doc in site.documents:
+    mentions = kept.mentions.find([doc.body for doc in site.documents], names)
+    for doc, mentioned in zip(site.documents, mentions, strict=True):
         keys = set(site.texts.keys(doc.body))
-        body = doc.body.casefold()
-        mentioned = [uri for uri, forms in names.items() if any(n in body for n in forms)]
         jobs.append(
             PageJob(
                 key=f"written:{doc.src_uri}",
@@ -553,7 +675,7 @@ def site_jobs(site: Site, root: Path, compiled: CompiledTemplates | None = None)
         )
     redirects = frozenset({"kind:terms", "kind:concepts", "kind:cases"})
     jobs.append(PageJob(key="redirects", depends=redirects, make=lambda: render_redirects(site)))
-    jobs += export_jobs(site)
+    jobs += export_jobs(site, zipped=kept.zipped)
     for uri, rel in site.assets.items():
         jobs.append(
             PageJob(

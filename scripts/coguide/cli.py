@@ -62,7 +62,13 @@ def _last_commit_epoch(root: Path) -> str:
 
 
 def build_site(
-    root: Path, site_dir: Path, *, verbose: bool = True, how: str = "--site-dir", engine: str | None = None
+    root: Path,
+    site_dir: Path,
+    *,
+    verbose: bool = True,
+    how: str = "--site-dir",
+    engine: str | None = None,
+    workers: int | None = None,
 ) -> int:
     """Check, generate and build the site into a scratch folder next to `site_dir`, then swap it in.
 
@@ -75,6 +81,8 @@ def build_site(
         verbose: Print each stage's time.
         how: How the site folder was chosen, for the fix in a refusal.
         engine: The engine to build with (default: `coguide.engines.base.DEFAULT_ENGINE`).
+        workers: How many processes generate the docs tree (default: one per processor; see
+            `coguide.build.generate`).
 
     Returns:
         The exit status: 0 on success, 1 when the sources or the MkDocs build fail, 2 when the output
@@ -91,7 +99,7 @@ def build_site(
         site_dir = Path(os.path.abspath(site_dir))
         site_dir.parent.mkdir(parents=True, exist_ok=True)
         with build_lock(root):
-            return _build_locked(root, site_dir, verbose=verbose, engine_name=engine)
+            return _build_locked(root, site_dir, verbose=verbose, engine_name=engine, workers=workers)
     except OutputError as exc:
         print(f"coguide: {exc}", file=sys.stderr)
         return 2
@@ -131,8 +139,9 @@ def interactive() -> bool:
 class StageLines:
     """The stage lines of ``coguide build``: drawn with rich in a terminal, plain lines everywhere else.
 
-    In a terminal a spinner names the stage that is running and each finished stage is printed as it ends.
-    Elsewhere (CI logs, a pipe, the tests) the lines are the plain ``coguide: <stage> <seconds>s`` they have
+    In a terminal a line names what is running and each finished stage is printed as it ends. The line is
+    redrawn only when a stage ends, never by a thread of its own: the generator forks helper processes only
+    while it runs alone (see `coguide.forked`). Elsewhere (CI logs, a pipe, the tests) the lines are the plain ``coguide: <stage> <seconds>s`` they have
     always been, printed once the generator is done, with no escape codes.
     """
 
@@ -152,18 +161,21 @@ class StageLines:
         return self.console is not None
 
     def running(self, what: str) -> None:
-        """Show that `what` is running (a spinner in a terminal; nothing otherwise)."""
+        """Show that `what` is running (a line in a terminal, drawn without a thread; nothing otherwise)."""
         if self.console is None:
             return
-        message = f"[bold]coguide:[/] {what}…"
+        from rich.live import Live
+        from rich.spinner import Spinner
+
+        spinner = Spinner("dots", text=f"[bold]coguide:[/] {what}…")
         if self._status is None:
-            self._status = self.console.status(message)
-            self._status.start()
+            self._status = Live(spinner, console=self.console, auto_refresh=False, transient=True)
+            self._status.start(refresh=True)
         else:
-            self._status.update(message)
+            self._status.update(spinner, refresh=True)
 
     def stop(self) -> None:
-        """Remove the spinner (before the engine draws its own page counter, or at the end)."""
+        """Remove the line (before the engine draws its own page counter, or at the end)."""
         if self._status is not None:
             self._status.stop()
             self._status = None
@@ -176,9 +188,13 @@ class StageLines:
             print(f"coguide: {stage:<8} {seconds:6.2f}s", file=sys.stderr)
         else:
             self.console.print(f"[bold]coguide:[/] {stage:<8} [green]{seconds:6.2f}s[/]", highlight=False)
+            if self._status is not None:
+                self._status.refresh()
 
 
-def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str | None = None) -> int:
+def _build_locked(
+    root: Path, site_dir: Path, *, verbose: bool, engine_name: str | None = None, workers: int | None = None
+) -> int:
     """Build the site, holding the project's build lock (see `build_site`)."""
     from coguide.build import generate, read_site_settings
     from coguide.engines.base import EngineUnavailable, get_engine
@@ -223,11 +239,13 @@ def _build_locked(root: Path, site_dir: Path, *, verbose: bool, engine_name: str
         if lines.live:
             lines.running("generating the docs tree")
             try:
-                generation = generate(root, site_name=settings.name, site_url=settings.url, report=report)
+                generation = generate(
+                    root, site_name=settings.name, site_url=settings.url, report=report, workers=workers
+                )
             finally:
                 lines.stop()
         else:
-            generation = generate(root, site_name=settings.name, site_url=settings.url)
+            generation = generate(root, site_name=settings.name, site_url=settings.url, workers=workers)
             for stage, seconds in generation.timings.items():
                 report(stage, seconds)
         errors = errors_only(generation.problems)
@@ -331,13 +349,30 @@ def _output_problems(root: Path) -> list[Problem]:
     return problems
 
 
+def positive_int(text: str) -> int:
+    """Read a command-line count of one or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Build the site atomically."""
     root = _project(args)
     if args.site_dir:
-        return build_site(root, Path(args.site_dir), how="--site-dir", engine=args.engine)
+        return build_site(
+            root, Path(args.site_dir), how="--site-dir", engine=args.engine, workers=args.workers
+        )
     return build_site(
-        root, _configured_site_dir(root), how="site_dir in mkdocs.yml or --site-dir", engine=args.engine
+        root,
+        _configured_site_dir(root),
+        how="site_dir in mkdocs.yml or --site-dir",
+        engine=args.engine,
+        workers=args.workers,
     )
 
 
@@ -491,6 +526,11 @@ def make_parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="check, generate and build the site atomically")
     build.add_argument("--site-dir", help="where to build (default: site_dir of mkdocs.yml, or site/)")
     build.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE, help=engine_help)
+    build.add_argument(
+        "--workers",
+        type=positive_int,
+        help="how many processes generate the docs tree (default: one per processor, at most 8)",
+    )
     build.set_defaults(func=cmd_build)
 
     serve = sub.add_parser("serve", help="serve the site with live reload")

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import io
 import json
 import os
 import re
-import zipfile
+import struct
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -161,17 +163,76 @@ def spreadsheet_csv(data: bytes) -> bytes:
     return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
 
 
-def render_zip(files: Iterable[tuple[str, bytes]]) -> bytes:
-    """Return a zip of `files` that is byte-identical whenever the files are (fixed dates, sorted names)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o100644 << 16
-            archive.writestr(info, data, compresslevel=9)
-    return buffer.getvalue()
+class ZipMembers:
+    """Compressed members of the data zip, kept between runs so that an edit compresses only the files it changed.
+
+    Each member is kept with the digest of the content it was compressed from; a member whose content changed
+    (or a new one) is compressed again, and one no longer asked for is dropped.
+    """
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._kept: dict[str, tuple[bytes, int, bytes]] = {}
+
+    def compressed(self, files: list[tuple[str, bytes]]) -> list[tuple[str, int, bytes]]:
+        """Return each file's name, CRC-32 and raw deflate stream (level 9), compressing only what changed."""
+        out = []
+        kept: dict[str, tuple[bytes, int, bytes]] = {}
+        for name, data in files:
+            digest = hashlib.sha256(data).digest()
+            member = self._kept.get(name)
+            if member is None or member[0] != digest:
+                packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+                member = (digest, zlib.crc32(data), packer.compress(data) + packer.flush())
+            kept[name] = member
+            out.append((name, member[1], member[2]))
+        self._kept = kept
+        return out
+
+
+# The zip's records (PKWARE APPNOTE 4.3): the same fields, in the same order, as Python's zipfile writes for a
+# deflated member of fixed date with Unix permissions, so the archive is what zipfile would make of the files.
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
+_END = struct.Struct("<4s4H2LH")
+_DEFLATED = 8
+_VERSION = 20  # 2.0: deflate
+_UNIX = 3
+_FILE_MODE = 0o100644 << 16
+_UTF8_NAME = 0x800
+
+
+def render_zip(files: Iterable[tuple[str, bytes]], members: ZipMembers | None = None) -> bytes:
+    """Return a zip of `files` that is byte-identical whenever the files are (fixed dates, sorted names).
+
+    Args:
+        files: Each file's name and content.
+        members: Members compressed by an earlier run, reused where the content is the same (updated).
+    """
+    ordered = sorted(files)
+    year, month, day, hour, minute, second = _ZIP_DATE
+    date = (year - 1980) << 9 | month << 5 | day
+    clock = hour << 11 | minute << 5 | second // 2
+    local, central = bytearray(), bytearray()
+    compressed = (members or ZipMembers()).compressed(ordered)
+    for (name, data), (_, crc, packed) in zip(ordered, compressed, strict=True):
+        try:
+            raw, flags = name.encode("ascii"), 0
+        except UnicodeEncodeError:
+            raw, flags = name.encode("utf-8"), _UTF8_NAME
+        offset = len(local)
+        local += _LOCAL.pack(
+            b"PK\x03\x04", _VERSION, flags, _DEFLATED, clock, date, crc, len(packed), len(data), len(raw), 0
+        )
+        local += raw + packed
+        central += _CENTRAL.pack(
+            b"PK\x01\x02", _VERSION, _UNIX, _VERSION, 0, flags, _DEFLATED, clock, date, crc,
+            len(packed), len(data), len(raw), 0, 0, 0, 0, _FILE_MODE, offset,
+        )  # fmt: skip
+        central += raw
+    count = len(ordered)
+    end = _END.pack(b"PK\x05\x06", 0, 0, count, count, len(central), len(local), 0)
+    return bytes(local + central + end)
 
 
 # --------------------------------------------------------------------------------------------- SKOS
@@ -475,13 +536,15 @@ def export_jobs(
     base_url: str | None = None,
     *,
     files: list[tuple[str, bytes]] | None = None,
+    zipped: ZipMembers | None = None,
 ) -> list[PageJob]:
     """Return the jobs that make the data files of `render_exports`, each with what it depends on.
 
     A copy of a package file (and its spreadsheet form) depends on that file (``file:datapackage/<name>``),
     the zip on every package file (``package``), the RIS on the works (``references``) and the SKOS files on
     the labels, the concepts, the works' keys and order (``reference-list``) and the works cited in the texts
-    SKOS gives (the labels' definitions and the concepts' summaries).
+    SKOS gives (the labels' definitions and the concepts' summaries). `zipped` holds the zip's members an
+    earlier run compressed.
     """
     files = list(site.package) if files is None else files
     jobs = []
@@ -506,7 +569,11 @@ def export_jobs(
             key=f"{EXPORT_DIR}/{ZIP_NAME}",
             depends=frozenset({"package"}),
             make=lambda: [
-                Page(src_uri=f"{EXPORT_DIR}/{ZIP_NAME}", content=render_zip(files), source=f"{DATA_DIR}/")
+                Page(
+                    src_uri=f"{EXPORT_DIR}/{ZIP_NAME}",
+                    content=render_zip(files, zipped),
+                    source=f"{DATA_DIR}/",
+                )
             ],
             # zlib compresses with the interpreter's lock released: the zip can be made beside the pages.
             beside=True,

@@ -788,22 +788,10 @@ def write_pages(pages: Iterable[Page], out_dir: Path, *, keep: Iterable[str] = (
     finished = False
     try:
         for page in pages:
-            if not _is_inside(page.src_uri):
-                raise OutputError(
-                    f"the generated page {page.src_uri!r} would be written outside {out_dir}: "
-                    "fix the id it comes from"
-                )
+            changed = write_page(page, out_dir, base)
             wanted.add(page.src_uri)
-            path = out_dir / page.src_uri
-            data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
-            if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
-                continue
-            _refuse_symlinked_parent(path, base, out_dir)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if path.is_symlink():
-                path.unlink()
-            path.write_bytes(data)
-            written.append(page.src_uri)
+            if changed:
+                written.append(page.src_uri)
         wanted.update(keep)
         finished = True
     finally:
@@ -818,6 +806,36 @@ def write_pages(pages: Iterable[Page], out_dir: Path, *, keep: Iterable[str] = (
             MARKER_TEXT + "".join(f"{uri}\n" for uri in sorted(listed)), encoding="utf-8"
         )
     return written
+
+
+def write_page(page: Page, out_dir: Path, base: Path) -> bool:
+    """Write one generated page into `out_dir` unless the file already holds its content; the marker is not touched.
+
+    Args:
+        page: The page.
+        out_dir: The generated-pages folder.
+        base: `out_dir` resolved.
+
+    Returns:
+        True when the file was written (new or changed).
+
+    Raises:
+        OutputError: The page's path leaves `out_dir` (by ``..``, an absolute path or a symlinked folder).
+    """
+    if not _is_inside(page.src_uri):
+        raise OutputError(
+            f"the generated page {page.src_uri!r} would be written outside {out_dir}: fix the id it comes from"
+        )
+    path = out_dir / page.src_uri
+    data = page.content.encode("utf-8") if isinstance(page.content, str) else page.content
+    if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+        return False
+    _refuse_symlinked_parent(path, base, out_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():
+        path.unlink()
+    path.write_bytes(data)
+    return True
 
 
 def _is_inside(uri: str) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 
 from coguide.cite import Bibliography, Citation, find_citations
 from coguide.errors import Problem
+from coguide.forked import Helper, can_fork
 from coguide.markup import MarkupIssue, find_unsafe_markup
 from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
@@ -884,6 +885,14 @@ class ValidationCache:
     citations: dict[str, tuple[Citation, ...]] = dataclasses.field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _TableReport:
+    """What Frictionless found, sent back by a helper: the problems, and the per-table cache it updated."""
+
+    problems: list[Problem]
+    tables: dict[str, tuple[str, list[Problem], set[int]]] | None
+
+
 @dataclass(frozen=True, kw_only=True)
 class Validation:
     """What validation found, and the bibliography it parsed (the model reuses it: the file is parsed once).
@@ -918,7 +927,11 @@ def validate_project(
 
 
 def validate_sources(
-    sources: Sources, *, frictionless: bool = True, cache: ValidationCache | None = None
+    sources: Sources,
+    *,
+    frictionless: bool = True,
+    cache: ValidationCache | None = None,
+    helper: bool = False,
 ) -> Validation:
     """Run every check over the loaded sources, and keep the bibliography they parsed for the model.
 
@@ -926,10 +939,16 @@ def validate_sources(
         sources: What the load stage read.
         frictionless: Run the Frictionless validation (tests of our own rules may skip it for speed).
         cache: What an earlier run kept (`ValidationCache`), as for `validate_project`. Updated.
+        helper: Run the Frictionless validation in a forked helper process while the other checks run here
+            (`coguide.forked`), where the system can; the result is the same.
     """
     problems = list(sources.problems)
-    if frictionless:
-        problems.extend(validate_frictionless(sources, None if cache is None else cache.tables))
+    tables = None if cache is None else cache.tables
+    beside: Helper[_TableReport] | None = None
+    if frictionless and helper and can_fork():
+        beside = Helper(lambda: _TableReport(validate_frictionless(sources, tables), tables))
+    elif frictionless:
+        problems.extend(validate_frictionless(sources, tables))
     else:
         for table in sources.tables.values():
             fks = next(
@@ -942,34 +961,48 @@ def validate_sources(
             )
             if table.readable:
                 problems.extend(_foreign_key_problems(table, sources.tables, fks))
-    if cache is not None and cache.bibliography is not None and cache.bib_text == sources.bib_text:
-        bib, bib_problems = cache.bibliography
-    else:
-        bib, bib_problems = parse_bibliography(sources)
+    try:
+        if cache is not None and cache.bibliography is not None and cache.bib_text == sources.bib_text:
+            bib, bib_problems = cache.bibliography
+        else:
+            bib, bib_problems = parse_bibliography(sources)
+            if cache is not None:
+                cache.bib_text, cache.bibliography = sources.bib_text, (bib, bib_problems)
+                cache.references = None
+        problems.extend(bib_problems)
+        parsed: dict[str, tuple[Citation, ...]] = {}
+        uses = collect_citation_uses(sources, parsed, None if cache is None else cache.citations)
         if cache is not None:
-            cache.bib_text, cache.bibliography = sources.bib_text, (bib, bib_problems)
-            cache.references = None
-    problems.extend(bib_problems)
-    parsed: dict[str, tuple[Citation, ...]] = {}
-    uses = collect_citation_uses(sources, parsed, None if cache is None else cache.citations)
-    if cache is not None:
-        cache.citations = parsed
-    problems.extend(check_citations(uses, bib))
-    problems.extend(check_citation_records(sources))
-    problems.extend(check_self_links(sources))
-    problems.extend(check_aliases(sources))
-    problems.extend(check_markup(sources, None if cache is None else cache.markup))
-    problems.extend(check_posts(sources))
-    problems.extend(check_ids(sources))
-    problems.extend(check_docs_files(sources))
-    problems.extend(check_config(sources))
+            cache.citations = parsed
+        problems.extend(check_citations(uses, bib))
+        problems.extend(check_citation_records(sources))
+        problems.extend(check_self_links(sources))
+        problems.extend(check_aliases(sources))
+        problems.extend(check_markup(sources, None if cache is None else cache.markup))
+        problems.extend(check_posts(sources))
+        problems.extend(check_ids(sources))
+        problems.extend(check_docs_files(sources))
+        problems.extend(check_config(sources))
 
-    references = None if cache is None else cache.references
-    if references is None:
-        references = check_references(bib, sources.bib_path)
-        if cache is not None:
-            cache.references = references
-    problems.extend(check_house_rules(sources, bib, references=references))
+        references = None if cache is None else cache.references
+        if references is None:
+            references = check_references(bib, sources.bib_path)
+            if cache is not None:
+                cache.references = references
+        problems.extend(check_house_rules(sources, bib, references=references))
+        if beside is not None:
+            # Frictionless's problems go where a run without the helper puts them: after the loader's.
+            first = len(sources.problems)
+            report = beside.collect(_TableReport)
+            if report is None:  # the helper failed: validate here (an exception is then raised here)
+                problems[first:first] = validate_frictionless(sources, tables)
+            else:
+                problems[first:first] = report.problems
+                if tables is not None and report.tables is not None:
+                    tables.update(report.tables)
+    finally:
+        if beside is not None:
+            beside.stop()  # a check raised before the helper was collected
     if bib_problems == [] or all(p.code != "bibtex-syntax" for p in bib_problems):
         problems.extend(check_unused(uses, bib, sources.bib_path))
     # The generator's own id rule repeats the descriptor's pattern while the descriptor still has it: one

@@ -761,8 +761,19 @@ def peak_rss_mib() -> float:
     return kib / 1024
 
 
-def measure_stages(root: Path, records: int) -> tuple[list[StageResult], Any]:
+def _processor_seconds() -> float:
+    """Return the processor time of this process and of its children waited for, in seconds."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def measure_stages(root: Path, records: int, workers: int | None = None) -> tuple[list[StageResult], Any]:
     """Run `coguide.build.generate` on `root`, timing each stage and reading its peak memory.
+
+    Args:
+        root: The project.
+        records: N, for the records per second.
+        workers: How many processes generate (None: one per processor, as ``coguide build`` does).
 
     Returns:
         One result per stage, and the Generation.
@@ -786,7 +797,7 @@ def measure_stages(root: Path, records: int) -> tuple[list[StageResult], Any]:
         reset_peak_rss()
 
     reset_peak_rss()
-    generation = generate(root, report=report)
+    generation = generate(root, report=report, workers=workers)
     if not generation.ok:
         lines = "\n".join(p.format() for p in generation.problems if p.severity == "error")
         raise RuntimeError(f"the synthetic project does not pass coguide check:\n{lines}")
@@ -1144,7 +1155,8 @@ def _edit_summary(root: Path, record_id: str, prefix: str) -> str:
 def measure_incremental(root: Path, generation: Any) -> dict[str, Any]:
     """Edit one concept's summary and regenerate with a kept generator, as `coguide serve` does.
 
-    A `Generator` first generates the whole tree (the full generation the edit is compared with), then runs
+    A `Generator` in one process, as ``coguide serve`` keeps it, first generates the whole tree (the full
+    generation the edit is compared with), then runs
     again with nothing changed, then after the edit. A file "shows" the concept when its content before the
     edit names the concept's id (its own page, the index, every page that links to it, and the data
     exports); every file rewritten must be one of these.
@@ -1375,6 +1387,7 @@ def run_benchmark(
     bibtex_plugin: bool = False,
     seed: int = 1,
     progress: Callable[[str], None] | None = None,
+    workers: int | None = None,
 ) -> dict[str, Any]:
     """Generate a synthetic project in `workdir` and measure every stage.
 
@@ -1390,6 +1403,8 @@ def run_benchmark(
             mkdocs-bibtex plugin (`measure_bibtex_plugin`), in `workdir`'s ``bibtex-plugin`` folder.
         seed: Seed of the synthetic data.
         progress: Called with a short line as each step starts.
+        workers: How many processes generate the tree whose stages are timed (None: one per processor, as
+            ``coguide build`` does); the processor time of all of them is reported too.
 
     Returns:
         The results, ready to be written as JSON.
@@ -1412,7 +1427,9 @@ def run_benchmark(
             + "\n".join(p.format() for p in errors[:20])
         )
     say("timing load, validate, model, render")
-    stages, generation = measure_stages(workdir, records)
+    cpu_before = _processor_seconds()
+    stages, generation = measure_stages(workdir, records, workers)
+    cpu = _processor_seconds() - cpu_before
     say(", ".join(f"{s.stage} {s.seconds:.2f}s" for s in stages))
     for engine in engines:
         say(f"timing the {engine} build (in a separate process)")
@@ -1432,6 +1449,8 @@ def run_benchmark(
         say("timing a one-record edit")
         edit = measure_incremental(workdir, generation)
     ours = sum(s.seconds for s in stages if s.stage in STAGES)
+    if edit is not None:
+        edit["share_of_ours"] = round(edit["seconds"] / ours, 3)
     return {
         "records": records,
         "shape": asdict(shape),
@@ -1447,6 +1466,9 @@ def run_benchmark(
         "record_pages": record_page_sizes(generation.out_dir, generation.site),
         "stages": [asdict(s) for s in stages],
         "ours_seconds": round(ours, 3),
+        "ours_cpu_seconds": round(cpu, 3),
+        "processes": generation.helpers + 1,
+        "helpers_private_mib": [round(m, 1) for m in generation.helpers_private_mib if m is not None],
         "citations": cites,
         "bibtex_plugin": plugin,
         "incremental": edit,
@@ -1482,6 +1504,17 @@ def format_report(result: dict[str, Any]) -> str:
         )
     if not engines:
         lines.append(f"{'ours':<10} {result['ours_seconds']:>9.2f}")
+    if "processes" in result:
+        helpers = result["helpers_private_mib"]
+        lines.append(
+            f"  ours ran in {result['processes']} process(es)"
+            + (
+                f" (the helpers' own memory at their end: {', '.join(f'{m:,.0f}' for m in helpers)} MiB)"
+                if helpers
+                else ""
+            )
+            + f"; processor time of our stages, all processes: {result['ours_cpu_seconds']:.2f}s"
+        )
     first = engines[0] if engines else None
     for s in engines:
         d = s["detail"]
@@ -1531,8 +1564,10 @@ def format_report(result: dict[str, Any]) -> str:
     if inc:
         lines.append(
             f"edit one record ({inc['record']}) -> regenerate: {inc['seconds']:.2f}s = "
-            f"{inc['share_of_full']:.0%} of a full generation ({inc['full_seconds']:.2f}s; target <= "
-            f"{inc['target_share']:.0%}), {inc['rendered']} of {inc['generated_files']} files rendered, "
+            f"{inc['share_of_full']:.0%} of a full generation in one process, as coguide serve makes it "
+            f"({inc['full_seconds']:.2f}s; target <= {inc['target_share']:.0%})"
+            + (f", {inc['share_of_ours']:.0%} of ours above" if "share_of_ours" in inc else "")
+            + f", {inc['rendered']} of {inc['generated_files']} files rendered, "
             f"{len(inc['written'])} rewritten, all among the {inc['pages_showing_record']} that show it: "
             f"{inc['only_affected']} (no edit: {inc['unchanged_seconds']:.2f}s, {inc['unchanged_rendered']} "
             f"rendered, {inc['unchanged_written']} rewritten)"
@@ -1606,6 +1641,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "compare what it adds with our citation processing (needs `pip install -e '.[bench]'`)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic data (default 1)")
+    from coguide.cli import positive_int
+
+    parser.add_argument(
+        "--workers",
+        type=positive_int,
+        help="how many processes generate the tree whose stages are timed (default: one per processor, "
+        "as coguide build)",
+    )
     parser.add_argument(
         "--serve",
         action="store_true",
@@ -1684,6 +1727,8 @@ def _run_size_in_child(args: argparse.Namespace, source: Path, records: int, fir
         out = Path(tmp) / "result.json"
         argv = ["--project", str(source), "bench", "--records", str(records), "--json", str(out)]
         argv += ["--seed", str(args.seed), "--incremental" if args.incremental else "--no-incremental"]
+        if getattr(args, "workers", None):
+            argv += ["--workers", str(args.workers)]
         if not args.engine_build:
             argv.append("--no-engine")
         for engine in args.engines or ():
@@ -1751,6 +1796,7 @@ def run(args: argparse.Namespace) -> int:
             bibtex_plugin=args.bibtex_plugin,
             seed=args.seed,
             progress=progress,
+            workers=getattr(args, "workers", None),
         )
         if getattr(args, "serve", False):
             progress("timing edits under coguide serve")
