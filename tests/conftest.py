@@ -171,14 +171,56 @@ def _served_real_site(
     if build_real_site(site_dir, url) != 0:
         server.server_close()
         pytest.fail(f"the real site does not build for {url}: run `.venv/bin/coguide build` to see why")
-    thread = threading.Thread(target=server.serve_forever, name=f"{name}-site-server", daemon=True)
-    thread.start()
+    serving = _Serving(server, f"{name}-site-server")
+    _SERVING.append(serving)
     try:
         yield ServedSite(path=site_dir, url=url)
     finally:
-        server.shutdown()
+        _SERVING.remove(serving)
+        serving.pause()
         server.server_close()
-        thread.join()
+
+
+class _Serving:
+    """A test server's thread, which a test that needs this process to run alone can pause (`alone`)."""
+
+    def __init__(self, server: http.server.ThreadingHTTPServer, name: str) -> None:
+        self.server, self.name = server, name
+        self.thread: threading.Thread | None = None
+        self.resume()
+
+    def resume(self) -> None:
+        """Serve again, in a thread of its own (the socket stayed open, so the address is the same)."""
+        self.thread = threading.Thread(target=self.server.serve_forever, name=self.name, daemon=True)
+        self.thread.start()
+
+    def pause(self) -> None:
+        """Stop serving and end the thread."""
+        if self.thread is not None:
+            self.server.shutdown()
+            self.thread.join()
+            self.thread = None
+
+
+#: The servers of the session's fixtures now running.
+_SERVING: list[_Serving] = []
+
+
+@pytest.fixture
+def alone() -> Iterator[None]:
+    """Run the test with this process's only thread: the session's test servers pause until it ends.
+
+    The generator forks helper processes only in a process of one thread (see `coguide.forked.can_fork`).
+    """
+    paused = [serving for serving in _SERVING if serving.thread is not None]
+    for serving in paused:
+        serving.pause()
+    try:
+        assert threading.active_count() == 1, f"other threads run: {threading.enumerate()}"
+        yield
+    finally:
+        for serving in paused:
+            serving.resume()
 
 
 @pytest.fixture(scope="session")

@@ -90,6 +90,7 @@ def test_stage_lines_are_plain_when_standard_error_is_not_a_terminal(capsys):
     assert capsys.readouterr().err == ""
 
 
+@pytest.mark.usefixtures("alone")
 def test_stage_lines_are_drawn_with_rich_in_a_terminal(capsys):
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, color_system="standard", width=80)

@@ -97,6 +97,71 @@ def test_zip_holds_exactly_the_package_files_and_is_byte_identical_across_builds
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
+def zipfile_archive(files: list[tuple[str, bytes]]) -> bytes:
+    """Return the zip Python's zipfile makes of `files` with the settings the exports used to give it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o100644 << 16
+            archive.writestr(info, data, compresslevel=9)
+    return buffer.getvalue()
+
+
+def test_the_zip_is_byte_for_byte_what_zipfile_makes_of_the_same_files(project):
+    from coguide.pages.export import render_zip
+
+    root = project()
+    files = package_files(load_project(root))
+    files += [
+        ("données/été.csv", "é,ü\n".encode()),  # a name zipfile marks as UTF-8
+        ("empty.txt", b""),
+        (
+            "large.csv",
+            os.urandom(200_000) + b"a,b\n" * 50_000,
+        ),  # beyond one deflate block, partly incompressible
+    ]
+    made = render_zip(files)
+    assert made == zipfile_archive(files)
+    with zipfile.ZipFile(io.BytesIO(made)) as archive:
+        assert archive.testzip() is None
+        assert {name: archive.read(name) for name in archive.namelist()} == dict(files)
+        assert archive.getinfo("données/été.csv").flag_bits & 0x800
+
+
+def test_kept_zip_members_are_compressed_again_only_when_their_content_changed(project, monkeypatch):
+    import zlib
+
+    from coguide.pages.export import ZipMembers, render_zip
+
+    files = package_files(load_project(project()))
+    members = ZipMembers()
+    compressed: list[int] = []
+    real = zlib.compressobj
+
+    def counting(*args, **kwargs):
+        compressed.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(zlib, "compressobj", counting)
+    first = render_zip(files, members)
+    assert len(compressed) == len(files)
+    compressed.clear()
+    assert render_zip(files, members) == first and compressed == []
+    name, data = files[0]
+    changed = [(name, data + b"\n"), *files[1:]]
+    again = render_zip(changed, members)
+    assert len(compressed) == 1
+    assert again == zipfile_archive(changed)
+    # A member dropped and put back is compressed afresh, never taken from a run before the last.
+    compressed.clear()
+    render_zip(files[1:], members)
+    assert compressed == []
+    assert render_zip(files, members) == first and len(compressed) == 1
+
+
 def test_every_export_is_deterministic(narrower_project):
     assert exports(narrower_project, BASE) == exports(narrower_project, BASE)
 

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from coguide.forked import Helper, can_fork, private_mib, shares
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(os, "fork"), reason="helpers are forked, and this system cannot fork"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not hasattr(os, "fork") or sys.platform == "darwin",
+        reason="helpers are forked only on Linux and the BSDs",
+    ),
+    pytest.mark.usefixtures("alone"),
+]
 
 
 def no_children() -> bool:
@@ -28,7 +34,7 @@ def no_children() -> bool:
 def test_a_helper_sends_back_what_it_returned_and_its_changes_stay_its_own():
     held = {"value": 1}
 
-    def work() -> dict[str, object]:
+    def work(_note) -> dict[str, object]:
         held["value"] = 2  # the helper's copy only
         return {"seen": held["value"], "pid": os.getpid(), "big": "x" * 300_000}
 
@@ -43,7 +49,7 @@ def test_a_helper_sends_back_what_it_returned_and_its_changes_stay_its_own():
 
 @pytest.mark.parametrize("how", ["raises", "exits", "killed", "wrong kind"])
 def test_a_helper_that_fails_gives_none(how):
-    def work() -> object:
+    def work(_note) -> object:
         if how == "raises":
             raise ValueError("a bug in a job")
         if how == "exits":
@@ -57,7 +63,7 @@ def test_a_helper_that_fails_gives_none(how):
 
 
 def test_stop_ends_a_helper_still_at_work_at_once():
-    helper = Helper(lambda: time.sleep(60))
+    helper = Helper(lambda _note: time.sleep(60))
     start = time.perf_counter()
     helper.stop()
     assert time.perf_counter() - start < 10
@@ -66,7 +72,6 @@ def test_stop_ends_a_helper_still_at_work_at_once():
 
 
 def test_no_helper_is_forked_while_another_thread_runs():
-    assert threading.active_count() == 1, "a thread from an earlier test is still running"
     assert can_fork()
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
@@ -91,3 +96,77 @@ def test_private_memory_is_read_where_the_system_reports_it():
         assert mib is not None and mib > 1
     else:
         assert mib is None
+
+
+@pytest.mark.parametrize("how", ["returns", "raises", "stopped"])
+def test_what_a_helper_noted_is_read_however_it_ended(how):
+    def work(note) -> list[str]:
+        note("terms/client.md")
+        note("concepts/co-production.md")
+        if how == "raises":
+            raise ValueError("a bug")
+        if how == "stopped":
+            time.sleep(60)
+        return []
+
+    helper = Helper.start(work)
+    assert helper is not None
+    if how == "stopped":
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not helper._journal.read_text():
+            time.sleep(0.01)
+        time.sleep(0.05)
+        helper.stop()
+    else:
+        assert (helper.collect(list) is None) == (how == "raises")
+    assert helper.noted == ["terms/client.md", "concepts/co-production.md"]
+    assert not helper._journal.exists()
+    assert no_children()
+
+
+def test_a_fork_the_system_refuses_gives_no_helper(monkeypatch):
+    import gc
+
+    def refused() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    assert Helper.start(lambda _note: 1) is None
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_helper_dies_with_the_process_that_forked_it(tmp_path):
+    import subprocess
+
+    # A process forks a helper that would work for a minute, then is killed: the helper must not outlive it.
+    script = tmp_path / "parent.py"
+    pid_file = tmp_path / "helper.pid"
+    script.write_text(
+        "import os, time, sys\n"
+        "from coguide.forked import Helper\n"
+        f"h = Helper(lambda note: time.sleep(60))\n"
+        f"open({str(pid_file)!r}, 'w').write(str(h.pid))\n"
+        "time.sleep(60)\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    parent = subprocess.Popen([sys.executable, str(script)], env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (pid_file.is_file() and pid_file.read_text()):
+            time.sleep(0.02)
+        helper = int(pid_file.read_text())
+        parent.kill()
+        parent.wait(timeout=30)
+        deadline, state = time.monotonic() + 10, "running"
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{helper}/stat").read_text().split(")")[-1].split()[0]
+            except OSError:
+                state = "gone"
+            if state in ("gone", "Z"):  # ended (a zombie waits for init to reap it)
+                break
+            time.sleep(0.02)
+        assert state in ("gone", "Z"), "the helper outlived its parent"
+    finally:
+        parent.kill()

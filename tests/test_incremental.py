@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -305,6 +307,16 @@ def test_a_run_after_an_edit_loads_the_templates_the_first_run_compiled(kept, mo
     assert "term.md.jinja" in compiled
 
 
+#: Helpers are forked on Linux and the BSDs only (see `coguide.forked.can_fork`).
+def forks(test):
+    """Mark a test that needs helpers: skipped where none is forked; run with this process's only thread."""
+    skip = pytest.mark.skipif(
+        not hasattr(os, "fork") or sys.platform == "darwin",
+        reason="helpers are forked only on Linux and the BSDs",
+    )
+    return skip(pytest.mark.usefixtures("alone")(test))
+
+
 def no_children() -> bool:
     """Return True when this process has no child process left to reap."""
     import os
@@ -316,13 +328,12 @@ def no_children() -> bool:
     return False
 
 
+@forks
 def test_a_full_run_with_a_helper_writes_what_a_run_alone_writes_and_edits_follow(project, tmp_path):
-    import threading
 
     root = project(full=True)
     alone = generate(root, tmp_path / "alone", workers=1)
     assert alone.ok and alone.helpers == 0
-    assert threading.active_count() == 1, "a thread from an earlier test is still running"
     generator = Generator(root, tmp_path / "helped", workers=2)
     helped = generator.run()
     assert helped.ok and helped.helpers == 1
@@ -345,6 +356,7 @@ def test_a_full_run_with_a_helper_writes_what_a_run_alone_writes_and_edits_follo
     assert tree(tmp_path / "helped") == tree(tmp_path / "fresh")
 
 
+@forks
 @pytest.mark.parametrize("how", ["raises", "killed"])
 def test_a_helper_that_fails_leaves_its_share_to_the_run_which_ends_as_a_run_alone(
     project, tmp_path, monkeypatch, how
@@ -358,8 +370,8 @@ def test_a_helper_that_fails_leaves_its_share_to_the_run_which_ends_as_a_run_alo
     alone = generate(root, tmp_path / "alone", workers=1)
     real = build._render_share
 
-    def failing(share, out_dir):
-        real(share[: len(share) // 2], out_dir)  # some pages written, then the helper fails
+    def failing(share, out_dir, note):
+        real(share[: len(share) // 2], out_dir, note)  # some pages written, then the helper fails
         if how == "killed":
             os.kill(os.getpid(), signal.SIGKILL)
         raise RuntimeError("a helper's bug")
@@ -369,35 +381,114 @@ def test_a_helper_that_fails_leaves_its_share_to_the_run_which_ends_as_a_run_alo
     assert helped.ok and helped.helpers == 1 and helped.helpers_private_mib == []
     assert tree(tmp_path / "helped") == tree(tmp_path / "alone")
     assert helped.files == alone.files
+    # What the helper wrote before it failed counts as written, as in a run alone.
+    assert sorted(helped.written) == sorted(alone.written)
     assert no_children()
 
 
-def test_a_job_that_raises_raises_with_a_helper_too(project, tmp_path, monkeypatch):
-    import dataclasses
+@forks
+def test_a_job_that_raises_in_a_helper_raises_and_every_file_written_is_in_the_marker(project, monkeypatch):
 
     import coguide.build as build
+    from coguide.outputs import MARKER
+
+    real = build.site_jobs
+    broken_keys: list[str] = []
+
+    def breaking(site, root, *more):
+        jobs = real(site, root, *more)
+        dealt = [job for job in jobs if not job.beside]
+        # The last job of the helper's share (every second job is the helper's, dealt in turn).
+        target = dealt[len(dealt) - 1 - (len(dealt) % 2 == 1)]
+        broken_keys.append(target.key)
+
+        def broken():
+            raise ValueError("a template bug")
+
+        return [dataclasses.replace(job, make=broken) if job is target else job for job in jobs]
+
+    import dataclasses
+
+    monkeypatch.setattr(build, "site_jobs", breaking)
+    root = project(full=True)
+    with pytest.raises(ValueError, match="a template bug"):
+        build.generate(root, workers=2)
+    assert no_children()
+    # The helper failed, so its share was rendered here, where the same job raised the same error.
+    out = root / "generated"
+    listed = set((out / MARKER).read_text(encoding="utf-8").splitlines()[1:])
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {MARKER}
+    assert on_disk and on_disk <= listed
+    assert broken_keys and broken_keys[0].startswith(
+        ("concepts/", "cases/", "terms/", "data/", "asset:", "written:")
+    )
+
+
+@forks
+def test_a_run_cut_short_lists_in_the_marker_every_file_its_helpers_wrote(project, tmp_path, monkeypatch):
+    import coguide.build as build
+    from coguide.outputs import MARKER
 
     real = build.site_jobs
 
     def breaking(site, root, *more):
+        jobs = real(site, root, *more)
+
         def broken():
-            raise ValueError("a template bug")
+            # Ctrl-C while this process renders its first job, once the helper has written some files.
+            import time
 
-        return [
-            dataclasses.replace(job, make=broken) if job.key == "terms/client.md" else job
-            for job in real(site, root, *more)
-        ]
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and sum(1 for p in out.rglob("*") if p.is_file()) < 20:
+                time.sleep(0.01)
+            raise KeyboardInterrupt
 
+        own = next(job for job in jobs if not job.beside)
+        return [dataclasses.replace(job, make=broken) if job is own else job for job in jobs]
+
+    import dataclasses
+
+    root = project(full=True)
+    alone = generate(root, tmp_path / "alone", workers=1)
     monkeypatch.setattr(build, "site_jobs", breaking)
+    out = tmp_path / "cut"
+    real_share = build._render_share
+
+    def slow_share(share, out_dir, note):
+        import time
+
+        result = real_share(share[:20], out_dir, note)  # some files written, then still at work when stopped
+        time.sleep(30)
+        return result
+
+    monkeypatch.setattr(build, "_render_share", slow_share)
+    with pytest.raises(KeyboardInterrupt):
+        build.generate(root, out, workers=2)
+    assert no_children()
+    listed = set((out / MARKER).read_text(encoding="utf-8").splitlines()[1:])
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()} - {MARKER}
+    assert len(on_disk) >= 20 and on_disk <= listed
+    # The next run (nothing broken) takes none of them for a stray.
+    monkeypatch.undo()
+    again = generate(root, out, workers=2)
+    assert again.ok, [p.format() for p in again.problems]
+    assert tree(out) == tree(tmp_path / "alone") and again.files == alone.files
+
+
+def test_a_hand_written_page_where_the_data_makes_one_is_refused(project):
+    root = project(full=True)
+    (root / "docs" / "terms").mkdir(parents=True, exist_ok=True)
+    (root / "docs" / "terms" / "client.md").write_text("# Client\n\nA page of my own.\n", encoding="utf-8")
     for workers in (1, 2):
-        with pytest.raises(ValueError, match="a template bug"):
-            generate(project(full=True), workers=workers)
-        assert no_children()
+        result = generate(root, workers=workers)
+        clash = [p for p in result.problems if p.code == "unexpected-file" and "made twice" in p.message]
+        assert [p.path for p in clash] == ["docs/terms/client.md"], [p.format() for p in result.problems]
+        assert not result.ok
 
 
+@forks
 def test_validation_with_a_helper_reports_what_validation_alone_does(project, tmp_path, monkeypatch):
     import os
-    import threading
 
     import coguide.source.validate as validate
     from coguide.source.load import load_project
@@ -416,7 +507,6 @@ def test_validation_with_a_helper_reports_what_validation_alone_does(project, tm
     edit(root / "datapackage" / "case_terms.csv", "care-act-2014,service-user", "care-act-2014,no-such-label")
     alone_cache, helped_cache = ValidationCache(), ValidationCache()
     alone = validate_sources(load_project(root), cache=alone_cache)
-    assert threading.active_count() == 1
     helped = validate_sources(load_project(root), cache=helped_cache, helper=True)
     # Frictionless ran once here (alone), then once in a helper.
     here, there = pids.read_text().split()
@@ -425,3 +515,31 @@ def test_validation_with_a_helper_reports_what_validation_alone_does(project, tm
     assert helped.problems == alone.problems
     assert helped_cache.tables == alone_cache.tables and helped_cache.tables
     assert no_children()
+
+
+def test_glossary_mentions_are_kept_only_for_the_same_text_and_the_same_names():
+    from coguide.build import Mentions
+
+    mentions = Mentions()
+    names = {"terms/client.md": ["client"], "terms/carer.md": ["carer", "caregiver"]}
+    assert mentions.find(["A Client and a caregiver.", "Nobody."], names) == [
+        ["terms/client.md", "terms/carer.md"],
+        [],
+    ]
+    # Kept: a text seen in the last run is not searched again.
+    seen: list[str] = []
+
+    class Spy(str):
+        def casefold(self) -> str:
+            seen.append(str(self))
+            return super().casefold()
+
+    assert mentions.find([Spy("A Client and a caregiver."), Spy("A carer.")], names) == [
+        ["terms/client.md", "terms/carer.md"],
+        ["terms/carer.md"],
+    ]
+    assert seen == ["A carer."]
+    # A name changed: every text is searched again.
+    renamed = {**names, "terms/client.md": ["patient"]}
+    assert mentions.find([Spy("A Client and a caregiver.")], renamed) == [["terms/carer.md"]]
+    assert seen == ["A carer.", "A Client and a caregiver."]

@@ -24,6 +24,7 @@ from coguide.pages.render import (
     CompiledTemplates,
     Page,
     PageJob,
+    add_to_marker,
     make_environment,
     make_glossary,
     page_jobs,
@@ -125,6 +126,30 @@ def input_fingerprint(root: Path) -> tuple[tuple[str, int, int], ...]:
     paths += [p for p in (root / "CONTRIBUTING.md", root / "mkdocs.yml") if p.is_file()]
     paths += [p for p in (Path(__file__).parent / "pages" / "templates").rglob("*") if p.is_file()]
     return tuple(sorted((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in paths))
+
+
+def clashes(jobs: dict[str, _Job]) -> list[Problem]:
+    """Report a file of the docs tree that two jobs make (a hand-written page where the data makes one)."""
+    owners: dict[str, list[str]] = {}
+    for key, job in jobs.items():
+        for name in job.files:
+            owners.setdefault(name, []).append(key)
+    problems = []
+    for name, keys in sorted(owners.items()):
+        if len(keys) < 2:
+            continue
+        written = [key.split(":", 1)[1] for key in keys if key.startswith(("written:", "asset:"))]
+        problems.append(
+            Problem(
+                path=f"docs/{written[0]}" if written else f"{GENERATED_DIR}/{name}",
+                line=None,
+                code="unexpected-file",
+                message=f"{name} would be made twice in the docs tree (by {' and '.join(sorted(keys))}), "
+                "and one would silently replace the other",
+                hint="rename or move the hand-written page: the generator makes this page from the data",
+            )
+        )
+    return problems
 
 
 def stray_files(out_dir: Path, wanted: set[str]) -> list[Problem]:
@@ -311,7 +336,7 @@ class Generator:
         self.out_dir = out_dir
         self.site_name = site_name
         self.site_url = site_url
-        self.workers = max(1, workers)
+        self.workers = max(1, min(workers, MAX_WORKERS))
         self._last: _LastRun | None = None
         self._validation = ValidationCache()
         self._kept = Kept()
@@ -436,6 +461,8 @@ class Generator:
                 result = helper.collect(ShareResult)
                 helped.append(result)
                 if result is None:
+                    # What the helper wrote before it failed counts as written in this run.
+                    helpers_wrote.extend(helper.noted)
                     yield from stream(share, beside)
                     continue
                 for job in share:
@@ -452,10 +479,12 @@ class Generator:
             if changed is None and self.workers > 1 and can_fork():
                 dealt = shares([job for job in jobs if not job.beside], self.workers)
                 for share in dealt[1:]:
-                    helper = Helper(lambda share=share: _render_share(share, out_dir))
+                    helper = Helper.start(lambda note, share=share: _render_share(share, out_dir, note))
+                    if helper is None:  # the system refused: this process renders the rest
+                        break
                     stack.callback(helper.stop)
                     helpers.append((helper, share))
-                given = {job.key for share in dealt[1:] for job in share}
+                given = {job.key for _, share in helpers for job in share}
                 jobs = [job for job in jobs if job.key not in given]
             beside = {job.key: pool.submit(job.make) for job in jobs if job.beside and stale(job)}
             if changed is not None and last is not None and early is not None and first:
@@ -470,11 +499,21 @@ class Generator:
                     if written:
                         early(list(written), [name for job in jobs if stale(job) for name in made(job)])
             pages: Iterable[Page] = collected() if changed is None else list(stream(jobs, beside))
-            written += write_pages(pages, out_dir, keep=keep)
-            written += helpers_wrote
+            try:
+                written += write_pages(pages, out_dir, keep=keep)
+            except BaseException:
+                # Cut short: the helpers are stopped first, then every file they wrote is listed in the marker
+                # (never taken for a stray by the next run).
+                for helper, _ in helpers:
+                    helper.stop()
+                noted = [name for helper, _ in helpers for name in helper.noted]
+                if noted:
+                    add_to_marker(out_dir, noted)
+                raise
+            written = list(dict.fromkeys([*written, *helpers_wrote]))
         timed("render", start)
         files = sorted({*rendered, *keep})
-        problems = [*problems, *stray_files(out_dir, set(files))]
+        problems = [*problems, *clashes(kept), *stray_files(out_dir, set(files))]
         self._last = _LastRun(digests=digests, site=site, jobs=kept, out_dir=out_dir)
         return Generation(
             problems=problems,
@@ -490,8 +529,8 @@ class Generator:
         )
 
 
-def _render_share(share: list[PageJob], out_dir: Path) -> ShareResult:
-    """Render and write a helper's share of the jobs (in the helper process)."""
+def _render_share(share: list[PageJob], out_dir: Path, note: Callable[[str], None]) -> ShareResult:
+    """Render and write a helper's share of the jobs (in the helper process), noting each file before writing it."""
     base = out_dir.resolve()
     files: dict[str, tuple[str, ...]] = {}
     written: list[str] = []
@@ -499,7 +538,7 @@ def _render_share(share: list[PageJob], out_dir: Path) -> ShareResult:
         made = []
         for page in job.make():
             made.append(page.src_uri)
-            if write_page(page, out_dir, base):
+            if write_page(page, out_dir, base, before=note):
                 written.append(page.src_uri)
         files[job.key] = tuple(made)
     return ShareResult(files=files, written=written, private_mib=private_mib())

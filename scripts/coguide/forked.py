@@ -7,19 +7,26 @@ result; the process that forked it does its own part meanwhile and then collects
 
 A helper that fails in any way (an exception, killed, cut short) sends nothing usable, and `Helper.collect`
 returns None: the forking process then does that work itself, so the run ends as a run without helpers would,
-with the same result or with that exception raised where it would have been. Helpers are forked only where the
-system can fork and the process runs no other thread (a thread holding a lock at the fork would leave the
+with the same result or with that exception raised where it would have been. A helper notes each file it is
+about to write in a journal of its own (`Helper.noted`), which the forking process reads even when the helper
+failed or was stopped, so that no file a helper wrote goes unrecorded. A helper dies with the process that
+forked it (on Linux; elsewhere it ends at its next job). Helpers are forked only where the system can fork and
+the process runs no other thread, Python's or any other (a thread holding a lock at the fork would leave the
 helper stuck on it), so never under ``coguide serve``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import gc
 import os
 import pickle
 import signal
+import sys
+import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +53,23 @@ class ShareResult:
 
 
 def can_fork() -> bool:
-    """Return True where helpers can be forked safely: a system with ``fork`` and a process of one thread."""
-    return hasattr(os, "fork") and threading.active_count() == 1
+    """Return True where helpers can be forked safely: a system with ``fork`` and a process of one thread.
+
+    Threads started outside Python count too where the system lists them (``/proc/self/task``). Never on
+    macOS, where system libraries a process has loaded may crash a forked child (Python's own
+    ``multiprocessing`` stopped forking there by default for that reason).
+    """
+    if not hasattr(os, "fork") or sys.platform == "darwin" or threading.active_count() != 1:
+        return False
+    # A Python thread just joined may still be listed for a moment while it ends: wait a little for it.
+    for _ in range(20):
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:
+                return True
+        except OSError:
+            return True
+        time.sleep(0.005)
+    return False
 
 
 def shares(jobs: Sequence[_Job], count: int) -> list[list[_Job]]:
@@ -69,36 +91,76 @@ def private_mib() -> float | None:
     return kib / 1024
 
 
+#: What a helper's work is given: a function that notes a line in the helper's journal before the work does it.
+Note = Callable[[str], None]
+
+
 class Helper(Generic[_Result]):
     """A forked process doing `work`; `collect` returns what it returned, or None when it failed.
 
+    Use `start` (which returns None when the system refuses a fork) rather than the constructor.
+
+    Attributes:
+        pid: The helper's process id.
+        noted: The lines the helper noted in its journal, once it has ended (collected or stopped).
+
     Args:
-        work: What the helper does (in the helper); it returns a picklable result.
+        work: What the helper does (in the helper), given a function that notes a line in its journal; it
+            returns a picklable result.
     """
 
-    def __init__(self, work: Callable[[], _Result]) -> None:
-        read, write = os.pipe()
+    def __init__(self, work: Callable[[Note], _Result]) -> None:
+        handle, journal = tempfile.mkstemp(prefix="coguide-helper-", suffix=".journal")
+        self._journal = Path(journal)
+        self.noted: list[str] = []
+        self._status: int | None = None
+        self._read: int | None = None
+        parent = os.getpid()
+        try:
+            read, write = os.pipe()
+        except OSError:
+            os.close(handle)
+            self._journal.unlink(missing_ok=True)
+            raise
         gc.freeze()  # the helper's collector then leaves the shared objects (and their pages) untouched
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            gc.unfreeze()
+            for fd in (read, write, handle):
+                os.close(fd)
+            self._journal.unlink(missing_ok=True)
+            raise
         if pid == 0:  # the helper: never returns
             os.close(read)
-            _run_helper(work, write)
+            _run_helper(work, write, handle, parent)
         gc.unfreeze()
         os.close(write)
+        os.close(handle)
         self.pid = pid
         self._read = read
-        self._done = False
+
+    @classmethod
+    def start(cls, work: Callable[[Note], _Result]) -> Helper[_Result] | None:
+        """Fork a helper doing `work`, or return None when the system refuses (too many processes or files)."""
+        try:
+            return cls(work)
+        except OSError:
+            return None
 
     def collect(self, kind: type[_Result]) -> _Result | None:
-        """Wait for the helper's result: None when it raised, was killed or sent something not of `kind`."""
+        """Wait for the helper's result: None when it raised, was killed or sent something not of `kind`.
+
+        Interrupted (Ctrl-C), it stops the helper before the interruption goes on.
+        """
         chunks = []
         try:
-            while chunk := os.read(self._read, 1 << 20):
+            while self._read is not None and (chunk := os.read(self._read, 1 << 20)):
                 chunks.append(chunk)
-        finally:
-            os.close(self._read)
-            _, status = os.waitpid(self.pid, 0)
-            self._done = True
+        except BaseException:
+            self.stop()
+            raise
+        status = self._end(kill=False)
         if not os.WIFEXITED(status) or os.WEXITSTATUS(status) != 0 or not chunks:
             return None
         try:
@@ -108,25 +170,56 @@ class Helper(Generic[_Result]):
         return result if isinstance(result, kind) else None
 
     def stop(self) -> None:
-        """End a helper not collected (the run stopped early): kill it and wait for it."""
-        if self._done:
-            return
-        self._done = True
-        os.close(self._read)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
+        """End the helper if it has not ended (the run stopped early): kill it, wait for it, read its journal."""
+        self._end(kill=True)
+
+    def _end(self, *, kill: bool) -> int:
+        """Close the pipe, kill the helper if asked, wait for it (once) and read its journal; return its status."""
+        if self._read is not None:
+            read, self._read = self._read, None
+            os.close(read)
+        if self._status is None:
+            if kill:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+            _, self._status = os.waitpid(self.pid, 0)
+            try:
+                self.noted = self._journal.read_text(encoding="utf-8").splitlines()
+            except OSError:
+                self.noted = []
+            self._journal.unlink(missing_ok=True)
+        return self._status
 
 
-def _run_helper(work: Callable[[], object], write: int) -> None:
+#: prctl's request to be sent a signal when the parent process ends (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with(parent: int) -> None:
+    """Have this helper killed when `parent` ends (Linux), and end now if it already has."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _run_helper(work: Callable[[Note], object], write: int, journal: int, parent: int) -> None:
     """The helper's whole life: do `work`, send its result through `write` and exit, whatever happens."""
     code = 1
     try:
         signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C reaches the whole group: end at once
-        data = pickle.dumps(work())
+        _die_with(parent)
+
+        def note(line: str) -> None:
+            if os.getppid() != parent:  # the parent is gone (a system without prctl)
+                os._exit(1)
+            os.write(journal, (line + "\n").encode("utf-8"))
+
+        data = pickle.dumps(work(note))
         view = memoryview(data)
         while view:
             view = view[os.write(write, view) :]
         code = 0
-    finally:  # an exception ends the helper without a word: the forking process renders the share again
+    finally:  # an exception ends the helper without a word: the forking process does the work again
         os._exit(code)

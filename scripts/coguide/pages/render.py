@@ -808,13 +808,14 @@ def write_pages(pages: Iterable[Page], out_dir: Path, *, keep: Iterable[str] = (
     return written
 
 
-def write_page(page: Page, out_dir: Path, base: Path) -> bool:
+def write_page(page: Page, out_dir: Path, base: Path, before: Callable[[str], None] | None = None) -> bool:
     """Write one generated page into `out_dir` unless the file already holds its content; the marker is not touched.
 
     Args:
         page: The page.
         out_dir: The generated-pages folder.
         base: `out_dir` resolved.
+        before: Called with the page's path just before the file is written.
 
     Returns:
         True when the file was written (new or changed).
@@ -832,10 +833,20 @@ def write_page(page: Page, out_dir: Path, base: Path) -> bool:
         return False
     _refuse_symlinked_parent(path, base, out_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
+    if before is not None:
+        before(page.src_uri)
     if path.is_symlink():
         path.unlink()
     path.write_bytes(data)
     return True
+
+
+def add_to_marker(out_dir: Path, names: Iterable[str]) -> None:
+    """List more files in the folder's marker as written by the generator (files a run cut short wrote)."""
+    listed = _previous_files(out_dir) | {name for name in names if _is_inside(name)}
+    (out_dir / MARKER).write_text(
+        MARKER_TEXT + "".join(f"{uri}\n" for uri in sorted(listed)), encoding="utf-8"
+    )
 
 
 def _is_inside(uri: str) -> bool:

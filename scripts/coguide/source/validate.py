@@ -946,10 +946,10 @@ def validate_sources(
     tables = None if cache is None else cache.tables
     beside: Helper[_TableReport] | None = None
     if frictionless and helper and can_fork():
-        beside = Helper(lambda: _TableReport(validate_frictionless(sources, tables), tables))
-    elif frictionless:
+        beside = Helper.start(lambda _note: _TableReport(validate_frictionless(sources, tables), tables))
+    if frictionless and beside is None:  # no helper asked for, or the system refused the fork
         problems.extend(validate_frictionless(sources, tables))
-    else:
+    elif not frictionless:
         for table in sources.tables.values():
             fks = next(
                 (
