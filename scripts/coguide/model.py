@@ -273,13 +273,15 @@ class ParsedTexts:
     The model fills it with every record's Markdown fields, every discussion question and every hand-written
     page's body; a shorter text cut from one of them (a first sentence) is parsed on first use. Pages keep
     what they derive from a text (its HTML for one depth of page, its plain text) in `memo`, so a text shown on
-    many pages is rendered once per site. It belongs to one model: there is no cache outside it.
+    many pages is rendered once per site (twice, when only a reuse is kept). It belongs to one model: there is
+    no cache outside it.
     """
 
     def __init__(self) -> None:
         """Start empty."""
         self.citations: dict[str, tuple[Citation, ...]] = {}
         self._memo: dict[tuple[Any, ...], Any] = {}
+        self._seen: set[tuple[Any, ...]] = set()
 
     def add(self, text: str) -> None:
         """Parse a text's citations (once)."""
@@ -297,11 +299,19 @@ class ParsedTexts:
         """Return the keys a text cites, each once, in order."""
         return tuple(dict.fromkeys(i.key for c in self.cites(text) for i in c.items))
 
-    def memo(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
-        """Return what `make` gives for `key`, making it on the first call only."""
+    def memo(self, key: tuple[Any, ...], make: Callable[[], T], *, reused_only: bool = False) -> T:
+        """Return what `make` gives for `key`, making it on the first call only.
+
+        With `reused_only`, the value is kept from the second call for `key` on (the first call's is made and
+        given, not kept): for values most of which are asked for once (a record's own text, on its own page),
+        keeping only those asked for again holds far less memory for the cost of making each of those twice.
+        """
         try:
             return self._memo[key]  # type: ignore[no-any-return]
         except KeyError:
+            if reused_only and key not in self._seen:
+                self._seen.add(key)
+                return make()
             value = self._memo[key] = make()
             return value
 
@@ -642,8 +652,9 @@ def record_keys(record: Record, texts: ParsedTexts | None = None) -> tuple[str, 
 def _cited_by(site: Site) -> dict[str, tuple[Citer, ...]]:
     found: dict[str, list[Citer]] = defaultdict(list)
     for essay in site.essays:
+        citer = Citer(title=essay.title, url=essay_url(essay), kind="Essay")
         for key in essay.keys:
-            found[key].append(Citer(title=essay.title, url=essay_url(essay), kind="Essay"))
+            found[key].append(citer)
     kinds = {
         "terms": "Label",
         "concepts": "Concept",
@@ -653,8 +664,9 @@ def _cited_by(site: Site) -> dict[str, tuple[Citer, ...]]:
     }
     for resource in ("terms", "concepts", "cases", "questions", "arguments"):
         for record in getattr(site, resource).values():
+            citer = Citer(title=record.title, url=record.url, kind=kinds[resource])  # one per record, shared
             for key in site.texts.memo(
                 ("record_keys", resource, record.id), lambda r=record: record_keys(r, site.texts)
             ):
-                found[key].append(Citer(title=record.title, url=record.url, kind=kinds[resource]))
+                found[key].append(citer)
     return {k: tuple(dict.fromkeys(v)) for k, v in found.items()}

@@ -122,8 +122,11 @@ def render_text(
         return Markup("")
     if texts is not None:
         prefix = url_for(page_url, "bibliography/")
+        # Nine texts in ten are shown on one page only (a record's own text): only a reused HTML is kept.
         return texts.memo(
-            ("html", text, inline, prefix), lambda: _render_text(text, bib, page_url, inline, texts)
+            ("html", text, inline, prefix),
+            lambda: _render_text(text, bib, page_url, inline, texts),
+            reused_only=True,
         )
     return _render_text(text, bib, page_url, inline, None)
 
