@@ -41,6 +41,15 @@ def missing_tool(reason: str) -> None:
     pytest.skip(reason)
 
 
+def no_children() -> bool:
+    """Return True when this process has no child process left to reap (every forked helper was waited for)."""
+    try:
+        os.waitpid(-1, os.WNOHANG)
+    except ChildProcessError:
+        return True
+    return False
+
+
 def make_project(dest: Path, *overlays: str, full: bool = False) -> Path:
     """Create a project in `dest`: the real descriptor, the base fixture, then each overlay.
 

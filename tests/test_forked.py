@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from coguide.forked import Helper, can_fork, private_mib, shares
+from conftest import no_children
 
 pytestmark = [
     pytest.mark.skipif(
@@ -20,15 +21,6 @@ pytestmark = [
     ),
     pytest.mark.usefixtures("alone"),
 ]
-
-
-def no_children() -> bool:
-    """Return True when this process has no child left to reap."""
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 def test_a_helper_sends_back_what_it_returned_and_its_changes_stay_its_own():

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from coguide.build import Generator, generate
+from conftest import no_children
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -315,17 +316,6 @@ def forks(test):
         reason="helpers are forked only on Linux and the BSDs",
     )
     return skip(pytest.mark.usefixtures("alone")(test))
-
-
-def no_children() -> bool:
-    """Return True when this process has no child process left to reap."""
-    import os
-
-    try:
-        os.waitpid(-1, os.WNOHANG)
-    except ChildProcessError:
-        return True
-    return False
 
 
 @forks
