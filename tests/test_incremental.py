@@ -466,14 +466,39 @@ def test_a_run_cut_short_lists_in_the_marker_every_file_its_helpers_wrote(projec
 
 
 def test_a_hand_written_page_where_the_data_makes_one_is_refused(project):
+    from coguide.source.validate import check_project
+
     root = project(full=True)
+    # In a folder the generator alone makes: `coguide check` refuses it, before anything is made.
     (root / "docs" / "terms").mkdir(parents=True, exist_ok=True)
     (root / "docs" / "terms" / "client.md").write_text("# Client\n\nA page of my own.\n", encoding="utf-8")
+    found = [p for p in check_project(root) if p.path == "docs/terms/client.md"]
+    assert [p.code for p in found] == ["unexpected-file"] and "made by the generator" in found[0].message
+    (root / "docs" / "terms" / "client.md").unlink()
+    # In a folder of hand-written pages, where the data makes one page too: the build finds the clash.
+    (root / "docs" / "developers" / "data-dictionary.md").write_text("# Mine\n\nA page.\n", encoding="utf-8")
+    assert [p for p in check_project(root) if p.path.startswith("docs/developers/data-dictionary")] == []
     for workers in (1, 2):
         result = generate(root, workers=workers)
         clash = [p for p in result.problems if p.code == "unexpected-file" and "made twice" in p.message]
-        assert [p.path for p in clash] == ["docs/terms/client.md"], [p.format() for p in result.problems]
+        assert [p.path for p in clash] == ["docs/developers/data-dictionary.md"], [
+            p.format() for p in result.problems
+        ]
         assert not result.ok
+
+
+def test_what_only_the_generator_makes_is_declared_where_validation_reads_it(project):
+    from coguide.outputs import GENERATED_ONLY
+
+    root = project(full=True)
+    generator = Generator(root)
+    assert generator.run().ok
+    made, written = set(), set()
+    for key, job in generator._last.jobs.items():
+        for name in job.files:
+            (written if key.startswith(("written:", "asset:")) else made).add(name.split("/")[0])
+    assert made - written == GENERATED_ONLY
+    assert GENERATED_ONLY.isdisjoint(written)
 
 
 @forks

@@ -77,7 +77,9 @@ CATALOGUE: dict[str, ErrorType] = _catalogue(
         description="A file under `docs/` would be copied to the site as it is, or run as code in readers' "
         "browsers: an HTML or JavaScript file outside `docs/overrides/` and `docs/assets/`, an SVG image with "
         "a script, an event handler or a link to another host, or a file of a type the guide does not publish. "
-        "Write the page in Markdown, or ask a maintainer to add the asset.",
+        "Or a page where the generator makes one from the data (in `docs/terms/`, `docs/bibliography/` and the "
+        "other folders it makes, or at the path of a page it makes), which one of the two would silently replace. "
+        "Write the page in Markdown, or ask a maintainer to add the asset; move a page out of the generator's way.",
     ),
     ErrorType(
         code="unsafe-config",

@@ -20,6 +20,7 @@ from coguide.cite import Bibliography, Citation, find_citations
 from coguide.errors import Problem
 from coguide.forked import Helper, can_fork
 from coguide.markup import MarkupIssue, find_unsafe_markup
+from coguide.outputs import GENERATED_ONLY
 from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
 from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table, cell_line
@@ -761,6 +762,19 @@ def check_docs_files(sources: Sources) -> list[Problem]:
     for rel in sources.doc_files:
         if any(part.startswith(".") for part in Path(rel).parts[1:]) and rel != AUTHORS:
             continue  # the engine publishes no hidden file (its exclude_docs default is ".*")
+        top = Path(rel).parts[1] if len(Path(rel).parts) > 1 else ""
+        if top in GENERATED_ONLY:
+            problems.append(
+                Problem(
+                    path=rel,
+                    line=None,
+                    code="unexpected-file",
+                    message=f"docs/{top} is made by the generator from the data, and this file would clash "
+                    "with what it makes there",
+                    hint="move the page out of that folder; a record's page is edited in its row in datapackage/",
+                )
+            )
+            continue
         suffix = Path(rel).suffix.lower()
         if suffix not in _PUBLISHED_AS_IS:
             problems.append(
