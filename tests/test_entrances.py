@@ -190,6 +190,14 @@ CASES = (
         ("docs/blog/x.js", None, "unexpected-file"),
     ),
     Case(
+        "hand-written-page-over-a-record-page",
+        lambda r, s: (
+            (r / "docs" / "terms").mkdir(parents=True, exist_ok=True)
+            or (r / "docs" / "terms" / "client.md").write_text("# Client\n\nNot what the data says.\n")
+        ),
+        ("docs/terms/client.md", None, "unexpected-file"),
+    ),
+    Case(
         "include-extension-in-config",
         lambda r, s: (r / "mkdocs.yml").write_text(
             "site_name: x\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: [.]\n"
