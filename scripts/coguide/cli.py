@@ -529,7 +529,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--workers",
         type=positive_int,
-        help="how many processes generate the docs tree (default: one per processor, at most 8)",
+        help="how many processes generate the docs tree (default: one per processor; never more than 8)",
     )
     build.set_defaults(func=cmd_build)
 
