@@ -198,6 +198,14 @@ CASES = (
         ("docs/terms/client.md", None, "unexpected-file"),
     ),
     Case(
+        "hand-written-page-over-a-generated-developer-page",
+        lambda r, s: (
+            (r / "docs" / "developers").mkdir(parents=True, exist_ok=True)
+            or (r / "docs" / "developers" / "data-dictionary.md").write_text("# Data\n\nMine.\n")
+        ),
+        ("docs/developers/data-dictionary.md", None, "unexpected-file"),
+    ),
+    Case(
         "include-extension-in-config",
         lambda r, s: (r / "mkdocs.yml").write_text(
             "site_name: x\nmarkdown_extensions:\n  - pymdownx.snippets:\n      base_path: [.]\n"

@@ -54,6 +54,23 @@ def test_a_helper_that_fails_gives_none(how):
     assert no_children()
 
 
+def test_a_helper_started_without_a_journal_makes_no_file_and_cannot_note(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    quiet = Helper.start(lambda _note: {"done": True}, journal=False)
+    assert quiet is not None
+    assert list(tmp_path.iterdir()) == []  # no journal while it runs
+    assert quiet.collect(dict) == {"done": True} and quiet.noted == []
+    noting = Helper.start(lambda note: note("a.md") or {"done": True}, journal=False)
+    assert noting is not None and noting.collect(dict) is None  # its note raised, so it sent nothing
+    journaled = Helper.start(lambda note: note("a.md") or {"done": True})
+    assert journaled is not None and len(list(tmp_path.iterdir())) == 1
+    assert journaled.collect(dict) == {"done": True} and journaled.noted == ["a.md"]
+    assert list(tmp_path.iterdir()) == []
+    assert no_children()
+
+
 def test_stop_ends_a_helper_still_at_work_at_once():
     helper = Helper(lambda _note: time.sleep(60))
     start = time.perf_counter()

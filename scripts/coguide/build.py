@@ -244,12 +244,12 @@ MAX_WORKERS = 8
 
 
 def processors() -> int:
-    """Return how many processors this process may run on (at most `MAX_WORKERS`)."""
+    """Return how many processors this process may run on (`Generator` renders in at most `MAX_WORKERS`)."""
     try:
         count = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         count = os.cpu_count() or 1
-    return max(1, min(count, MAX_WORKERS))
+    return max(1, count)
 
 
 #: Project files whose change makes every page stale: the descriptor (every table's schema), the engine
@@ -320,7 +320,8 @@ class Generator:
         out_dir: Where to write generated pages (default: ``<root>/generated``).
         site_name: The site's name, for "Cite this page" (default: `SiteInfo`'s).
         site_url: The site's absolute base URL, or "" when unknown.
-        workers: How many processes render a full run (1: this one alone; ``coguide serve`` keeps 1).
+        workers: How many processes render a full run (1: this one alone; ``coguide serve`` keeps 1), at most
+            `MAX_WORKERS`.
     """
 
     def __init__(

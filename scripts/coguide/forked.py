@@ -107,11 +107,14 @@ class Helper(Generic[_Result]):
     Args:
         work: What the helper does (in the helper), given a function that notes a line in its journal; it
             returns a picklable result.
+        journal: Give the helper a journal (False: a helper that notes nothing gets none, and its `note` raises).
     """
 
-    def __init__(self, work: Callable[[Note], _Result]) -> None:
-        handle, journal = tempfile.mkstemp(prefix="coguide-helper-", suffix=".journal")
-        self._journal = Path(journal)
+    def __init__(self, work: Callable[[Note], _Result], *, journal: bool = True) -> None:
+        handle, path = (
+            tempfile.mkstemp(prefix="coguide-helper-", suffix=".journal") if journal else (-1, None)
+        )
+        self._journal = None if path is None else Path(path)
         self.noted: list[str] = []
         self._status: int | None = None
         self._read: int | None = None
@@ -119,32 +122,38 @@ class Helper(Generic[_Result]):
         try:
             read, write = os.pipe()
         except OSError:
-            os.close(handle)
-            self._journal.unlink(missing_ok=True)
+            self._drop_journal(handle)
             raise
         gc.freeze()  # the helper's collector then leaves the shared objects (and their pages) untouched
         try:
             pid = os.fork()
         except OSError:
             gc.unfreeze()
-            for fd in (read, write, handle):
+            for fd in (read, write):
                 os.close(fd)
-            self._journal.unlink(missing_ok=True)
+            self._drop_journal(handle)
             raise
         if pid == 0:  # the helper: never returns
             os.close(read)
             _run_helper(work, write, handle, parent)
         gc.unfreeze()
         os.close(write)
-        os.close(handle)
+        if handle >= 0:
+            os.close(handle)
         self.pid = pid
         self._read = read
 
+    def _drop_journal(self, handle: int) -> None:
+        if handle >= 0:
+            os.close(handle)
+        if self._journal is not None:
+            self._journal.unlink(missing_ok=True)
+
     @classmethod
-    def start(cls, work: Callable[[Note], _Result]) -> Helper[_Result] | None:
+    def start(cls, work: Callable[[Note], _Result], *, journal: bool = True) -> Helper[_Result] | None:
         """Fork a helper doing `work`, or return None when the system refuses (too many processes or files)."""
         try:
-            return cls(work)
+            return cls(work, journal=journal)
         except OSError:
             return None
 
@@ -183,11 +192,12 @@ class Helper(Generic[_Result]):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(self.pid, signal.SIGKILL)
             _, self._status = os.waitpid(self.pid, 0)
-            try:
-                self.noted = self._journal.read_text(encoding="utf-8").splitlines()
-            except OSError:
-                self.noted = []
-            self._journal.unlink(missing_ok=True)
+            if self._journal is not None:
+                try:
+                    self.noted = self._journal.read_text(encoding="utf-8").splitlines()
+                except OSError:
+                    self.noted = []
+                self._journal.unlink(missing_ok=True)
         return self._status
 
 
@@ -214,6 +224,8 @@ def _run_helper(work: Callable[[Note], object], write: int, journal: int, parent
         def note(line: str) -> None:
             if os.getppid() != parent:  # the parent is gone (a system without prctl)
                 os._exit(1)
+            if journal < 0:
+                raise RuntimeError("this helper was started without a journal")
             os.write(journal, (line + "\n").encode("utf-8"))
 
         data = pickle.dumps(work(note))

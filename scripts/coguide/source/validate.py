@@ -20,7 +20,7 @@ from coguide.cite import Bibliography, Citation, find_citations
 from coguide.errors import Problem
 from coguide.forked import Helper, can_fork
 from coguide.markup import MarkupIssue, find_unsafe_markup
-from coguide.outputs import GENERATED_ONLY
+from coguide.outputs import GENERATED_AMONG_WRITTEN, GENERATED_ONLY
 from coguide.source.frontmatter import check_front_matter
 from coguide.source.guard import PRIMARY_KEYS, excerpt
 from coguide.source.load import AUTHORS, CONFIG, DESCRIPTOR, Row, Sources, Table, cell_line
@@ -775,6 +775,17 @@ def check_docs_files(sources: Sources) -> list[Problem]:
                 )
             )
             continue
+        if rel.removeprefix("docs/") in GENERATED_AMONG_WRITTEN:
+            problems.append(
+                Problem(
+                    path=rel,
+                    line=None,
+                    code="unexpected-file",
+                    message=f"{rel} is made by the generator, and this file would clash with the page it makes",
+                    hint="give your page another name; the generated one is made from datapackage/",
+                )
+            )
+            continue
         suffix = Path(rel).suffix.lower()
         if suffix not in _PUBLISHED_AS_IS:
             problems.append(
@@ -960,7 +971,9 @@ def validate_sources(
     tables = None if cache is None else cache.tables
     beside: Helper[_TableReport] | None = None
     if frictionless and helper and can_fork():
-        beside = Helper.start(lambda _note: _TableReport(validate_frictionless(sources, tables), tables))
+        beside = Helper.start(
+            lambda _note: _TableReport(validate_frictionless(sources, tables), tables), journal=False
+        )
     if frictionless and beside is None:  # no helper asked for, or the system refused the fork
         problems.extend(validate_frictionless(sources, tables))
     elif not frictionless:
