@@ -295,3 +295,18 @@ def test_a_listed_work_no_citation_links_to_gets_its_own_link_to_the_bibliograph
         == page
     )
     assert link_uncited_references(rendered) == rendered
+
+
+def test_the_bibliography_reaches_the_engine_as_one_raw_block_per_section(site):
+    # Python-Markdown copies the rest of the page at the end of every raw HTML block it meets, so a block per
+    # entry makes a large bibliography's conversion grow with the square of its entries.
+    import markdown
+
+    body = {p.src_uri: p for p in render_site(site)}["bibliography/index.md"].content.split("\n---\n", 1)[1]
+    sections = body.count("\n## Cited works\n") + body.count("\n## Further reading\n")
+    entries = body.count('<div class="bib-entry"')
+    md = markdown.Markdown(extensions=["md_in_html", "attr_list", "toc"])
+    md.convert(body)
+    holding = [b.count('<div class="bib-entry"') for b in md.htmlStash.rawHtmlBlocks if "bib-entry" in str(b)]
+    assert entries >= 3 and sections >= 1
+    assert len(holding) == sections and sum(holding) == entries, (holding, sections, entries)
