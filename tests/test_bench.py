@@ -15,6 +15,7 @@ from coguide.source.frontmatter import POST_KEYS
 from coguide.source.load import split_front_matter
 from coguide.source.validate import check_project
 from coguide.tools.bench import (
+    RECORD_FOLDERS,
     STAGES,
     Shape,
     bibtex_plugin_installed,
@@ -127,6 +128,16 @@ def test_bench_reports_every_stage_with_plausible_numbers(tmp_path, capsys, monk
         > result["shape"]["terms"] + result["shape"]["concepts"]
     )
     assert result["shape"] == asdict(Shape.for_records(40))
+    # The engine's own steps: each took time, the parts fit in their whole, and the record pages' folders
+    # are among those whose Markdown was timed.
+    steps = stages[DEFAULT_ENGINE]["detail"]["steps"]
+    seconds = steps["seconds"]
+    assert all(value > 0 for value in seconds.values()), seconds
+    assert seconds["read"] + seconds["markdown"] < seconds["populate"]
+    assert seconds["search"] < seconds["build_pages"]
+    assert seconds["populate"] + seconds["build_pages"] < stages[DEFAULT_ENGINE]["seconds"]
+    assert set(RECORD_FOLDERS) <= set(steps["markdown_by_folder"])
+    assert sum(steps["markdown_by_folder"].values()) == pytest.approx(seconds["markdown"], rel=1e-6)
     citations = result["citations"]
     assert citations["entries"] == 1000
     assert citations["parse_seconds"] > 0 and citations["render_seconds"] > 0
@@ -152,7 +163,14 @@ def test_bench_reports_every_stage_with_plausible_numbers(tmp_path, capsys, monk
     average = sum(p.stat().st_size for p in records) / len(records) / 1024
     assert result["record_pages"]["average_kib"] == pytest.approx(average, abs=0.01)
     table = capsys.readouterr().out
-    for stage in [*STAGES, DEFAULT_ENGINE, "citations:", "edit one record", "record pages (labels"]:
+    for stage in [
+        *STAGES,
+        DEFAULT_ENGINE,
+        f"{DEFAULT_ENGINE}'s own steps: reading pages",
+        "citations:",
+        "edit one record",
+        "record pages (labels",
+    ]:
         assert stage in table
     assert list(system_tmp.iterdir()) == []
 

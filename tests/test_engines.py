@@ -119,6 +119,39 @@ def test_both_engines_build_in_one_process_and_report_warnings_whole(small, orde
     assert any("index.md" in w and "missing.md" in w for w in out["broken"]["warnings"]), out["broken"]
 
 
+_STEPS = """
+import json, sys
+from pathlib import Path
+from coguide.engines.base import get_engine
+from coguide.engines.mkdocs import _STEPS, _import
+engine = get_engine(sys.argv[2])
+root = Path(sys.argv[1])
+with engine.timed_steps() as steps:
+    result = engine.build(root, root / "tree", root / ("steps-" + sys.argv[2]))
+pages = _import(engine.package, "structure.pages")
+restored = pages.Page.render.__qualname__ == "Page.render"
+print(json.dumps({"ok": result.ok, "steps": steps, "restored": restored}))
+"""
+
+
+@pytest.mark.parametrize("name", ["properdocs", "mkdocs"])
+def test_the_engine_s_own_steps_are_timed_and_its_functions_restored(small, name):
+    done = subprocess.run(
+        [sys.executable, "-c", _STEPS, str(small), name], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["ok"] and out["restored"], out
+    seconds = out["steps"]["seconds"]
+    assert set(seconds) == {"read", "markdown", "populate", "build_pages", "search"}
+    assert all(value > 0 for value in seconds.values()), seconds
+    assert seconds["read"] + seconds["markdown"] < seconds["populate"]
+    assert seconds["search"] < seconds["build_pages"]
+    # Pages at the top of the tree count under their own names.
+    assert set(out["steps"]["markdown_by_folder"]) == {"index.md", "two.md"}
+    assert sum(out["steps"]["markdown_by_folder"].values()) == pytest.approx(seconds["markdown"], rel=1e-6)
+
+
 def test_the_two_engines_sites_have_the_same_inventory(small):
     a, b = (site_inventory(small / f"site-{name}") for name in ("properdocs", "mkdocs"))
     assert "two/index.html" in a.pages

@@ -3,7 +3,9 @@
 The generator has already written the complete docs tree, so the engine only builds it: the adapter loads the
 project's ``mkdocs.yml`` with ``docs_dir`` pointed at the tree, adds the small hooks file beside it (edit
 links for generated pages, a progress line), calls the plugins' startup and shutdown events as the engine's
-command does, and collects every warning the engine logs so the caller can print them whole.
+command does, and collects every warning the engine logs so the caller can print them whole. For
+``coguide bench`` it also times the engine's own steps (`timed_steps`: reading, Markdown, each page's theme
+and plugins, the search index).
 
 ProperDocs keeps MkDocs 1.6's Python API under its own package name, ``properdocs``, and redirects every
 ``mkdocs.*`` import to ``properdocs.*`` once ``properdocs.replacement`` is imported; that is how Material,
@@ -146,6 +148,68 @@ def loaded_engine() -> str | None:
     return "properdocs" if "properdocs.replacement" in sys.modules else None
 
 
+#: The engine's own steps `timed_steps` times: the module of the engine (or of Material) and the function
+#: doing the step. ``populate`` holds ``read`` and ``markdown``; ``build_pages`` holds ``search``.
+_STEPS = {
+    "read": ("structure.pages", "Page.read_source"),
+    "markdown": ("structure.pages", "Page.render"),
+    "populate": ("commands.build", "_populate_page"),
+    "build_pages": ("commands.build", "_build_page"),
+    "search": ("material.plugins.search.plugin", "SearchPlugin.on_page_context"),
+}
+
+
+@contextmanager
+def timed_steps(package: str) -> Iterator[dict[str, Any]]:
+    """Time the engine's own steps in the builds this process runs while the block runs (for `coguide bench`).
+
+    The engine's functions for each step (`_STEPS`) are wrapped with a timer and restored afterwards. The dict
+    yielded is filled as pages are built: each step's seconds, and ``markdown_by_folder``, the seconds of
+    Markdown conversion of the pages in each top-level folder of the docs tree (a page at the top counts
+    under its own name).
+
+    Args:
+        package: The engine's package, ``mkdocs`` or ``properdocs``; it is imported here, so a build in the
+            block runs in this process (`FamilyEngine.build`).
+    """
+    seconds: dict[str, float] = dict.fromkeys(_STEPS, 0.0)
+    by_folder: dict[str, float] = {}
+    steps: dict[str, Any] = {"seconds": seconds, "markdown_by_folder": by_folder}
+    restore: list[tuple[Any, str, Any]] = []
+
+    def timer(name: str, function: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                took = time.perf_counter() - start
+                seconds[name] += took
+                if name == "markdown" and args:
+                    uri = args[0].file.src_uri
+                    folder = uri.split("/", 1)[0]
+                    by_folder[folder] = by_folder.get(folder, 0.0) + took
+
+        return timed
+
+    for name, (module_name, qualified) in _STEPS.items():
+        if module_name.startswith("material."):
+            _import(package, "structure.pages")  # Material imports the engine through its redirect
+            module = importlib.import_module(module_name)
+        else:
+            module = _import(package, module_name)
+        owner_name, _, attribute = qualified.rpartition(".")
+        owner = getattr(module, owner_name) if owner_name else module
+        original = owner.__dict__[attribute]
+        restore.append((owner, attribute, original))
+        setattr(owner, attribute, timer(name, original))
+    try:
+        yield steps
+    finally:
+        for owner, attribute, original in reversed(restore):
+            setattr(owner, attribute, original)
+
+
 class FamilyEngine:
     """Build and serve the docs tree with MkDocs 1.6 or with ProperDocs (the same API, another package).
 
@@ -157,6 +221,10 @@ class FamilyEngine:
     def __init__(self, name: str, package: str) -> None:
         self.name = name
         self.package = package
+
+    def timed_steps(self) -> Any:
+        """Time this engine's own steps in the builds run in the block (`timed_steps`); yields the seconds."""
+        return timed_steps(self.package)
 
     def build_offline(self, root: Path, docs_dir: Path, site_dir: Path, *, shim: str) -> EngineResult:
         """Build `docs_dir` for reading from a folder: Material's offline plugin on, `shim` as the Worker polyfill.

@@ -12,6 +12,7 @@ and compares their cost per record. See docs/developers/performance.md for the r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -837,9 +838,11 @@ def engine_child(root: str, engine: str, site_dir: str) -> None:
     from coguide.engines.base import get_engine
 
     adapter = get_engine(engine)
-    start = time.perf_counter()
-    result = adapter.build(Path(root), Path(root) / GENERATED_DIR, Path(site_dir), strict=True)
-    seconds = time.perf_counter() - start
+    timing = getattr(adapter, "timed_steps", None)  # an engine in Python: its own steps are timed too
+    with timing() if timing is not None else contextlib.nullcontext(None) as steps:
+        start = time.perf_counter()
+        result = adapter.build(Path(root), Path(root) / GENERATED_DIR, Path(site_dir), strict=True)
+        seconds = time.perf_counter() - start
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(
@@ -850,6 +853,7 @@ def engine_child(root: str, engine: str, site_dir: str) -> None:
                 "seconds": seconds,
                 "html_pages": sum(1 for _ in Path(site_dir).rglob("*.html")),
                 "peak_rss_mib": max(peak_rss_mib(), children),
+                "steps": steps,
             }
         )
     )
@@ -894,7 +898,12 @@ def measure_engine(root: Path, records: int, engine: str) -> StageResult:
         seconds=child["seconds"],
         records_per_second=records / max(child["seconds"], 1e-9),
         peak_rss_mib=round(child["peak_rss_mib"], 1),
-        detail={"engine": engine, "html_pages": child["html_pages"], "warnings": len(child["warnings"])},
+        detail={
+            "engine": engine,
+            "html_pages": child["html_pages"],
+            "warnings": len(child["warnings"]),
+            "steps": child.get("steps"),
+        },
     )
 
 
@@ -1525,6 +1534,8 @@ def format_report(result: dict[str, Any]) -> str:
             f"  {s['stage']}: {d['html_pages']:,} HTML pages, {d['warnings']} warning(s); "
             f"ours / {s['stage']} = {result['ours_seconds'] / max(s['seconds'], 1e-9):.1%}{ratio}"
         )
+        if d.get("steps"):
+            lines.append(f"  {s['stage']}'s own steps: {engine_steps_line(d['steps'], s['seconds'])}")
     pages = result.get("record_pages")
     if pages and pages["pages"]:
         lines.append(
@@ -1589,6 +1600,28 @@ def format_report(result: dict[str, Any]) -> str:
         f"on {result['machine']['nproc']} processors"
     )
     return "\n".join(lines)
+
+
+#: The folders of the record pages (labels, concepts, cases), whose Markdown `engine_steps_line` adds up.
+RECORD_FOLDERS = ("terms", "concepts", "cases")
+
+
+def engine_steps_line(steps: dict[str, Any], total: float) -> str:
+    """Say where an engine's build spent its time, from what `timed_steps` measured."""
+    sec = steps["seconds"]
+    folders = steps["markdown_by_folder"]
+    records = sum(folders.get(f, 0.0) for f in RECORD_FOLDERS)
+    others = [item for item in folders.items() if item[0] not in RECORD_FOLDERS]
+    largest = max(others, key=lambda item: item[1], default=("", 0.0))
+    rest = total - sec["populate"] - sec["build_pages"]
+    return (
+        f"reading pages and front matter {sec['read']:.2f}s; Markdown {sec['markdown']:.2f}s "
+        f"({sec['markdown'] / max(total, 1e-9):.0%}; record pages {records:.2f}s, "
+        f"the largest other folder {largest[0] or '-'} {largest[1]:.2f}s); "
+        f"plugins' page events {sec['populate'] - sec['read'] - sec['markdown']:.2f}s; "
+        f"theme, plugins and writing of each page {sec['build_pages']:.2f}s (the search index "
+        f"{sec['search']:.2f}s); the rest (configuration, navigation, assets, index pages) {rest:.2f}s"
+    )
 
 
 def _loads(values: list[float] | tuple[float, ...] | None) -> str:
