@@ -781,7 +781,7 @@ def check_docs_files(sources: Sources) -> list[Problem]:
                     path=rel,
                     line=None,
                     code="unexpected-file",
-                    message=f"{rel} is made by the generator, and this file would clash with the page it makes",
+                    message="this page is made by the generator, so a hand-written file here would clash with it",
                     hint="give your page another name; the generated one is made from datapackage/",
                 )
             )
