@@ -15,7 +15,7 @@ from pathlib import Path
 
 from coguide.cite import Bibliography
 from coguide.errors import Problem, errors_only
-from coguide.forked import Helper, ShareResult, can_fork, private_mib, shares
+from coguide.forked import Helper, can_fork, private_mib, shares
 from coguide.model import Site, SiteInfo, WrittenPage, build_model
 from coguide.outputs import MARKER, check_output_dir
 from coguide.pages.export import ZipMembers, export_jobs
@@ -528,6 +528,22 @@ class Generator:
             helpers=len(helpers),
             helpers_private_mib=[r.private_mib for r in helped if r is not None],
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShareResult:
+    """What a helper did with its share.
+
+    Attributes:
+        files: The files each job made, by job key (in the order the jobs ran).
+        written: The files it wrote (new or changed).
+        private_mib: The memory the helper held alone at its end (its pages copied on write and its own
+            objects), in MiB; None where the system does not say.
+    """
+
+    files: dict[str, tuple[str, ...]]
+    written: list[str]
+    private_mib: float | None = None
 
 
 def _render_share(share: list[PageJob], out_dir: Path, note: Callable[[str], None]) -> ShareResult:

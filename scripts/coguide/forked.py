@@ -28,28 +28,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
 
 _Job = TypeVar("_Job")
 _Result = TypeVar("_Result")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ShareResult:
-    """What a helper did with its share.
-
-    Attributes:
-        files: The files each job made, by job key (in the order the jobs ran).
-        written: The files it wrote (new or changed).
-        private_mib: The memory the helper held alone at its end (its pages copied on write and its own
-            objects), in MiB; None where the system does not say.
-    """
-
-    files: dict[str, tuple[str, ...]]
-    written: list[str]
-    private_mib: float | None = None
 
 
 def can_fork() -> bool:

@@ -805,9 +805,7 @@ def write_pages(pages: Iterable[Page], out_dir: Path, *, keep: Iterable[str] = (
                 path = out_dir / uri
                 if path.parent.is_dir() and path.parent.resolve().is_relative_to(base) and not path.is_dir():
                     path.unlink(missing_ok=True)
-        (out_dir / MARKER).write_text(
-            MARKER_TEXT + "".join(f"{uri}\n" for uri in sorted(listed)), encoding="utf-8"
-        )
+        _write_marker(out_dir, listed)
     return written
 
 
@@ -846,7 +844,11 @@ def write_page(page: Page, out_dir: Path, base: Path, before: Callable[[str], No
 
 def add_to_marker(out_dir: Path, names: Iterable[str]) -> None:
     """List more files in the folder's marker as written by the generator (files a run cut short wrote)."""
-    listed = _previous_files(out_dir) | {name for name in names if _is_inside(name)}
+    _write_marker(out_dir, _previous_files(out_dir) | {name for name in names if _is_inside(name)})
+
+
+def _write_marker(out_dir: Path, listed: Iterable[str]) -> None:
+    """Write the folder's marker, listing `listed` as the files the generator wrote there."""
     (out_dir / MARKER).write_text(
         MARKER_TEXT + "".join(f"{uri}\n" for uri in sorted(listed)), encoding="utf-8"
     )

@@ -807,6 +807,8 @@ def measure_stages(root: Path, records: int, workers: int | None = None) -> tupl
 
 #: The issue's target for the average record page, in KiB of Markdown.
 RECORD_PAGE_TARGET_KIB = 10
+#: The record pages' resources (labels, concepts, cases), which are also their folders in the docs tree.
+RECORD_FOLDERS = ("terms", "concepts", "cases")
 
 
 def record_page_sizes(out_dir: Path, site: Any) -> dict[str, Any]:
@@ -817,7 +819,7 @@ def record_page_sizes(out_dir: Path, site: Any) -> dict[str, Any]:
     """
     sizes = [
         (out_dir / record.src_uri).stat().st_size
-        for resource in ("terms", "concepts", "cases")
+        for resource in RECORD_FOLDERS
         for record in getattr(site, resource).values()
     ]
     average = sum(sizes) / len(sizes) / 1024 if sizes else 0.0
@@ -1600,10 +1602,6 @@ def format_report(result: dict[str, Any]) -> str:
         f"on {result['machine']['nproc']} processors"
     )
     return "\n".join(lines)
-
-
-#: The folders of the record pages (labels, concepts, cases), whose Markdown `engine_steps_line` adds up.
-RECORD_FOLDERS = ("terms", "concepts", "cases")
 
 
 def engine_steps_line(steps: dict[str, Any], total: float) -> str:
